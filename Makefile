@@ -1,0 +1,52 @@
+# Two commands for a fresh machine:  `make book`  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JB_FLAGS := -W -n --keep-going
+NOTEBOOKS := $(sort $(wildcard chapters/*/*.ipynb))
+
+# Use the venv's own kernel for every notebook, whatever kernels the user has installed.
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+export CONTRACTION_MODE ?= fast
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help venv book test test-lib test-notebooks test-book notebooks clean
+
+help:
+	@echo "make book       build the HTML book into _build/html"
+	@echo "make test       library tests, strict nbval over every notebook, and the book build"
+	@echo "make notebooks  re-execute the notebooks (fast mode) and store their outputs"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (contraction)" >/dev/null
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
+	@echo "Open file://$(CURDIR)/_build/html/index.html"
+
+test: test-lib test-notebooks test-book
+
+test-lib: $(STAMP)
+	$(PY) -m pytest tests
+
+test-notebooks: $(STAMP)
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		-p no:cacheprovider $(NOTEBOOKS) --durations=0
+
+test-book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
+
+notebooks: $(STAMP)
+	$(PY) tools/notebooks.py $(NOTEBOOKS)
+
+clean:
+	rm -rf _build

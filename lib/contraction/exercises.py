@@ -1,0 +1,112 @@
+"""Self-checks for the coding exercises: they say whether a function is right, not what the answer is.
+
+Usage in a notebook::
+
+    from contraction import exercises
+    exercises.check("ch1.lognorm_inf", my_lognorm_inf)
+
+Each registered exercise has a reference solution (kept here, out of the reader's way), a list
+of test inputs, and a hint shown when an answer is wrong. The check reports which test case
+failed and how (wrong value, wrong shape, an exception), never the expected value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import fixedpoint, norms
+
+__all__ = ["check", "available", "register"]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    reference: Callable
+    cases: tuple  # each case is a tuple of positional arguments
+    hint: str
+    rtol: float = 1e-6
+    atol: float = 1e-9
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def register(name: str, reference: Callable, cases, hint: str, rtol=1e-6, atol=1e-9) -> None:
+    """Add an exercise to the registry (chapters call this for their own exercises)."""
+    _REGISTRY[name] = Exercise(reference, tuple(tuple(c) for c in cases), hint, rtol, atol)
+
+
+def available() -> list[str]:
+    """Names of the registered exercises."""
+    return sorted(_REGISTRY)
+
+
+def _matches(got, expected, rtol, atol) -> bool:
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    expected = np.asarray(expected, dtype=float)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+
+
+def check(name: str, candidate: Callable, quiet: bool = False) -> bool:
+    """Run ``candidate`` on the test cases of exercise ``name``; print and return the verdict."""
+    if name not in _REGISTRY:
+        raise ValueError(f"name must be one of {available()}, got {name!r}")
+    if not callable(candidate):
+        raise TypeError(f"candidate must be a function, got {type(candidate).__name__}")
+    ex = _REGISTRY[name]
+    message, ok = f"Correct: all {len(ex.cases)} test cases pass.", True
+    for i, args in enumerate(ex.cases, start=1):
+        try:
+            got = candidate(*args)
+        except Exception as exc:  # the student's code may fail in any way
+            message, ok = f"Not yet: test case {i} raised {type(exc).__name__}: {exc}", False
+            break
+        if not _matches(got, ex.reference(*args), ex.rtol, ex.atol):
+            message, ok = f"Not yet: test case {i} of {len(ex.cases)} gives a different answer.", False
+            break
+    if not ok:
+        message += f"\nHint: {ex.hint}"
+    if not quiet:
+        print(message)
+    return ok
+
+
+# ---------------------------------------------------------------- Chapter 1 exercises
+def _random_matrices(seed, count=6):
+    rng = np.random.default_rng(seed)
+    return [(rng.normal(size=(n, n)) * rng.uniform(0.2, 3),) for n in (1, 2, 3, 5, 8, 4)[:count]]
+
+
+def _km_reference(G, x0, alpha, steps):
+    x = np.asarray(x0, dtype=float)
+    for _ in range(steps):
+        x = (1 - alpha) * x + alpha * np.asarray(G(x))
+    return x
+
+
+register(
+    "ch1.lognorm_inf",
+    lambda A: norms.lognorm(A, np.inf),
+    _random_matrices(1),
+    "for each row i take a_ii plus the sum of |a_ij| over j != i; the log norm is the largest.",
+)
+register(
+    "ch1.euclidean_step",
+    lambda c, lip: (fixedpoint.forward_step_bounds(c, lip)["alpha_opt"],
+                    fixedpoint.forward_step_bounds(c, lip)["factor_opt"]),
+    [(1.0, 1.0), (1.0, 3.0), (0.5, 2.0), (2.0, 10.0), (0.1, 0.25)],
+    "minimise 1 - 2*alpha*c + alpha**2 * lip**2 over alpha, then take the square root at the minimiser.",
+)
+register(
+    "ch1.km_iteration",
+    _km_reference,
+    [(np.cos, np.zeros(2), 0.5, 10), (lambda x: -3 * x + 1, np.ones(3), 0.2, 25),
+     (lambda x: np.tanh(2 * x) - 1, np.array([0.3]), 1.0, 7), (np.sin, np.zeros(1), 0.7, 0)],
+    "start from x0 and apply x <- (1 - alpha) * x + alpha * G(x) exactly `steps` times.",
+)

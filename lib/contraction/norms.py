@@ -1,0 +1,143 @@
+r"""Vector norms, induced matrix norms and log norms (matrix measures).
+
+Conventions (Chapters 1-2 of the book). For ``p`` in ``{1, 2, inf}`` and a weight:
+
+* ``weight=None``: the plain norm :math:`\|x\|_p`;
+* ``weight=eta``, a positive vector: :math:`\|x\|_{p,[\eta]} = \|\operatorname{diag}(\eta)x\|_p`;
+* ``weight=R``, an invertible matrix (``p=2`` only): :math:`\|x\|_{2,R} = \|Rx\|_2`, the norm of
+  the inner product :math:`x^\top P y` with :math:`P = R^\top R`.
+
+With :math:`T` the weight matrix (``diag(eta)`` or ``R``) the induced norm and the log norm are
+those of :math:`TAT^{-1}` in the plain norm. The log norm
+
+.. math:: \mu(A) = \lim_{h\to 0^+} \frac{\|I + hA\| - 1}{h}
+
+has the closed forms :math:`\mu_1(A) = \max_j (a_{jj} + \sum_{i\ne j}|a_{ij}|)`,
+:math:`\mu_2(A) = \lambda_{\max}((A + A^\top)/2)` and
+:math:`\mu_\infty(A) = \max_i (a_{ii} + \sum_{j\ne i}|a_{ij}|)`.
+
+Reference: G. Söderlind, "The logarithmic norm. History and modern theory", BIT 46 (2006);
+F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023), Chapter 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_real_array, as_square_matrix, check_p
+
+__all__ = [
+    "vector_norm",
+    "induced_norm",
+    "lognorm",
+    "lognorm_limit_quotient",
+    "metzler_majorant",
+    "spectral_abscissa",
+]
+
+
+def _weight_matrix(weight, n: int, p: float) -> np.ndarray | None:
+    """The matrix T of the weighted norm ||T x||_p, validated; None for the plain norm."""
+    if weight is None:
+        return None
+    w = as_real_array(weight, "weight")
+    if w.ndim == 1:
+        if w.shape != (n,):
+            raise ValueError(f"weight must have length {n}, got shape {w.shape}")
+        if np.any(w <= 0):
+            raise ValueError("weight must have strictly positive entries")
+        return np.diag(w)
+    if w.ndim == 2:
+        if p != 2:
+            raise ValueError("a matrix weight is only defined for p=2; use a positive vector")
+        if w.shape != (n, n):
+            raise ValueError(f"weight must have shape ({n}, {n}), got {w.shape}")
+        if np.linalg.cond(w) > 1e12:
+            raise ValueError("weight must be an invertible matrix (it is singular or nearly so)")
+        return w
+    raise ValueError(f"weight must be a vector or a matrix, got shape {w.shape}")
+
+
+def _similarity(A: np.ndarray, T: np.ndarray | None) -> np.ndarray:
+    """T A T^{-1}: the matrix whose plain norm equals the weighted norm of A."""
+    if T is None:
+        return A
+    return T @ np.linalg.solve(T.T, A.T).T  # T A T^{-1} without forming the inverse
+
+
+def vector_norm(x, p=2, weight=None) -> float:
+    """The (weighted) vector norm ``||T x||_p``; see the module docstring for ``weight``."""
+    p = check_p(p)
+    x = as_real_array(x, "x", ndim=1)
+    T = _weight_matrix(weight, x.shape[0], p)
+    return float(np.linalg.norm(x if T is None else T @ x, ord=p))
+
+
+def induced_norm(A, p=2, weight=None) -> float:
+    """The matrix norm induced by the (weighted) vector norm: ``max ||A x|| / ||x||``.
+
+    Closed forms: the maximum column sum (``p=1``), the largest singular value (``p=2``), the
+    maximum row sum (``p=inf``) of ``T A T^{-1}``.
+    """
+    p = check_p(p)
+    A = as_square_matrix(A, "A")
+    B = _similarity(A, _weight_matrix(weight, A.shape[0], p))
+    return float(np.linalg.norm(B, ord=p))
+
+
+def _plain_lognorm(B: np.ndarray, p: float) -> float:
+    if p == 2:
+        return float(np.linalg.eigvalsh((B + B.T) / 2)[-1])
+    diag = np.diag(B)
+    off = np.abs(B) - np.diag(np.abs(diag))
+    if p == 1:
+        return float(np.max(diag + off.sum(axis=0)))
+    return float(np.max(diag + off.sum(axis=1)))
+
+
+def lognorm(A, p=2, weight=None) -> float:
+    r"""The log norm (matrix measure) :math:`\mu_p(A)` of the (weighted) ``p``-norm.
+
+    ``mu_2(A)`` is the largest eigenvalue of the symmetric part; ``mu_1`` and ``mu_inf`` are the
+    largest column and row "diagonal plus absolute off-diagonal" sums. With a weight ``T`` the
+    result is ``mu_p(T A T^{-1})``; for ``p=2`` and ``T = R`` it is the smallest ``b`` with
+    ``A^T P + P A <= 2 b P``, ``P = R^T R``.
+
+    Unlike a norm, a log norm can be negative: ``mu(A) < 0`` means the flow of ``x' = A x``
+    shrinks every vector, ``||e^{At}|| <= e^{mu(A) t}``.
+
+    Introduced in Section 1.3 (Euclidean case) and Chapter 2 (non-Euclidean norms).
+    """
+    p = check_p(p)
+    A = as_square_matrix(A, "A")
+    return _plain_lognorm(_similarity(A, _weight_matrix(weight, A.shape[0], p)), p)
+
+
+def lognorm_limit_quotient(A, h, p=2, weight=None) -> float:
+    """The difference quotient ``(||I + h A|| - 1) / h`` whose limit as h -> 0+ is ``lognorm``.
+
+    It decreases to the log norm as ``h`` decreases; the book plots it to show the convergence.
+    """
+    A = as_square_matrix(A, "A")
+    h = float(h)
+    if not np.isfinite(h) or h <= 0:
+        raise ValueError(f"h must be a positive finite number, got {h}")
+    return (induced_norm(np.eye(A.shape[0]) + h * A, p, weight) - 1.0) / h
+
+
+def metzler_majorant(A) -> np.ndarray:
+    """The Metzler majorant ``M``: ``m_ii = a_ii`` and ``m_ij = |a_ij|`` off the diagonal.
+
+    ``mu_inf(A, eta) = mu_inf(M, eta)`` and ``mu_1(A, eta) = mu_1(M, eta)`` for every positive
+    weight, so the best diagonal weight for ``A`` is that of ``M`` (Chapter 2).
+    """
+    A = as_square_matrix(A, "A")
+    M = np.abs(A)
+    np.fill_diagonal(M, np.diag(A))
+    return M
+
+
+def spectral_abscissa(A) -> float:
+    """The largest real part of an eigenvalue of ``A``; a lower bound on every log norm."""
+    A = as_square_matrix(A, "A")
+    return float(np.max(np.linalg.eigvals(A).real))
