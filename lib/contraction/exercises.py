@@ -110,3 +110,21 @@ register(
      (lambda x: np.tanh(2 * x) - 1, np.array([0.3]), 1.0, 7), (np.sin, np.zeros(1), 0.7, 0)],
     "start from x0 and apply x <- (1 - alpha) * x + alpha * G(x) exactly `steps` times.",
 )
+
+
+def _weighted_lognorm_cases(seed=3):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for n in (1, 2, 3, 4):
+        L = np.tril(rng.normal(size=(n, n))) + 2 * np.eye(n)
+        cases.append((rng.normal(size=(n, n)), L @ L.T))
+    return cases
+
+
+register(
+    "ch1.weighted_lognorm2",
+    lambda A, P: norms.lognorm(A, 2, weight=np.linalg.cholesky(P).T),
+    _weighted_lognorm_cases(),
+    "the smallest b with A^T P + P A <= 2 b P is the largest generalised eigenvalue of the pair "
+    "((A^T P + P A)/2, P): scipy.linalg.eigh accepts both matrices.",
+)

@@ -31,6 +31,7 @@ __all__ = [
     "solve",
     "forward_step_factor",
     "forward_step_bounds",
+    "averaged_step_bounds",
 ]
 
 METHODS = ("picard", "averaged", "anderson")
@@ -230,3 +231,32 @@ def forward_step_bounds(c, lip, norm="euclidean") -> dict:
     factor_opt = forward_step_factor(alpha_opt, c, lip, norm)
     return {"kappa": kappa, "alpha_max": alpha_max, "alpha_opt": float(alpha_opt),
             "factor_opt": factor_opt}
+
+
+def averaged_step_bounds(os_lip, lip) -> dict:
+    r"""Step sizes of the averaged iteration :math:`x_{k+1} = (1-\alpha)x_k + \alpha G(x_k)`.
+
+    In an inner-product norm, with :math:`\mathrm{osLip}(G) \le b < 1` and
+    :math:`\mathrm{Lip}(G) \le \ell`, expanding the square gives for :math:`0 < \alpha \le 1`
+
+    .. math:: \mathrm{Lip}((1-\alpha)\mathrm{Id} + \alpha G)^2
+              \le 1 - 2\alpha(1 - b) + \alpha^2 (1 - 2b + \ell^2).
+
+    This is the Euclidean forward-step bound for :math:`F = G - \mathrm{Id}`, which has
+    :math:`\mathrm{osLip}(F) \le -(1-b)` and :math:`\mathrm{Lip}(F) \le \sqrt{1 - 2b + \ell^2}`,
+    so the result is :func:`forward_step_bounds` for those constants, with step sizes capped at 1
+    (beyond it the expansion no longer holds). Returns the same keys plus ``c`` and ``lip_F``.
+    """
+    b = float(os_lip)
+    if not np.isfinite(b) or b >= 1:
+        raise ValueError(f"os_lip must be finite and below 1, got {os_lip}")
+    lip = as_positive_scalar(lip, "lip")
+    if lip < abs(b):  # -Lip(G) <= osLip(G) <= Lip(G) in every norm
+        raise ValueError(f"lip must be at least |os_lip|, got lip={lip} < |{b}|")
+    c, lip_F = 1.0 - b, float(np.sqrt(1.0 - 2.0 * b + lip**2))
+    out = forward_step_bounds(c, lip_F, "euclidean")
+    if out["alpha_opt"] > 1.0:  # Picard (alpha = 1) is already best: Lip(G) < 1 is small enough
+        out["alpha_opt"], out["factor_opt"] = 1.0, forward_step_factor(1.0, c, lip_F)
+    out["alpha_max"] = min(out["alpha_max"], 1.0)
+    out.update(c=c, lip_F=lip_F)
+    return out
