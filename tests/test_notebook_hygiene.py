@@ -1,0 +1,57 @@
+"""Rules every chapter notebook follows (DESIGN.md sections 2 and 6), checked without running it."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks  # noqa: E402  (tools/notebooks.py)
+
+NOTEBOOKS = sorted(ROOT.glob("chapters/*/*.ipynb"))
+ALLOWED_TAGS = {"remove-cell", "remove-input", "remove-output", "hide-input", "hide-output",
+                "nbval-ignore-output", "raises-exception"}
+
+
+def _load(path):
+    return json.loads(path.read_text())
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no chapter notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_cell_is_the_canonical_colab_setup(path):
+    first = _load(path)["cells"][0]
+    assert first["cell_type"] == "code"
+    assert "".join(first["source"]) == notebooks.setup_cell_source(), \
+        "run `make notebooks` to refresh the setup cell from _config.yml"
+    assert "remove-cell" in first["metadata"].get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_code_cell_was_executed_without_error(path):
+    for i, cell in enumerate(_load(path)["cells"]):
+        if cell["cell_type"] != "code" or not "".join(cell["source"]).strip():
+            continue
+        assert cell["execution_count"] is not None, f"cell {i} has no stored execution"
+        assert all(o["output_type"] != "error" for o in cell["outputs"]), f"cell {i} errored"
+        tags = set(cell["metadata"].get("tags", []))
+        assert "nbval-skip" not in tags, f"cell {i} is skipped by nbval"
+        assert tags <= ALLOWED_TAGS, f"cell {i} has unknown tags {tags - ALLOWED_TAGS}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_title_and_a_takeaways_box(path):
+    cells = _load(path)["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    titles, in_fence = [], False
+    for line in markdown.splitlines():
+        in_fence ^= line.lstrip().startswith("```")
+        if not in_fence and line.startswith("# "):
+            titles.append(line)
+    assert len(titles) == 1, f"expected one H1 title, found {titles}"
+    assert "Key takeaways" in markdown
