@@ -124,3 +124,54 @@ def test_bad_input_other_functions():
         norms.spectral_abscissa(np.array([[np.inf]]))
     with pytest.raises(ValueError, match="p must be"):
         norms.vector_norm(np.ones(2), p="fro")
+
+
+@pytest.mark.parametrize("p", [1, np.inf])
+def test_lumer_equality_and_compatibility(p):
+    rng = np.random.default_rng(2)
+    A = rng.normal(size=(3, 3))
+    xs = rng.normal(size=(4000, 3))
+    xs /= np.linalg.norm(xs, ord=p, axis=1, keepdims=True)
+    sampled = max(norms.weak_pairing(A @ x, x, p) for x in xs)
+    assert sampled <= norms.lognorm(A, p) + 1e-12
+    for x in xs[:20]:
+        assert norms.weak_pairing(x, x, p) == pytest.approx(norms.vector_norm(x, p) ** 2)
+
+
+def test_weak_pairing_values():
+    x, y = np.array([1.0, 2.0, -3.0]), np.array([0.5, -2.0, 2.0])
+    assert norms.weak_pairing(x, y, 2) == pytest.approx(x @ y)
+    assert norms.weak_pairing(x, y, 1) == pytest.approx(4.5 * (1.0 - 2.0 - 3.0))
+    assert norms.weak_pairing(x, y, np.inf) == pytest.approx(max(-2.0 * 2.0, 2.0 * -3.0))
+    with pytest.raises(ValueError, match="x and y must have the same length"):
+        norms.weak_pairing(np.ones(2), np.ones(3))
+
+
+@pytest.mark.parametrize("p", [1, np.inf])
+def test_optimal_weight_irreducible(p):
+    A = np.array([[-2.0, 1.0, 0.0], [0.5, -3.0, 2.0], [1.0, 0.0, -1.0]])
+    eta, value = norms.optimal_weight(A, p)
+    alpha = norms.spectral_abscissa(norms.metzler_majorant(A))
+    assert value == pytest.approx(alpha) and value < norms.lognorm(A, p)
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # no other weight does better
+        assert norms.lognorm(A, p, rng.uniform(0.01, 1, 3)) >= value - 1e-12
+
+
+@pytest.mark.parametrize("p", [1, np.inf])
+def test_optimal_weight_reducible_approaches_infimum(p):
+    A = np.array([[-1.0, 5.0], [0.0, -2.0]])  # upper triangular: the infimum -1 is not attained
+    eta, value = norms.optimal_weight(A, p)
+    assert np.all(eta > 0)
+    assert -1.0 <= value <= -1.0 + 1e-5
+    eta, value = norms.optimal_weight(np.diag([-1.0, -3.0]), p)
+    np.testing.assert_array_equal(eta, [1.0, 1.0])
+
+
+def test_optimal_weight_bad_input():
+    with pytest.raises(ValueError, match="p must be 1 or np.inf"):
+        norms.optimal_weight(np.eye(2), 2)
+    with pytest.raises(ValueError, match="A must be square"):
+        norms.optimal_weight(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="tol must be positive"):
+        norms.optimal_weight(np.eye(2), np.inf, tol=0)
