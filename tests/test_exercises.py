@@ -44,3 +44,10 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="candidate"):
         exercises.check("ch1.lognorm_inf", 3)
     assert "ch1.lognorm_inf" in exercises.available()
+
+
+@pytest.mark.parametrize("name", exercises.available())
+def test_every_exercise_accepts_its_reference_and_rejects_a_constant(name):
+    ex = exercises._REGISTRY[name]
+    assert exercises.check(name, ex.reference, quiet=True)
+    assert not exercises.check(name, lambda *args: 12345.0, quiet=True)

@@ -154,3 +154,17 @@ def test_step_bound_bad_input():
         fp.averaged_step_bounds(1.0, 2.0)
     with pytest.raises(ValueError, match="lip must be at least"):
         fp.averaged_step_bounds(-2.0, 1.0)
+
+
+def test_implicit_step_bounds_hold_for_random_slopes():
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(5, 5)) * 0.3
+    A -= np.diag(np.abs(A).sum(axis=1))  # mu_inf(A) <= 0
+    out = fp.implicit_step_bounds(A)
+    assert out["rate"] == pytest.approx(1.0)
+    for _ in range(200):
+        D = np.diag(rng.uniform(0, 1, 5))
+        J = (1 - out["alpha"]) * np.eye(5) + out["alpha"] * D @ A
+        assert np.linalg.norm(J, np.inf) <= out["factor"] + 1e-12
+    with pytest.raises(ValueError, match="mu_inf\\(A\\) < 1"):
+        fp.implicit_step_bounds(np.eye(2))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_positive_int, as_positive_scalar, as_real_array
+from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix
 
 __all__ = [
     "FixedPointResult",
@@ -32,6 +32,7 @@ __all__ = [
     "forward_step_factor",
     "forward_step_bounds",
     "averaged_step_bounds",
+    "implicit_step_bounds",
 ]
 
 METHODS = ("picard", "averaged", "anderson")
@@ -260,3 +261,27 @@ def averaged_step_bounds(os_lip, lip) -> dict:
     out["alpha_max"] = min(out["alpha_max"], 1.0)
     out.update(c=c, lip_F=lip_F)
     return out
+
+
+def implicit_step_bounds(A) -> dict:
+    r"""Step size and :math:`\ell_\infty` Banach factor of the averaged iteration of an implicit layer.
+
+    For :math:`x_{k+1} = (1-\alpha)x_k + \alpha\Phi(Ax_k + Bu + b)` with :math:`\Phi` acting
+    entrywise with slopes in :math:`[0, 1]` (ReLU, tanh, sigmoid up to scaling) and
+    :math:`\mu_\infty(A) < 1`: the Jacobian :math:`(1-\alpha)I + \alpha DA` has nonnegative
+    diagonal whenever :math:`\alpha \le 1/(1 - \min_i (a_{ii})_-)`, and then its
+    :math:`\ell_\infty` norm is at most :math:`1 - \alpha(1 - \mu_\infty(A)_+)` (the identity
+    :math:`\|I + \alpha M\|_\infty = 1 + \alpha\mu_\infty(M)` for small steps). The best such step
+    is the largest one. Returns a dict with ``alpha``, ``factor`` and ``rate``
+    :math:`= 1 - \mu_\infty(A)_+`, the contraction rate of :math:`\dot x = -x + \Phi(Ax + Bu + b)`
+    (Jafarpour et al., NeurIPS 2021; Chapters 2 and 4).
+    """
+    from .norms import lognorm  # local import: norms does not depend on fixedpoint
+
+    A = as_square_matrix(A, "A")
+    mu = lognorm(A, np.inf)
+    if mu >= 1:
+        raise ValueError(f"A must satisfy mu_inf(A) < 1 (well-posedness), got mu_inf(A) = {mu:.4g}")
+    rate = 1.0 - max(mu, 0.0)
+    alpha = 1.0 / (1.0 - min(np.min(np.diag(A)), 0.0))
+    return {"alpha": alpha, "factor": 1.0 - alpha * rate, "rate": rate}
