@@ -46,7 +46,9 @@ def sync_setup_cell(nb) -> None:
     """Make the first cell the canonical setup cell, tagged remove-cell (hidden in the book)."""
     source = setup_cell_source()
     first = nb.cells[0] if nb.cells else None
-    if first is None or first.cell_type != "code" or "google.colab" not in first.source:
+    placeholder = first is not None and first.source.strip() in ("", "import sys")
+    if first is None or first.cell_type != "code" or not (
+            "google.colab" in first.source or placeholder):
         first = nbformat.v4.new_code_cell(source)
         nb.cells.insert(0, first)
     first.source = source

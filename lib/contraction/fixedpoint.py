@@ -243,10 +243,13 @@ def averaged_step_bounds(os_lip, lip) -> dict:
     .. math:: \mathrm{Lip}((1-\alpha)\mathrm{Id} + \alpha G)^2
               \le 1 - 2\alpha(1 - b) + \alpha^2 (1 - 2b + \ell^2).
 
-    This is the Euclidean forward-step bound for :math:`F = G - \mathrm{Id}`, which has
-    :math:`\mathrm{osLip}(F) \le -(1-b)` and :math:`\mathrm{Lip}(F) \le \sqrt{1 - 2b + \ell^2}`,
-    so the result is :func:`forward_step_bounds` for those constants, with step sizes capped at 1
-    (beyond it the expansion no longer holds). Returns the same keys plus ``c`` and ``lip_F``.
+    The right-hand side is, as an expression in :math:`\alpha`, the Euclidean forward-step bound
+    :func:`forward_step_factor` with :math:`c = 1 - b` and :math:`\ell_{\text{eff}} =
+    \sqrt{1 - 2b + \ell^2}`, so the optimiser of :func:`forward_step_bounds` is reused. (Here
+    :math:`\ell_{\text{eff}}` is only a name for that coefficient: it is *not* a Lipschitz bound
+    on :math:`G - \mathrm{Id}`, since :math:`\mathrm{osLip}(G) \le b` gives no lower bound on
+    :math:`\langle G(x) - G(y), x - y\rangle`.) Step sizes are capped at 1, beyond which the
+    expansion no longer holds. Returns the same keys plus ``c`` and ``lip_eff``.
     """
     b = float(os_lip)
     if not np.isfinite(b) or b >= 1:
@@ -254,12 +257,12 @@ def averaged_step_bounds(os_lip, lip) -> dict:
     lip = as_positive_scalar(lip, "lip")
     if lip < abs(b):  # -Lip(G) <= osLip(G) <= Lip(G) in every norm
         raise ValueError(f"lip must be at least |os_lip|, got lip={lip} < |{b}|")
-    c, lip_F = 1.0 - b, float(np.sqrt(1.0 - 2.0 * b + lip**2))
-    out = forward_step_bounds(c, lip_F, "euclidean")
+    c, lip_eff = 1.0 - b, float(np.sqrt(1.0 - 2.0 * b + lip**2))
+    out = forward_step_bounds(c, lip_eff, "euclidean")
     if out["alpha_opt"] > 1.0:  # Picard (alpha = 1) is already best: Lip(G) < 1 is small enough
-        out["alpha_opt"], out["factor_opt"] = 1.0, forward_step_factor(1.0, c, lip_F)
+        out["alpha_opt"], out["factor_opt"] = 1.0, forward_step_factor(1.0, c, lip_eff)
     out["alpha_max"] = min(out["alpha_max"], 1.0)
-    out.update(c=c, lip_F=lip_F)
+    out.update(c=c, lip_eff=lip_eff)
     return out
 
 
