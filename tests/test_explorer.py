@@ -41,27 +41,6 @@ def test_certificate_labels():
         explorer.certificate_label("linear")
 
 
-def test_jacobian_box_max_bounds_every_slope_in_the_box():
-    rng = np.random.default_rng(0)
-    for n in (1, 2, 3):
-        base, gain = rng.normal(size=(n, n)), rng.normal(size=(n, n))
-        for fn in (norms.lognorm, norms.induced_norm):
-            top = explorer.jacobian_box_max(fn, base, gain, 0.2, 1.5)
-            samples = [fn(base + np.diag(d) @ gain) for d in rng.uniform(0.2, 1.5, size=(200, n))]
-            assert max(samples) <= top + 1e-12
-            assert top == pytest.approx(max(fn(base + np.diag(d) @ gain)
-                                            for d in np.array(np.meshgrid(*[[0.2, 1.5]] * n))
-                                            .reshape(n, -1).T))
-
-
-def test_jacobian_box_max_firing_rate_certificate():
-    W = np.array([[0.2, -0.6], [0.5, 0.3]])
-    exact = explorer.jacobian_box_max(norms.lognorm, -np.eye(2), W)
-    assert exact <= -1 + norms.induced_norm(W) + 1e-12  # corners beat the norm bound
-    field = systems.firing_rate(W)
-    assert systems.max_lognorm_on_grid(field, [-3, -3], [3, 3], num=21) <= exact + 1e-12
-
-
 def test_bad_arguments():
     with pytest.raises(ValueError, match="name"):
         explorer.example("pendulum", 1.0)
@@ -69,11 +48,3 @@ def test_bad_arguments():
         explorer.example("linear", -0.1)
     with pytest.raises(TypeError, match="k"):
         explorer.example("linear", "1")
-    with pytest.raises(TypeError, match="fn"):
-        explorer.jacobian_box_max(3, np.eye(2), np.eye(2))
-    with pytest.raises(ValueError, match="gain"):
-        explorer.jacobian_box_max(norms.lognorm, np.eye(2), np.eye(3))
-    with pytest.raises(ValueError, match="d_min"):
-        explorer.jacobian_box_max(norms.lognorm, np.eye(2), np.eye(2), 1.0, 0.0)
-    with pytest.raises(ValueError, match="base"):
-        explorer.jacobian_box_max(norms.lognorm, np.eye(13), np.eye(13))

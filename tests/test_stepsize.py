@@ -101,7 +101,7 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="W"):
         stepsize.firing_rate_constants(np.ones((2, 3)))
     with pytest.raises(ValueError, match="W"):
-        stepsize.firing_rate_constants(np.zeros((13, 13)))
+        stepsize.firing_rate_constants(np.zeros((15, 15)))
     with pytest.raises(ValueError, match="x_star"):
         stepsize.euler_iterations(np.sin, np.zeros(2), 0.1, np.zeros(3))
     with pytest.raises(ValueError, match="alpha"):

@@ -6,6 +6,11 @@ Modules (one idea each):
 * :mod:`contraction.norms` -- vector norms, induced norms and log norms (matrix measures).
 * :mod:`contraction.fixedpoint` -- Picard, averaged and Anderson iterations; forward-step bounds.
 * :mod:`contraction.systems` -- example vector fields, simulation, measured contraction rates.
+* :mod:`contraction.slopes` -- the corner argument for slope-restricted activations.
+* :mod:`contraction.robustness` -- sensitivity of fixed points to inputs and model errors.
+* :mod:`contraction.lyapunov` -- weighted Euclidean norms from Lyapunov equations.
+* :mod:`contraction.stepsize` -- measured and exact step factors of forward Euler.
+* :mod:`contraction.explorer` -- the planar systems of the vector-field explorer.
 * :mod:`contraction.plot`, :mod:`contraction.widgets` -- figures and live widgets with a static
   fallback.
 * :mod:`contraction.exercises` -- self-checks for the coding exercises.
@@ -13,6 +18,17 @@ Modules (one idea each):
 
 __version__ = "0.1.0"
 
-from . import fixedpoint, norms, runtime, systems  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    explorer,
+    fixedpoint,
+    lyapunov,
+    norms,
+    robustness,
+    runtime,
+    slopes,
+    stepsize,
+    systems,
+)
 
-__all__ = ["fixedpoint", "norms", "runtime", "systems", "__version__"]
+__all__ = ["explorer", "fixedpoint", "lyapunov", "norms", "robustness", "runtime", "slopes",
+           "stepsize", "systems", "__version__"]

@@ -18,26 +18,23 @@ guarantees, :math:`\operatorname{osLip}_2(F) \le -c`:
   for ``k = 0`` a rotation, whose Jacobian is skew, so :math:`c = 0` (weakly contracting).
 
 A certificate is returned only when it is a proof; sampled Jacobians never produce one.
-:func:`jacobian_box_max` is the exact "corner" computation used for maps whose Jacobian is
-``base + diag(d) @ gain`` with slopes ``d`` in a box.
+The exact "corner" computation for maps whose Jacobian is ``base + diag(d) @ gain`` lives in
+:mod:`contraction.slopes`.
 """
 
 from __future__ import annotations
 
-import itertools
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import norms, systems
-from ._checks import as_real_array, as_square_matrix
 
-__all__ = ["SYSTEMS", "Example", "example", "certificate_label", "jacobian_box_max"]
+__all__ = ["SYSTEMS", "Example", "example", "certificate_label"]
 
 SYSTEMS = ("firing rate", "linear", "gradient flow", "Van der Pol")
 ZERO_TOL = 1e-12  # a computed rate this close to 0 is an exact 0 lost in round-off
-MAX_BOX_DIM = 12  # jacobian_box_max visits 2^n corners
 
 _W0 = np.array([[0.6, 0.8], [0.8, -0.6]])  # symmetric, eigenvalues +1 and -1, so ||W0||_2 = 1
 _ROT = np.array([[np.cos(np.pi / 6), -np.sin(np.pi / 6)], [np.sin(np.pi / 6), np.cos(np.pi / 6)]])
@@ -130,40 +127,3 @@ def certificate_label(ex: Example) -> str:
     if ex.rate == 0:
         return "weakly contracting: c = 0"
     return f"certified rate c = {ex.rate:.2f}"
-
-
-def jacobian_box_max(fn, base, gain, d_min=0.0, d_max=1.0) -> float:
-    r"""Largest value of ``fn(base + diag(d) @ gain)`` over the corners ``d`` of a box.
-
-    Parameters
-    ----------
-    fn : callable
-        A convex function of a matrix, e.g. ``norms.lognorm`` or ``norms.induced_norm``.
-    base, gain : array_like, shape (n, n)
-        The Jacobian of the map is ``base + diag(d) @ gain``; for instance ``-I`` and ``W`` for
-        the firing-rate network ``-x + tanh(W x)``, or ``M`` and ``beta * I`` for
-        ``M x + beta * tanh(x)``.
-    d_min, d_max : float
-        The slopes of the activation lie in ``[d_min, d_max]`` (``[0, 1]`` for tanh).
-
-    Returns
-    -------
-    float
-        The maximum over all ``2^n`` corners (``n <= 12``). Since ``d -> fn(base + diag(d) gain)``
-        is convex, it is the maximum over the whole box, so for a convex ``fn`` it is a proof:
-        ``sup_x fn(DF(x))`` is at most this value (Section 1.2 of the book).
-    """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    base = as_square_matrix(base, "base")
-    gain = as_square_matrix(gain, "gain")
-    n = base.shape[0]
-    if gain.shape != base.shape:
-        raise ValueError(f"gain must have shape {base.shape}, got {gain.shape}")
-    if n > MAX_BOX_DIM:
-        raise ValueError(f"base must be at most {MAX_BOX_DIM}x{MAX_BOX_DIM} (2^n corners)")
-    lo, hi = (float(v) for v in as_real_array([d_min, d_max], "d_min, d_max", ndim=1))
-    if lo > hi:
-        raise ValueError(f"d_min must not exceed d_max, got {lo} > {hi}")
-    return max(float(fn(base + np.diag(d) @ gain))
-               for d in itertools.product((lo, hi), repeat=n))

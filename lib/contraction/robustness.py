@@ -22,13 +22,13 @@ Dynamical Systems* (2023); S. Jafarpour et al., NeurIPS 2021.
 
 from __future__ import annotations
 
-import itertools
 import numbers
 
 import numpy as np
 
 from . import fixedpoint, norms
 from ._checks import as_real_array, as_square_matrix
+from .slopes import MAX_BOX_DIM, corner_max
 
 __all__ = [
     "layer_constants",
@@ -41,7 +41,6 @@ __all__ = [
     "perturbed_bound",
 ]
 
-MAX_LAYER_DIM = 14  # layer_constants visits 2^n vertices
 
 
 def _as_constant(value, name: str, allow_negative: bool = False) -> float:
@@ -89,8 +88,8 @@ def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
     """
     W = as_square_matrix(W, "W")
     n = W.shape[0]
-    if n > MAX_LAYER_DIM:
-        raise ValueError(f"W must be at most {MAX_LAYER_DIM} x {MAX_LAYER_DIM} "
+    if n > MAX_BOX_DIM:
+        raise ValueError(f"W must be at most {MAX_BOX_DIM} x {MAX_BOX_DIM} "
                          f"(2^n vertices are visited), got {n} x {n}")
     U = np.eye(n) if U is None else as_real_array(U, "U", ndim=2)
     if U.shape[0] != n:
@@ -101,12 +100,9 @@ def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
         raise ValueError(f"slopes must be a pair (d_min, d_max), got {slopes!r}") from None
     if not (np.isfinite(d_min) and np.isfinite(d_max) and 0 <= d_min <= d_max):
         raise ValueError(f"slopes must satisfy 0 <= d_min <= d_max < inf, got {slopes!r}")
-    os_lip = lip = lip_u = -np.inf
-    for d in itertools.product((d_min, d_max), repeat=n):
-        D = np.diag(d)
-        os_lip = max(os_lip, norms.lognorm(D @ W, 2))
-        lip = max(lip, norms.induced_norm(D @ W, 2))
-        lip_u = max(lip_u, float(np.linalg.norm(D @ U, 2)))
+    os_lip = corner_max(lambda J: norms.lognorm(J, 2), np.zeros_like(W), W, d_min, d_max)
+    lip = corner_max(lambda J: norms.induced_norm(J, 2), np.zeros_like(W), W, d_min, d_max)
+    lip_u = corner_max(lambda J: np.linalg.norm(J, 2), np.zeros_like(U), U, d_min, d_max)
     return {"os_lip": float(os_lip), "lip": float(lip), "lip_u": float(lip_u)}
 
 

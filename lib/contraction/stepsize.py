@@ -18,11 +18,11 @@ Reference: F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023); S. 
 
 from __future__ import annotations
 
-import itertools
 
 import numpy as np
 
 from . import norms
+from .slopes import MAX_BOX_DIM, corner_max
 from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix, check_p
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "euler_iterations",
 ]
 
-MAX_CORNER_DIM = 12  # 2**12 corners of the slope box: still instant
 
 
 def _as_alphas(alpha):
@@ -130,13 +129,12 @@ def sampled_step_factor(F, alpha, X, Y, p=2):
     return float(out) if out.ndim == 0 else out
 
 
-def _corner_jacobians(W):
+def _firing_rate_weights(W):
     W = as_square_matrix(W, "W")
-    n = W.shape[0]
-    if n > MAX_CORNER_DIM:
-        raise ValueError(f"W must be at most {MAX_CORNER_DIM}x{MAX_CORNER_DIM} (2^n corners), "
-                         f"got {n}x{n}")
-    return [-np.eye(n) + np.diag(d) @ W for d in itertools.product((0.0, 1.0), repeat=n)]
+    if W.shape[0] > MAX_BOX_DIM:
+        raise ValueError(f"W must be at most {MAX_BOX_DIM}x{MAX_BOX_DIM} (2^n corners), "
+                         f"got {W.shape[0]}x{W.shape[0]}")
+    return W
 
 
 def firing_rate_constants(W, p=2):
@@ -167,9 +165,10 @@ def firing_rate_constants(W, p=2):
         ``F`` is strongly contracting with rate ``c = -os_lip`` when ``os_lip < 0``.
     """
     p = check_p(p)
-    corners = _corner_jacobians(W)
-    return (max(norms.lognorm(J, p) for J in corners),
-            max(norms.induced_norm(J, p) for J in corners))
+    W = _firing_rate_weights(W)
+    minus_eye = -np.eye(W.shape[0])
+    return (corner_max(lambda J: norms.lognorm(J, p), minus_eye, W),
+            corner_max(lambda J: norms.induced_norm(J, p), minus_eye, W))
 
 
 def firing_rate_step_factor(W, alpha, p=2):
@@ -196,9 +195,10 @@ def firing_rate_step_factor(W, alpha, p=2):
     """
     a = _as_alphas(alpha)
     p = check_p(p)
-    corners = _corner_jacobians(W)
-    eye = np.eye(corners[0].shape[0])
-    out = np.array([max(norms.induced_norm(eye + ak * J, p) for J in corners)
+    W = _firing_rate_weights(W)
+    eye = np.eye(W.shape[0])
+    # I + alpha (-I + diag(d) W) = (1 - alpha) I + diag(d) (alpha W)
+    out = np.array([corner_max(lambda J: norms.induced_norm(J, p), (1 - ak) * eye, ak * W)
                     for ak in a.ravel()]).reshape(a.shape)
     return float(out) if out.ndim == 0 else out
 
