@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+VENDOR := _build/vendor/_vendor/.done
 JB_FLAGS := -W -n --keep-going
 NOTEBOOKS := $(sort $(wildcard chapters/*/*.ipynb))
 
@@ -13,7 +14,7 @@ export CONTRACTION_MODE ?= fast
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test test-lib test-notebooks test-book notebooks clean
+.PHONY: help venv vendor book test test-lib test-notebooks test-book notebooks clean
 
 help:
 	@echo "make book       build the HTML book into _build/html"
@@ -29,7 +30,17 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (contraction)" >/dev/null
 	touch $(STAMP)
 
-book: $(STAMP)
+# Browser assets for an offline site, from the npm registry (package-lock.json pins them).
+vendor: $(VENDOR)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+$(VENDOR): node_modules/.package-lock.json tools/vendor_assets.sh
+	tools/vendor_assets.sh
+	touch $(VENDOR)
+
+book: $(STAMP) $(VENDOR)
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
@@ -42,7 +53,7 @@ test-notebooks: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider $(NOTEBOOKS) --durations=0
 
-test-book: $(STAMP)
+test-book: $(STAMP) $(VENDOR)
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 
 notebooks: $(STAMP)

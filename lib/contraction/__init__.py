@@ -11,6 +11,8 @@ Modules (one idea each):
 * :mod:`contraction.lyapunov` -- weighted Euclidean norms from Lyapunov equations.
 * :mod:`contraction.stepsize` -- measured and exact step factors of forward Euler.
 * :mod:`contraction.explorer` -- the planar systems of the vector-field explorer.
+* :mod:`contraction.balls` -- unit balls and their images (pictures of induced norms).
+* :mod:`contraction.stepsize_inf` -- exact l-infinity step factors of averaged iterations.
 * :mod:`contraction.plot`, :mod:`contraction.widgets` -- figures and live widgets with a static
   fallback.
 * :mod:`contraction.exercises` -- self-checks for the coding exercises.
@@ -19,6 +21,7 @@ Modules (one idea each):
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402,F401
+    balls,
     explorer,
     fixedpoint,
     lyapunov,
@@ -27,8 +30,9 @@ from . import (  # noqa: E402,F401
     runtime,
     slopes,
     stepsize,
+    stepsize_inf,
     systems,
 )
 
-__all__ = ["explorer", "fixedpoint", "lyapunov", "norms", "robustness", "runtime", "slopes",
-           "stepsize", "systems", "__version__"]
+__all__ = ["balls", "explorer", "fixedpoint", "lyapunov", "norms", "robustness", "runtime",
+           "slopes", "stepsize", "stepsize_inf", "systems", "__version__"]
