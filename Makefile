@@ -14,12 +14,14 @@ export CONTRACTION_MODE ?= fast
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv vendor book test test-lib test-notebooks test-book notebooks clean
+.PHONY: help venv vendor browser book student test test-lib test-notebooks test-book \
+	test-browser test-colab notebooks clean
 
 help:
 	@echo "make book       build the HTML book into _build/html"
 	@echo "make test       library tests, strict nbval over every notebook, and the book build"
 	@echo "make notebooks  re-execute the notebooks (fast mode) and store their outputs"
+	@echo "make student    build the student edition (no solutions) into _build/student/html"
 
 venv: $(STAMP)
 
@@ -44,17 +46,38 @@ book: $(STAMP) $(VENDOR)
 	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
 	@echo "Open file://$(CURDIR)/_build/html/index.html"
 
-test: test-lib test-notebooks test-book
+student: $(STAMP) $(VENDOR)
+	$(PY) tools/student_config.py .student-config.yml
+	$(VENV)/bin/jupyter-book build . --config .student-config.yml --path-output _build/student-work $(JB_FLAGS)
+	rm -rf _build/student/html && mkdir -p _build/student
+	cp -r _build/student-work/_build/html _build/student/html
+	@echo "Open file://$(CURDIR)/_build/student/html/index.html"
+
+# Debian's Chromium and its driver for the browser test (root, or passwordless sudo).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+test: test-lib test-notebooks test-book test-browser test-colab
 
 test-lib: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/colab
 
 test-notebooks: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-p no:cacheprovider $(NOTEBOOKS) --durations=0
 
-test-book: $(STAMP) $(VENDOR)
-	$(VENV)/bin/jupyter-book build . $(JB_FLAGS)
+test-book: book student
+
+# The built site and the student edition in headless Chromium; screenshots in _build/screenshots.
+test-browser: $(STAMP) browser test-book
+	$(PY) -m pytest tests/browser -p no:cacheprovider
+
+# The Colab path: a wheel in a fresh venv runs one notebook per chapter with no checkout around.
+test-colab: $(STAMP)
+	$(PY) -m pytest tests/colab -p no:cacheprovider
 
 notebooks: $(STAMP)
 	$(PY) tools/notebooks.py $(NOTEBOOKS)

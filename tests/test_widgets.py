@@ -48,3 +48,11 @@ def test_plot_helpers():
     with pytest.raises(ValueError, match="field must map"):
         plot.stream_plot(ax1, lambda x: x[:1], num=5)
     plt.close(fig)
+
+
+def test_fallback_needs_no_cdn():
+    controls = {"a": w.FloatSlider(value=1.0, min=0.0, max=2.0)}
+    html = widgets.explorable(lambda fig, a: fig.add_subplot().plot([0, a]), controls, "a",
+                              values=[0.0, 2.0], display_output=False)["text/html"]
+    assert "http://" not in html and "https://" not in html
+    assert 'class="fa' not in html and "\u25b6" in html

@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 
 MAX_FRAMES = 30
+
+# matplotlib's jshtml player links Font Awesome from a CDN for its button icons; the book must work
+# offline, so the link is dropped and each icon becomes a plain Unicode symbol.
+_CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s*href="https?://[^"]*"\s*/?>')
+_ICONS = {  # glyphs present in common fonts (no media-control block characters)
+    "fa fa-fast-backward": "|\u25c0", "fa fa-step-backward": "\u25c2",
+    "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "||", "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u25b8", "fa fa-fast-forward": "\u25b6|", "fa fa-minus": "\u2212",
+    "fa fa-plus": "+",
+}
 
 __all__ = ["explorable", "sweep_values", "MAX_FRAMES"]
 
@@ -59,12 +70,20 @@ def _jshtml(draw, params, sweep, values, figsize, dpi) -> str:
     anim = FuncAnimation(fig, frame, frames=values, init_func=lambda: None, repeat=False)
     html = anim.to_jshtml(fps=3, default_mode="once")
     plt.close(fig)
+    return _offline_player(html)
+
+
+def _offline_player(html: str) -> str:
+    """The jshtml player without CDN resources: no stylesheet link, Unicode button labels."""
+    html = _CDN_STYLESHEET.sub("", html)
+    for css_class, symbol in _ICONS.items():
+        html = html.replace(f'<i class="{css_class}"></i>', symbol)
     return html
 
 
 def explorable(draw, controls: dict, sweep: str, values=None, figsize=(8, 3.4), dpi=72,
                display_output=True):
-    """Show ``draw`` under live controls, with a scrubbable static fallback.
+    """Show ``draw`` under live controls, with a scrubbable static fallback (Section 1.2).
 
     Parameters
     ----------
