@@ -11,17 +11,17 @@ NOTEBOOKS := $(sort $(wildcard chapters/*/*.ipynb))
 # Use the venv's own kernel for every notebook, whatever kernels the user has installed.
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export CONTRACTION_MODE ?= fast
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help venv vendor browser book student test test-lib test-notebooks test-book \
-	test-browser test-colab notebooks clean
+	test-browser test-colab notebooks latex pdf clean
 
 help:
 	@echo "make book       build the HTML book into _build/html"
 	@echo "make test       library tests, strict nbval over every notebook, and the book build"
 	@echo "make notebooks  re-execute the notebooks (fast mode) and store their outputs"
 	@echo "make student    build the student edition (no solutions) into _build/student/html"
+	@echo "make pdf        build a PDF of the whole book into _build/latex (installs TeX from Debian)"
 
 venv: $(STAMP)
 
@@ -52,6 +52,19 @@ student: $(STAMP) $(VENDOR)
 	rm -rf _build/student/html && mkdir -p _build/student
 	cp -r _build/student-work/_build/html _build/student/html
 	@echo "Open file://$(CURDIR)/_build/student/html/index.html"
+
+# TeX from Debian for the PDF (root, or passwordless sudo).
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+	texlive-fonts-extra tex-gyre lmodern latexmk
+latex:
+	@command -v pdflatex >/dev/null && command -v latexmk >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES); }
+
+pdf: $(STAMP) latex
+	$(VENV)/bin/jupyter-book build . --builder pdflatex
+	@echo "PDF: $$(ls $(CURDIR)/_build/latex/*.pdf)"
 
 # Debian's Chromium and its driver for the browser test (root, or passwordless sudo).
 browser:

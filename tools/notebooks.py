@@ -2,7 +2,9 @@
 
 Before executing, each notebook's first cell is rewritten to the canonical Colab setup cell, whose
 install URL comes from `repository.url` in `_config.yml` (the one place that names it). Widget
-state is stored so the saved notebooks show their widgets. Prints each notebook's wall time.
+state is stored so the saved notebooks show their widgets. Each run is recorded in the notebook's
+metadata (`contraction`: date, seconds, mode) and the status page `book/status.md` is rewritten
+from the metadata of all notebooks. Prints each notebook's wall time.
 
 Usage: python tools/notebooks.py [--sync-only] NOTEBOOK [NOTEBOOK ...]
 """
@@ -10,7 +12,9 @@ Usage: python tools/notebooks.py [--sync-only] NOTEBOOK [NOTEBOOK ...]
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import platform
 import re
 import sys
 import time
@@ -65,8 +69,37 @@ def execute(path: Path) -> float:
     NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - start
+    nb.metadata["contraction"] = {
+        "executed": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": round(elapsed, 1),
+        "mode": os.environ.get("CONTRACTION_MODE", "fast"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+    }
     nbformat.write(nb, path)
     return elapsed
+
+
+def write_status_page() -> Path:
+    """Rewrite book/status.md from the run records of every chapter notebook."""
+    rows = []
+    for path in sorted(ROOT.glob("chapters/*/*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                      for line in c.source.splitlines() if line.startswith("# ")), path.stem)
+        run = nb.metadata.get("contraction", {})
+        rel = path.relative_to(ROOT).as_posix()
+        rows.append(f"| {path.parent.name} | [{title}](../{rel}) | {run.get('seconds', 'n/a')} | "
+                    f"{run.get('mode', 'n/a')} | {run.get('executed', 'never')} | "
+                    f"{run.get('machine', 'n/a')} |")
+    page = ROOT / "book" / "status.md"
+    page.write_text(
+        "# Notebook status\n\n"
+        "Every notebook of the book, with the last run that produced the outputs you see online.\n"
+        "This page is written by `make notebooks` (tools/notebooks.py); each notebook must run in\n"
+        "at most 90 seconds on two CPU cores in fast mode.\n\n"
+        "| chapter | notebook | seconds | mode | executed | machine |\n"
+        "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n")
+    return page
 
 
 def main(argv=None) -> int:
@@ -82,6 +115,8 @@ def main(argv=None) -> int:
             nbformat.write(nb, path)
             continue
         print(f"{path}: {execute(path):6.1f} s", flush=True)
+    if not args.sync_only:
+        print(f"wrote {write_status_page().relative_to(ROOT)}")
     return 0
 
 

@@ -13,6 +13,9 @@ Modules (one idea each):
 * :mod:`contraction.explorer` -- the planar systems of the vector-field explorer.
 * :mod:`contraction.balls` -- unit balls and their images (pictures of induced norms).
 * :mod:`contraction.stepsize_inf` -- exact l-infinity step factors of averaged iterations.
+* :mod:`contraction.networks` -- gain matrices of interconnections (Chapter 3), re-exporting
+  :mod:`contraction.network_models` (weakly contracting example networks) and
+  :mod:`contraction.seminorms` (seminorm log norms, consensus, Kuramoto).
 * :mod:`contraction.plot`, :mod:`contraction.widgets` -- figures and live widgets with a static
   fallback.
 * :mod:`contraction.exercises` -- self-checks for the coding exercises.
@@ -25,14 +28,18 @@ from . import (  # noqa: E402,F401
     explorer,
     fixedpoint,
     lyapunov,
+    network_models,
+    networks,
     norms,
     robustness,
     runtime,
+    seminorms,
     slopes,
     stepsize,
     stepsize_inf,
     systems,
 )
 
-__all__ = ["balls", "explorer", "fixedpoint", "lyapunov", "norms", "robustness", "runtime",
-           "slopes", "stepsize", "stepsize_inf", "systems", "__version__"]
+__all__ = ["balls", "explorer", "fixedpoint", "lyapunov", "network_models", "networks", "norms",
+           "robustness", "runtime", "seminorms", "slopes", "stepsize", "stepsize_inf", "systems",
+           "__version__"]

@@ -175,3 +175,102 @@ register(
     "keep every diagonal entry of (1 - alpha) I + alpha D A non-negative for all D in [0, I]; "
     "then ||.||_inf is 1 - alpha (1 - max(mu_inf(A), 0)).",
 )
+
+
+# --- Chapter 3 exercises (ic)
+from . import networks as _networks  # noqa: E402
+
+
+def _gain_certificate_cases(seed=31):
+    rng = np.random.default_rng(seed)
+    cases = [(np.array([1.0, 0.5]), np.array([[0.0, 0.4], [0.6, 0.0]])),   # small gain holds
+             (np.array([1.0, 0.5]), np.array([[0.0, 1.0], [0.6, 0.0]])),   # small gain fails
+             (np.array([0.7]), np.zeros((1, 1))),
+             (np.array([1.0, 2.0, 0.5]), np.array([[0, 3.0, 0], [0, 0, 4.0], [0, 0, 0]]))]
+    for n in (3, 5):
+        gains = rng.uniform(0, 0.4, (n, n)) * (rng.uniform(size=(n, n)) < 0.6)
+        np.fill_diagonal(gains, 0.0)
+        cases.append((rng.uniform(0.3, 1.5, n), gains))
+    return cases
+
+
+register(
+    "ch3.gain_certificate",
+    _networks.certified_rate,
+    _gain_certificate_cases(),
+    "build Gamma with -rates on the diagonal and the gains off it; the certified rate is minus "
+    "its largest eigenvalue real part when that is negative, and 0.0 otherwise.",
+)
+
+
+# --- Chapter 3 exercises (sc)
+from . import seminorms as _seminorms  # noqa: E402
+
+
+def _connectivity_cases(seed=33):
+    rng = np.random.default_rng(seed)
+    star = np.zeros((5, 5))
+    star[0, 1:] = star[1:, 0] = 1.0
+    two_parts = np.zeros((5, 5))
+    two_parts[:2, :2] = two_parts[2:, 2:] = 1.0                    # disconnected: lambda_2 = 0
+    cases = [(_seminorms.path_graph(2),), (_seminorms.path_graph(5),), (_seminorms.ring_graph(7),),
+             (_seminorms.complete_graph(4),), (star,), (two_parts,)]
+    for n in (3, 6):
+        W = rng.uniform(0.1, 2.0, (n, n)) * (rng.uniform(size=(n, n)) < 0.7)
+        cases.append((np.triu(W, 1) + np.triu(W, 1).T + np.diag(rng.uniform(0, 1, n)),))
+    return cases
+
+
+register(
+    "ch3.algebraic_connectivity",
+    _seminorms.algebraic_connectivity,
+    _connectivity_cases(),
+    "L = diag(row sums of A) - A (self-loops cancel); np.linalg.eigvalsh sorts the eigenvalues "
+    "in increasing order: return the second one.",
+)
+
+
+# --- Chapter 3 exercises (wc)
+from . import network_models as _network_models  # noqa: E402
+
+
+def _conservation_cases(seed=41):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for n in (2, 3, 5, 6):
+        K = rng.uniform(0.1, 2.0, (n, n)) * (rng.uniform(size=(n, n)) < 0.7)
+        np.fill_diagonal(K, 0.0)
+        K += np.diag(np.ones(n - 1), 1) + np.diag(np.ones(1), -(n - 1))  # a ring: irreducible
+        V = rng.uniform(0.3, 4.0, n)
+        cases.append(((K.T - np.diag(K.sum(axis=1))) / V[:, None],))  # closed, volumes V
+    return cases
+
+
+register(
+    "ch3.conservation_weight",
+    _network_models.conservation_weight,
+    _conservation_cases(),
+    "eta spans the null space of A.T (scipy.linalg.null_space or the last right singular vector "
+    "of A.T); fix its sign so that it is positive and divide by its sum.",
+)
+
+
+# --- Chapter 4 exercises (rnn)
+def _max_lognorm_diag_cases(seed=43):
+    rng = np.random.default_rng(seed)
+    cases = [(np.array([[-3.0, 1.0], [0.5, -2.0]]), 0.5, 1.0),   # mu_inf(A) < 0: d_min decides
+             (np.array([[1.0, -2.0], [0.5, 0.2]]), 0.5, 1.0),    # mu_inf(A) > 0: d_max decides
+             (np.array([[0.7]]), 0.0, 0.25)]
+    for n in (3, 5, 8):
+        A = rng.normal(size=(n, n)) - rng.uniform(0, 3) * np.eye(n)
+        cases.append((A, *np.sort(rng.uniform(0, 1.5, 2))))
+    return cases
+
+
+register(
+    "ch4.max_lognorm_diag_inf",
+    lambda A, d_min, d_max: norms.max_lognorm_diag(A, d_min, d_max, np.inf),
+    _max_lognorm_diag_cases(),
+    "row i of mu_inf(diag(d) A) is d_i times row i of mu_inf(A), so only two corners matter: "
+    "d = d_min * 1 and d = d_max * 1.",
+)

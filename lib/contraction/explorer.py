@@ -24,12 +24,12 @@ The exact "corner" computation for maps whose Jacobian is ``base + diag(d) @ gai
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import norms, systems
+from ._checks import as_positive_scalar
 
 __all__ = ["SYSTEMS", "Example", "example", "certificate_label"]
 
@@ -75,15 +75,6 @@ def _rate_or_none(c: float) -> float | None:
     return float(c) if c > 0 else None
 
 
-def _check_k(k) -> float:
-    if isinstance(k, bool) or not isinstance(k, numbers.Real):
-        raise TypeError(f"k must be a real number, got {type(k).__name__}")
-    k = float(k)
-    if not np.isfinite(k) or k < 0:
-        raise ValueError(f"k must be finite and non-negative, got {k}")
-    return k
-
-
 def example(name: str, k: float) -> Example:
     """The system ``name`` (one of :data:`SYSTEMS`) at parameter ``k >= 0``, with its certificate.
 
@@ -91,7 +82,7 @@ def example(name: str, k: float) -> Example:
     """
     if name not in SYSTEMS:
         raise ValueError(f"name must be one of {SYSTEMS}, got {name!r}")
-    k = _check_k(k)
+    k = as_positive_scalar(k, "k", allow_zero=True)
     corners = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
     if name == "firing rate":
         W = k * _W0

@@ -37,6 +37,8 @@ __all__ = [
     "spectral_abscissa",
     "weak_pairing",
     "optimal_weight",
+    "is_metzler",
+    "is_irreducible",
 ]
 
 
@@ -184,7 +186,21 @@ def _perron_vector(M: np.ndarray, left: bool) -> np.ndarray:
     return v
 
 
-def _is_irreducible(M: np.ndarray) -> bool:
+def is_metzler(M, tol=0.0) -> bool:
+    r"""True if every off-diagonal entry of the square matrix ``M`` is ``>= -tol``.
+
+    Metzler matrices generate positive flows: :math:`e^{Mt} \ge 0` entrywise for ``t >= 0``
+    (Sections 2.2 and 3.1; Bullo 2023, Chapter 3).
+    """
+    M = as_square_matrix(M, "M")
+    tol = as_positive_scalar(tol, "tol", allow_zero=True)
+    off = M[~np.eye(M.shape[0], dtype=bool)]
+    return bool(np.all(off >= -tol))
+
+
+def is_irreducible(M) -> bool:
+    """True if the off-diagonal pattern of ``M`` is a strongly connected graph (Perron-Frobenius)."""
+    M = as_square_matrix(M, "M")
     pattern = (np.abs(M) > 0) & ~np.eye(M.shape[0], dtype=bool)
     n_components, _ = connected_components(pattern, directed=True, connection="strong")
     return n_components == 1
@@ -221,7 +237,7 @@ def optimal_weight(A, p=np.inf, tol=1e-6):
 
     if np.count_nonzero(M - np.diag(np.diag(M))) == 0:  # diagonal: every weight is optimal
         return np.ones(n), lognorm(A, p)
-    if _is_irreducible(M):
+    if is_irreducible(M):
         eta = weight_of(M)
         return eta, lognorm(A, p, eta)
     best = None
@@ -234,3 +250,61 @@ def optimal_weight(A, p=np.inf, tol=1e-6):
         if value - target <= tol * scale:
             break
     return best
+
+
+def max_lognorm_diag(A, d_min, d_max, p=np.inf, side="left", shift=None, weight=None) -> float:
+    r"""Largest log norm over a box of diagonal scalings, from two vertices instead of :math:`2^n`.
+
+    Computes :math:`\max_{d \in [d_{\min}, d_{\max}]^n} \mu_p(B + \operatorname{diag}(d)A)`
+    (``side="left"``) or :math:`\max_d \mu_p(B + A\operatorname{diag}(d))` (``side="right"``)
+    for ``p`` in ``{1, inf}``, a diagonal :math:`B = \operatorname{diag}(\text{shift})` (zero by
+    default) and :math:`0 \le d_{\min} \le d_{\max}`. Each row (``p=inf``) or column (``p=1``) sum
+    of the log norm is affine in ``d`` with a sign pattern that is known in advance, which leaves
+    two candidate vertices (Section 4.1; Davydov, Proskurnikov and Bullo, ACC 2022). With
+    :math:`A \circ I` the diagonal part of ``A``:
+
+    * left, ``p=inf`` and right, ``p=1``: :math:`\max\{\mu(B + d_{\min}A), \mu(B + d_{\max}A)\}`;
+    * left, ``p=1`` and right, ``p=inf``:
+      :math:`\max\{\mu(B + d_{\max}A), \mu(B + d_{\max}A - (d_{\max} - d_{\min})(A \circ I))\}`.
+
+    A positive ``weight`` eta gives the log norm of ``||diag(eta) x||_p``; it commutes with the
+    diagonal factors, so the same vertices serve. Cost: two log norms, whatever ``n``.
+
+    Parameters
+    ----------
+    A : array_like, shape (n, n)
+    d_min, d_max : float
+        Slope bounds, ``0 <= d_min <= d_max`` (finite).
+    p : 1 or np.inf
+    side : {"left", "right"}
+        Where ``diag(d)`` multiplies ``A``.
+    shift : float or array_like of shape (n,), optional
+        The diagonal of ``B`` (for instance ``-1`` for the leak of a firing-rate network).
+    weight : array_like of shape (n,), optional
+        Positive diagonal weight.
+    """
+    p = check_p(p)
+    if p == 2:
+        raise ValueError("p must be 1 or np.inf (no two-vertex formula for p=2; "
+                         "use slopes.corner_max)")
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', got {side!r}")
+    A = as_square_matrix(A, "A")
+    n = A.shape[0]
+    lo = as_positive_scalar(d_min, "d_min", allow_zero=True)
+    hi = as_positive_scalar(d_max, "d_max", allow_zero=True)
+    if lo > hi:
+        raise ValueError(f"d_min must not exceed d_max, got {lo} > {hi}")
+    b = np.zeros(n) if shift is None else as_real_array(shift, "shift")
+    b = np.full(n, float(b)) if b.ndim == 0 else b
+    if b.shape != (n,):
+        raise ValueError(f"shift must be a scalar or have length {n}, got shape {b.shape}")
+    Aw = _similarity(A, _weight_matrix(weight, n, p))
+    if (p == np.inf) == (side == "left"):  # each row/column depends on one d_i: two endpoints
+        vertices = (lo * Aw, hi * Aw)
+    else:  # off-diagonal entries enter with |.|, so d_max there; the diagonal picks its own end
+        vertices = (hi * Aw, hi * Aw - (hi - lo) * np.diag(np.diag(Aw)))
+    return max(_plain_lognorm(np.diag(b) + V, p) for V in vertices)
+
+
+__all__.append("max_lognorm_diag")

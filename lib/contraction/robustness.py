@@ -141,12 +141,13 @@ def oslip_ratios(G, X, Y) -> np.ndarray:
     r"""Ratios :math:`(G(x) - G(y))^\top (x - y) / \|x - y\|_2^2` over the rows of ``X``, ``Y``.
 
     Section 1.1 of the book. Every ratio is a lower bound on the one-sided Lipschitz constant
-    :math:`\operatorname{osLip}_2(G)`.
+    :math:`\operatorname{osLip}_2(G)`. (:func:`contraction.systems.oslip_quotients` does the same
+    in any weighted norm, one pair at a time; this vectorised 2-norm version is what Section 1.1
+    samples thousands of pairs with.)
     """
     X, Y, gaps = _pairs(X, Y)
     diff = _images(G, X, "G") - _images(G, Y, "G")
     return np.einsum("ij,ij->i", diff, X - Y) / gaps**2
-
 
 def fixed_points(G, U, x0, method="averaged", alpha=None, tol=1e-12, max_iter=20000,
                  memory=5) -> np.ndarray:

@@ -20,11 +20,9 @@ KDP (2023).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ._checks import as_square_matrix
+from ._checks import as_positive_scalar, as_square_matrix
 
 __all__ = ["linf_identity_threshold", "averaged_step_norm_inf"]
 
@@ -53,15 +51,6 @@ def linf_identity_threshold(A) -> float:
     A = as_square_matrix(A, "A")
     worst = float(np.max(-np.diag(A)))
     return 1.0 / worst if worst > 0 else np.inf
-
-
-def _as_slope(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be finite and non-negative, got {value}")
-    return value
 
 
 def averaged_step_norm_inf(A, alpha, d_min=0.0, d_max=1.0):
@@ -97,7 +86,8 @@ def averaged_step_norm_inf(A, alpha, d_min=0.0, d_max=1.0):
         One value per step size (same shape as ``alpha``).
     """
     A = as_square_matrix(A, "A")
-    d_min, d_max = _as_slope(d_min, "d_min"), _as_slope(d_max, "d_max")
+    d_min = as_positive_scalar(d_min, "d_min", allow_zero=True)
+    d_max = as_positive_scalar(d_max, "d_max", allow_zero=True)
     if d_min > d_max:
         raise ValueError(f"d_min must not exceed d_max, got d_min={d_min} > d_max={d_max}")
     a = np.asarray(alpha, dtype=float)

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from . import norms
-from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix
+from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix, check_p
 
 __all__ = [
     "VectorField",
@@ -30,6 +30,7 @@ __all__ = [
     "max_lognorm_on_grid",
     "trajectory_distance",
     "measured_rate",
+    "oslip_quotients",
 ]
 
 
@@ -186,3 +187,28 @@ def measured_rate(t, distance, floor=1e-9) -> float:
     if not np.any(keep):
         raise ValueError("need at least one later sample above the floor")
     return float(np.min(-np.log(d[keep] / d[0]) / (t[keep] - t[0])))
+
+
+def oslip_quotients(f, X, Y, p=2, weight=None) -> np.ndarray:
+    r"""The quotients :math:`[\![f(x) - f(y), x - y]\!] / \|x - y\|^2` for paired rows of X, Y.
+
+    Their supremum over all pairs is :math:`\operatorname{osLip}(f)` in the (weighted) ``p``-norm,
+    so their maximum over samples is a lower estimate of it; it needs no Jacobian, which suits
+    piecewise-smooth models such as the traffic model of
+    :func:`contraction.network_models.ctm_traffic` (Sections 1.1 and 3.2).
+    """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    p = check_p(p)
+    X = as_real_array(X, "X", ndim=2)
+    Y = as_real_array(Y, "Y", ndim=2)
+    if X.shape != Y.shape:
+        raise ValueError(f"X and Y must have the same shape, got {X.shape} and {Y.shape}")
+    out = []
+    for x, y in zip(X, Y):
+        d = x - y
+        nd = norms.vector_norm(d, p, weight)
+        if nd == 0:
+            raise ValueError("X and Y must differ in every row")
+        out.append(norms.weak_pairing(np.asarray(f(x)) - np.asarray(f(y)), d, p, weight) / nd**2)
+    return np.array(out)

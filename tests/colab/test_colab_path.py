@@ -59,7 +59,7 @@ def fresh_env(tmp_path_factory):
           "-c", ROOT / "constraints.txt", wheel, "nbclient", "nbformat", "ipykernel"])
     _run([python, "-m", "ipykernel", "install", "--prefix", venv, "--name", "python3"])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(JUPYTER_PATH=str(venv / "share" / "jupyter"), MPLBACKEND="Agg",
+    env.update(JUPYTER_PATH=str(venv / "share" / "jupyter"),
                CONTRACTION_MODE="fast", PATH=f"{venv / 'bin'}:{env.get('PATH', '')}")
     return python, env, work
 

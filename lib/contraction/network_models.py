@@ -1,0 +1,518 @@
+r"""Example network models that are weakly contracting, and certificates for them.
+
+Section 3.2 of the book ("Weakly contracting networks"). A system :math:`\dot x = f(x)` is
+*weakly contracting* in a norm when :math:`\operatorname{osLip}(f) \le 0`: the distance between
+any two solutions never increases. The models below are weakly contracting in the norm named in
+each docstring; every one is a :class:`~contraction.systems.VectorField` with an analytic
+Jacobian.
+
+* :func:`compartmental` -- compartmental systems (amounts or concentrations, saturating flows):
+  :math:`\ell_1` weighted by the volumes;
+* :func:`lotka_volterra_mutualistic` -- mutualistic Lotka-Volterra populations: weighted
+  :math:`\ell_1` in log coordinates;
+* :func:`ctm_traffic` -- Daganzo's cell transmission model with non-FIFO junctions: :math:`\ell_1`;
+* :func:`primal_dual` -- saddle-point (Arrow-Hurwicz-Uzawa) dynamics: :math:`\ell_2`;
+* :func:`diffusive_network` -- a translation-invariant monotone network: :math:`\ell_\infty`
+  weighted by :math:`1/\xi`.
+
+For monotone systems (Metzler Jacobians) with a conservation law :math:`\eta^\top Df(x) = 0` or a
+translation invariance :math:`Df(x)\xi = 0`, :func:`certifying_weight` finds the norm in which the
+log norm of every Jacobian is exactly zero (:math:`\ell_1` weighted by :math:`\eta`, or
+:math:`\ell_\infty` weighted by :math:`1/\xi`); :func:`has_conservation_law` and
+:func:`translation_invariant` test the two properties on sample points.
+
+References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for network
+systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Bullo, *Contraction Theory
+for Dynamical Systems*, KDP, 2023.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+
+from . import norms
+from ._checks import as_positive_scalar, as_real_array, as_square_matrix, check_p
+from .norms import is_metzler
+from .systems import VectorField
+
+__all__ = [
+    "compartmental",
+    "lotka_volterra_mutualistic",
+    "lotka_volterra_weight",
+    "ctm_traffic",
+    "primal_dual",
+    "saddle_weight",
+    "diffusive_network",
+    "has_conservation_law",
+    "translation_invariant",
+    "conservation_weight",
+    "certifying_weight",
+]
+
+
+# ----------------------------------------------------------------------------- validation
+def _vector(value, name: str, n: int, default=None, nonnegative=False, positive=False):
+    """A length-n real vector (a scalar is broadcast), validated; ``default`` if value is None."""
+    if value is None:
+        if default is None:
+            raise TypeError(f"{name} is required, got None")
+        return np.array(default, dtype=float)
+    arr = as_real_array(value, name)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be a scalar or have length {n}, got shape {arr.shape}")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must have strictly positive entries")
+    if nonnegative and np.any(arr < 0):
+        raise ValueError(f"{name} must have non-negative entries")
+    return arr
+
+
+def _saturation(value, n: int) -> np.ndarray:
+    """Saturation levels in (0, inf] of shape (n, n + 1) (flows i -> j, last column: outflows)."""
+    if value is None:
+        return np.full((n, n + 1), np.inf)
+    if isinstance(value, (str, bytes)):
+        raise TypeError("saturation must be a positive number or array, "
+                        f"got {type(value).__name__}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("saturation must be a positive number or array") from None
+    if arr.ndim == 0:
+        arr = np.full((n, n + 1), float(arr))
+    elif arr.shape == (n,):
+        arr = np.repeat(arr[:, None], n + 1, axis=1)
+    elif arr.shape != (n, n + 1):
+        raise ValueError(f"saturation must be a scalar or have shape ({n},) or ({n}, {n + 1}), "
+                         f"got {arr.shape}")
+    if np.any(np.isnan(arr)) or np.any(arr <= 0):
+        raise ValueError("saturation must have entries in (0, inf] (np.inf for a linear flow)")
+    return arr
+
+
+def _points(points, dim: int) -> np.ndarray:
+    pts = as_real_array(points, "points")
+    if pts.ndim == 1:
+        pts = pts[None, :]
+    if pts.ndim != 2 or pts.shape[1] != dim:
+        raise ValueError(f"points must have shape (k, {dim}), got {pts.shape}")
+    return pts
+
+
+def _jacobian_callable(jacobian):
+    if isinstance(jacobian, VectorField):
+        return jacobian.jacobian
+    if not callable(jacobian):
+        raise TypeError("jacobian must be callable or a VectorField, "
+                        f"got {type(jacobian).__name__}")
+    return jacobian
+
+
+# ----------------------------------------------------------------------------- compartmental
+def compartmental(rates, outflow, inflow=None, saturation=None, volumes=None) -> VectorField:
+    r"""A compartmental system with increasing, possibly saturating flows (Section 3.2).
+
+    Compartment :math:`i` holds the quantity :math:`V_i x_i` (volume times concentration; with
+    the default ``volumes=1`` the state is the amount itself). The flow from :math:`i` to
+    :math:`j` is :math:`k_{ij}\psi(x_i; s_{ij})` and the flow out of the network is
+    :math:`k_{i0}\psi(x_i; s_{i0})`, where :math:`\psi(x; s) = x/(1 + |x|/s)` is increasing
+    (linear for :math:`s = \infty`, Michaelis-Menten on :math:`x \ge 0` otherwise):
+
+    .. math::
+        V_i \dot x_i = \sum_{j \ne i} k_{ji}\psi(x_j; s_{ji})
+                       - \sum_{j\ne i} k_{ij}\psi(x_i; s_{ij}) - k_{i0}\psi(x_i; s_{i0}) + u_i.
+
+    The Jacobian is Metzler, and column :math:`j` of :math:`\operatorname{diag}(V)Df(x)` sums to
+    :math:`-k_{j0}\psi'(x_j; s_{j0}) \le 0`, so
+    :math:`\mu_{1,[V]}(Df(x)) = \max_j \big(-k_{j0}\psi'(x_j; s_{j0})/V_j\big) \le 0`: weakly
+    contracting in :math:`\ell_1` weighted by the volumes. Without outflows
+    :math:`V^\top f(x) = \sum_i u_i` is constant (a conservation law). ``params["C"]`` is the
+    compartmental matrix :math:`Df(0)`.
+
+    Parameters
+    ----------
+    rates : (n, n) array
+        ``rates[i, j] >= 0`` is the rate constant :math:`k_{ij}` of the flow from ``i`` to ``j``;
+        the diagonal must be zero.
+    outflow : (n,) array or scalar
+        Rate constants :math:`k_{i0} \ge 0` of the flows out of the network.
+    inflow : (n,) array or scalar, optional
+        Constant external inflows :math:`u_i \ge 0` (default 0).
+    saturation : scalar, (n,) or (n, n + 1) array, optional
+        :math:`s \in (0, \infty]`: one level for all flows, one per source compartment, or one
+        per flow (column ``n`` for the outflows). ``None`` (default) gives linear flows.
+    volumes : (n,) array or scalar, optional
+        :math:`V_i > 0` (default 1).
+    """
+    K = as_square_matrix(rates, "rates")
+    n = K.shape[0]
+    if np.any(K < 0):
+        raise ValueError("rates must have non-negative entries")
+    if np.any(np.diag(K) != 0):
+        raise ValueError("rates must have a zero diagonal (no flow from a compartment to itself)")
+    k0 = _vector(outflow, "outflow", n, nonnegative=True)
+    u = _vector(inflow, "inflow", n, default=np.zeros(n), nonnegative=True)
+    S = _saturation(saturation, n)
+    V = _vector(volumes, "volumes", n, default=np.ones(n), positive=True)
+    Kfull = np.hstack([K, k0[:, None]])  # flows i -> j, then i -> outside
+
+    def f(x):
+        flows = Kfull * (x[:, None] / (1 + np.abs(x)[:, None] / S))
+        return (flows[:, :n].sum(axis=0) - flows.sum(axis=1) + u) / V
+
+    def jacobian(x):
+        slopes = Kfull / (1 + np.abs(x)[:, None] / S) ** 2
+        return (slopes[:, :n].T - np.diag(slopes.sum(axis=1))) / V[:, None]
+
+    C = (K.T - np.diag(Kfull.sum(axis=1))) / V[:, None]
+    return VectorField("compartmental", f, jacobian, n,
+                       {"rates": K, "outflow": k0, "inflow": u, "saturation": S, "volumes": V,
+                        "C": C})
+
+
+# ----------------------------------------------------------------------------- Lotka-Volterra
+def lotka_volterra_mutualistic(r, A, log_coordinates=False) -> VectorField:
+    r"""Mutualistic Lotka-Volterra populations :math:`\dot x_i = x_i (r_i + (Ax)_i)` (Section 3.2).
+
+    ``A`` must be Metzler (:math:`a_{ij} \ge 0` for :math:`i \ne j`: every species helps or ignores
+    every other); the positive orthant is invariant. In the log coordinates
+    :math:`z = \log x` (``log_coordinates=True``) the system reads
+    :math:`\dot z = r + A e^{z}` on all of :math:`\mathbb R^n`, with Jacobian
+    :math:`A\operatorname{diag}(e^{z})`, again Metzler. For every :math:`\eta > 0`,
+
+    .. math:: \mu_{1,[\eta]}(A\operatorname{diag}(e^z)) = \max_j e^{z_j}(\eta^\top A)_j/\eta_j,
+
+    so the log-coordinate system is weakly contracting in :math:`\|\cdot\|_{1,[\eta]}` whenever
+    :math:`\eta^\top A \le 0` (see :func:`lotka_volterra_weight`), and strongly contracting on
+    every set where :math:`z` is bounded below if :math:`\eta^\top A < 0`. In the original
+    coordinates the Jacobian :math:`\operatorname{diag}(r + Ax) + \operatorname{diag}(x)A` has no
+    such structure.
+    """
+    A = as_square_matrix(A, "A")
+    n = A.shape[0]
+    if not is_metzler(A):
+        raise ValueError("A must be Metzler (mutualistic: a_ij >= 0 for i != j)")
+    r = _vector(r, "r", n)
+    if not isinstance(log_coordinates, bool):
+        raise TypeError("log_coordinates must be True or False")
+    params = {"r": r, "A": A, "log_coordinates": log_coordinates}
+    if log_coordinates:
+        return VectorField("Lotka-Volterra (log coordinates)", lambda z: r + A @ np.exp(z),
+                           lambda z: A * np.exp(z)[None, :], n, params)
+    return VectorField("Lotka-Volterra", lambda x: x * (r + A @ x),
+                       lambda x: np.diag(r + A @ x) + x[:, None] * A, n, params)
+
+
+def lotka_volterra_weight(A, tol=1e-9) -> np.ndarray:
+    r"""A weight :math:`\eta > 0` with :math:`\eta^\top A \le 0` for a Metzler ``A`` (Section 3.2).
+
+    Such an :math:`\eta` exists when the spectral abscissa :math:`\alpha(A) < 0` (then
+    :math:`\eta^\top A < 0` is possible), or when :math:`\alpha(A) = 0` and ``A`` is irreducible
+    (the left Perron vector). It is computed with :func:`contraction.norms.optimal_weight`, which
+    minimises :math:`\mu_{1,[\eta]}(A) = \max_j (\eta^\top A)_j/\eta_j`. Raises ``ValueError`` if
+    ``A`` is not Metzler or no weight reaches :math:`\mu_{1,[\eta]}(A) \le` ``tol``.
+    """
+    A = as_square_matrix(A, "A")
+    if not is_metzler(A):
+        raise ValueError("A must be Metzler (a_ij >= 0 for i != j)")
+    tol = as_positive_scalar(tol, "tol")
+    eta, value = norms.optimal_weight(A, 1)
+    scale = max(1.0, float(np.abs(A).max()))
+    if value > tol * scale:
+        raise ValueError(f"A admits no positive eta with eta^T A <= 0 (best mu_1 = {value:.3g})")
+    return eta
+
+
+# ----------------------------------------------------------------------------- traffic
+def ctm_traffic(routing, arrivals, capacity, jam_density, free_speed=1.0, congestion_speed=1.0,
+                priority=None, arrival_priority=None) -> VectorField:
+    r"""Daganzo's cell transmission model on a network of cells, non-FIFO junctions (Section 3.2).
+
+    Cell :math:`i` holds density :math:`\rho_i \in [0, \bar\rho_i]`. It *demands* to send
+    :math:`D_i(\rho_i) = \min(v_i\rho_i, c_i)` and can *supply* room for
+    :math:`S_i(\rho_i) = \min(c_i, w_i(\bar\rho_i - \rho_i))` (capacity :math:`c_i`, free speed
+    :math:`v_i`, congestion wave speed :math:`w_i`, jam density :math:`\bar\rho_i`). With turning
+    ratios :math:`R_{ij}` (row sums :math:`\le 1`, the rest leaves the network) and supply shares
+    :math:`P_{ij}`, the flows are
+
+    .. math::
+        f_{ij} = \min(R_{ij}D_i, P_{ij}S_j), \quad f_{0j} = \min(\lambda_j, p_{0j}S_j), \quad
+        f_{i0} = (1 - \textstyle\sum_j R_{ij})D_i,
+
+    and :math:`\dot\rho_j = f_{0j} + \sum_i f_{ij} - \sum_k f_{jk} - f_{j0}`. Each turning
+    movement is limited only by its own demand and supply (non-FIFO), so the Jacobian (taken on
+    the active branch of each ``min``; ties use the first argument) is Metzler and its column sums
+    are :math:`\partial f_{0j}/\partial\rho_j - \partial f_{j0}/\partial\rho_j \le 0`: the model
+    is weakly contracting in :math:`\ell_1`.
+
+    Parameters
+    ----------
+    routing : (n, n) array
+        Turning ratios :math:`R_{ij} \ge 0`, zero diagonal, row sums at most 1.
+    arrivals : (n,) array
+        External demands :math:`\lambda_j \ge 0`.
+    capacity, jam_density, free_speed, congestion_speed : scalar or (n,) array
+        Positive cell parameters :math:`c, \bar\rho, v, w`.
+    priority : (n, n) array, optional
+        Supply shares :math:`P_{ij} \ge 0`, zero where :math:`R_{ij} = 0`. Default: proportional
+        to :math:`R_{ij}c_i` among the upstream cells and the external demand of cell ``j``.
+    arrival_priority : (n,) array, optional
+        Shares :math:`p_{0j}` for external demand; default as above. For each ``j`` the shares
+        :math:`p_{0j} + \sum_i P_{ij}` must not exceed 1.
+    """
+    R = as_square_matrix(routing, "routing")
+    n = R.shape[0]
+    if np.any(R < 0) or np.any(np.diag(R) != 0):
+        raise ValueError("routing must be non-negative with a zero diagonal")
+    if np.any(R.sum(axis=1) > 1 + 1e-12):
+        raise ValueError("routing rows must sum to at most 1")
+    lam = _vector(arrivals, "arrivals", n, nonnegative=True)
+    cap = _vector(capacity, "capacity", n, positive=True)
+    jam = _vector(jam_density, "jam_density", n, positive=True)
+    v = _vector(free_speed, "free_speed", n, positive=True)
+    w = _vector(congestion_speed, "congestion_speed", n, positive=True)
+    if (priority is None) != (arrival_priority is None):
+        raise ValueError("give both priority and arrival_priority, or neither")
+    if priority is None:
+        weights = np.vstack([R * cap[:, None], lam[None, :]])
+        totals = weights.sum(axis=0)
+        shares = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+        P, p0 = shares[:n], shares[n]
+    else:
+        P = as_square_matrix(priority, "priority")
+        if P.shape != (n, n):
+            raise ValueError(f"priority must have shape ({n}, {n}), got {P.shape}")
+        p0 = _vector(arrival_priority, "arrival_priority", n, nonnegative=True)
+        if np.any(P < 0) or np.any((R == 0) & (P != 0)):
+            raise ValueError("priority must be non-negative and zero where routing is zero")
+        if np.any(P.sum(axis=0) + p0 > 1 + 1e-12):
+            raise ValueError("priority columns plus arrival_priority must sum to at most 1")
+    exit_share = 1.0 - R.sum(axis=1)
+
+    def demand_supply(rho):
+        D = np.minimum(v * rho, cap)
+        S = np.minimum(cap, w * (jam - rho))
+        return D, S
+
+    def f(rho):
+        D, S = demand_supply(rho)
+        F = np.minimum(R * D[:, None], P * S[None, :])
+        inflow = np.minimum(lam, p0 * S)
+        return inflow + F.sum(axis=0) - F.sum(axis=1) - exit_share * D
+
+    def jacobian(rho):
+        D, S = demand_supply(rho)
+        dD = np.where(v * rho <= cap, v, 0.0)
+        dS = np.where(w * (jam - rho) < cap, -w, 0.0)
+        demand_side = R * D[:, None] <= P * S[None, :]  # flow i -> j limited by demand of i
+        Fi = np.where(demand_side, R * dD[:, None], 0.0)  # d f_ij / d rho_i
+        Fj = np.where(demand_side, 0.0, P * dS[None, :])  # d f_ij / d rho_j
+        d_in = np.where(lam <= p0 * S, 0.0, p0 * dS)  # external inflow, supply-limited?
+        # rho_j' gains f_ij (depends on rho_i and rho_j) and loses f_jk (on rho_j and rho_k)
+        return Fi.T - Fj + np.diag(Fj.sum(axis=0) - Fi.sum(axis=1) + d_in - exit_share * dD)
+
+    return VectorField("cell transmission model", f, jacobian, n,
+                       {"routing": R, "arrivals": lam, "capacity": cap, "jam_density": jam,
+                        "free_speed": v, "congestion_speed": w, "priority": P,
+                        "arrival_priority": p0})
+
+
+# ----------------------------------------------------------------------------- primal-dual
+def primal_dual(A, b, Q=None, c=None, weights=None) -> VectorField:
+    r"""Saddle-point dynamics for :math:`\min_x \phi(x)` subject to :math:`Ax = b` (Section 3.2).
+
+    The objective is :math:`\phi(x) = \tfrac12 x^\top Q x + \sum_i w_i\log\cosh(x_i - c_i)`
+    (convex for :math:`Q \succeq 0`, :math:`w \ge 0`; strongly convex iff :math:`Q \succ 0`). The
+    Arrow-Hurwicz-Uzawa dynamics on the state :math:`(x, \lambda) \in \mathbb R^{n+m}` are
+
+    .. math:: \dot x = -\nabla\phi(x) - A^\top\lambda, \qquad \dot\lambda = Ax - b,
+
+    with Jacobian :math:`\begin{bmatrix}-\nabla^2\phi(x) & -A^\top\\ A & 0\end{bmatrix}`. Its
+    symmetric part is :math:`\operatorname{diag}(-\nabla^2\phi(x), 0) \preceq 0`, so
+    :math:`\mu_2 = 0` at every point: weakly (never strongly) contracting in the plain
+    :math:`\ell_2` norm. See :func:`saddle_weight` for a weighted norm.
+
+    Parameters
+    ----------
+    A : (m, n) array; b : (m,) array
+    Q : (n, n) symmetric positive semidefinite array, optional (default 0)
+    c : (n,) array, optional (default 0)
+    weights : (n,) non-negative array or scalar, optional (default 1)
+    """
+    A = as_real_array(A, "A", ndim=2)
+    m, n = A.shape
+    b = _vector(b, "b", m)
+    if Q is None:
+        Q = np.zeros((n, n))
+    Q = as_square_matrix(Q, "Q")
+    if Q.shape != (n, n):
+        raise ValueError(f"Q must have shape ({n}, {n}), got {Q.shape}")
+    if not np.allclose(Q, Q.T):
+        raise ValueError("Q must be symmetric")
+    if np.linalg.eigvalsh(Q)[0] < -1e-12 * max(1.0, np.abs(Q).max()):
+        raise ValueError("Q must be positive semidefinite")
+    c = _vector(c, "c", n, default=np.zeros(n))
+    wts = _vector(weights, "weights", n, default=np.ones(n), nonnegative=True)
+
+    def f(state):
+        x, lam = state[:n], state[n:]
+        grad = Q @ x + wts * np.tanh(x - c)
+        return np.concatenate([-grad - A.T @ lam, A @ x - b])
+
+    def jacobian(state):
+        x = state[:n]
+        H = Q + np.diag(wts / np.cosh(x - c) ** 2)
+        return np.block([[-H, -A.T], [A, np.zeros((m, m))]])
+
+    return VectorField("primal-dual", f, jacobian, n + m,
+                       {"A": A, "b": b, "Q": Q, "c": c, "weights": wts, "n": n, "m": m})
+
+
+def saddle_weight(A, epsilon) -> np.ndarray:
+    r"""The factor ``R`` (upper triangular) of :math:`P = \begin{bmatrix}I & \varepsilon A^\top\\
+    \varepsilon A & I\end{bmatrix} = R^\top R`, a weight for ``norms.lognorm(J, 2, R)``.
+
+    :math:`P \succ 0` exactly when :math:`\varepsilon\|A\|_2 < 1`; otherwise ``ValueError``.
+    Norms of this form certify strong contraction of :func:`primal_dual` when the objective is
+    strongly convex and ``A`` has full row rank (Section 3.2 checks a specific case).
+    """
+    A = as_real_array(A, "A", ndim=2)
+    m, n = A.shape
+    epsilon = as_positive_scalar(epsilon, "epsilon", allow_zero=True)
+    if epsilon * np.linalg.norm(A, 2) >= 1:
+        raise ValueError("epsilon must satisfy epsilon * ||A||_2 < 1 for P to be positive definite")
+    P = np.block([[np.eye(n), epsilon * A.T], [epsilon * A, np.eye(m)]])
+    return np.linalg.cholesky(P).T
+
+
+# ----------------------------------------------------------------------------- diffusive network
+def diffusive_network(adjacency, xi=None) -> VectorField:
+    r"""Nonlinear diffusion :math:`\dot x_i = \sum_j a_{ij}\tanh(x_j/\xi_j - x_i/\xi_i)`.
+
+    ``adjacency`` is a non-negative matrix (zero diagonal; it need not be symmetric) and
+    :math:`\xi > 0`. Shifting the state along :math:`\xi` changes nothing,
+    :math:`f(x + \alpha\xi) = f(x)`, so :math:`Df(x)\xi = 0`; the Jacobian is Metzler, hence
+    :math:`\mu_{\infty,[\xi]^{-1}}(Df(x)) = 0` at every point (Section 3.2).
+    """
+    Adj = as_square_matrix(adjacency, "adjacency")
+    n = Adj.shape[0]
+    if np.any(Adj < 0) or np.any(np.diag(Adj) != 0):
+        raise ValueError("adjacency must be non-negative with a zero diagonal")
+    xi = _vector(xi, "xi", n, default=np.ones(n), positive=True)
+
+    def f(x):
+        y = x / xi
+        return (Adj * np.tanh(y[None, :] - y[:, None])).sum(axis=1)
+
+    def jacobian(x):
+        y = x / xi
+        G = Adj / np.cosh(y[None, :] - y[:, None]) ** 2
+        return G / xi[None, :] - np.diag(G.sum(axis=1) / xi)
+
+    return VectorField("diffusive network", f, jacobian, n, {"adjacency": Adj, "xi": xi})
+
+
+# ----------------------------------------------------------------------------- certificates
+def _annihilates(jacobian, vector, name, points, tol, left) -> bool:
+    """True if ``vector^T Df(x)`` (left) or ``Df(x) vector`` (right) vanishes at every point."""
+    jac = _jacobian_callable(jacobian)
+    v = as_real_array(vector, name, ndim=1)
+    tol = as_positive_scalar(tol, "tol")
+    for x in _points(points, v.size):
+        J = np.asarray(jac(x), dtype=float)
+        residual = v @ J if left else J @ v
+        if np.abs(residual).max() > tol * max(1.0, np.abs(J).max()) * np.abs(v).max():
+            return False
+    return True
+
+
+def has_conservation_law(jacobian, eta, points, tol=1e-9) -> bool:
+    r"""True if :math:`\eta^\top Df(x) = 0` (to ``tol``, relative) at every row of ``points``.
+
+    ``jacobian`` is a callable ``x -> Df(x)`` or a VectorField. A conservation law
+    :math:`\eta^\top f(x) = \text{const}` holds on a connected domain exactly when
+    :math:`\eta^\top Df \equiv 0`; sampled points can refute it, not prove it.
+    """
+    return _annihilates(jacobian, eta, "eta", points, tol, left=True)
+
+
+def translation_invariant(jacobian, xi, points, tol=1e-9) -> bool:
+    r"""True if :math:`Df(x)\xi = 0` (to ``tol``, relative) at every row of ``points``.
+
+    :math:`Df\xi \equiv 0` is equivalent to :math:`f(x + \alpha\xi) = f(x)` for all
+    :math:`x, \alpha`; sampled points can refute it, not prove it.
+    """
+    return _annihilates(jacobian, xi, "xi", points, tol, left=False)
+
+
+def _positive_null_vector(M: np.ndarray, what: str, rtol=1e-9) -> np.ndarray:
+    """A vector v > 0 with M v = 0, normalised to sum 1; ValueError if there is none."""
+    _, sing, Vt = np.linalg.svd(M)
+    scale = max(1.0, sing[0] if sing.size else 1.0)
+    rank = int(np.sum(sing > rtol * scale))
+    N = Vt[rank:].T  # orthonormal basis of the null space
+    if N.shape[1] == 0:
+        raise ValueError(f"there is no nonzero {what}")
+    if N.shape[1] == 1:
+        v = N[:, 0] * np.sign(N[:, 0].sum() or 1.0)
+    else:  # look for a positive combination: maximise t with N c >= t, sum(N c) = 1
+        k = N.shape[1]
+        cost = np.zeros(k + 1)
+        cost[-1] = -1.0
+        res = linprog(cost, A_ub=np.hstack([-N, np.ones((N.shape[0], 1))]),
+                      b_ub=np.zeros(N.shape[0]), A_eq=np.append(N.sum(axis=0), 0.0)[None, :],
+                      b_eq=[1.0], bounds=[(None, None)] * k + [(None, 1.0)])
+        v = N @ res.x[:k] if res.success else -np.ones(N.shape[0])
+    if np.any(v <= rtol * np.abs(v).max()):
+        raise ValueError(f"there is no positive {what}")
+    return v / v.sum()
+
+
+def conservation_weight(A) -> np.ndarray:
+    r"""The positive :math:`\eta` with :math:`\eta^\top A = 0` and :math:`\sum_i\eta_i = 1`.
+
+    For an irreducible Metzler ``A`` with spectral abscissa 0 this is the left Perron vector, and
+    then :math:`\mu_{1,[\eta]}(A) = \max_j (\eta^\top A)_j/\eta_j = 0` (Section 3.2). Raises
+    ``ValueError`` if ``A`` has no positive left null vector.
+    """
+    A = as_square_matrix(A, "A")
+    return _positive_null_vector(A.T, "eta with eta^T A = 0")
+
+
+def certifying_weight(jacobian, points, kind="conservation", require_metzler=True):
+    r"""The weight in which a monotone network with a conservation law or a translation
+    invariance has log norm exactly 0 (Section 3.2).
+
+    * ``kind="conservation"``: finds :math:`\eta > 0` (sum 1) with :math:`\eta^\top Df(x) = 0` at
+      all ``points`` and returns ``(eta, 1)``: for Metzler Jacobians
+      :math:`\mu_{1,[\eta]}(Df(x)) = \max_j(\eta^\top Df(x))_j/\eta_j = 0`.
+    * ``kind="translation"``: finds :math:`\xi > 0` (sum 1) with :math:`Df(x)\xi = 0` and returns
+      ``(1/xi, np.inf)``: :math:`\mu_{\infty,[\xi]^{-1}}(Df(x)) = \max_i (Df(x)\xi)_i/\xi_i = 0`.
+
+    The result ``(weight, p)`` plugs into ``norms.lognorm(J, p, weight)``. Raises ``ValueError``
+    if no positive vector annihilates all sampled Jacobians, or (with ``require_metzler``) if a
+    Jacobian is not Metzler.
+    """
+    jac = _jacobian_callable(jacobian)
+    if kind not in ("conservation", "translation"):
+        raise ValueError(f"kind must be 'conservation' or 'translation', got {kind!r}")
+    pts = as_real_array(points, "points")
+    if pts.ndim == 1:
+        pts = pts[None, :]
+    if pts.ndim != 2:
+        raise ValueError(f"points must have shape (k, n), got {pts.shape}")
+    Js = [as_square_matrix(jac(x), "jacobian(x)") for x in pts]
+    if Js[0].shape[0] != pts.shape[1]:
+        raise ValueError(f"points must have {Js[0].shape[0]} columns, got {pts.shape[1]}")
+    if require_metzler:
+        for J in Js:
+            if not is_metzler(J, tol=1e-12 * max(1.0, np.abs(J).max())):
+                raise ValueError("a sampled Jacobian is not Metzler (the system is not monotone)")
+    if kind == "conservation":
+        eta = _positive_null_vector(np.vstack([J.T for J in Js]), "eta with eta^T Df(x) = 0")
+        return eta, 1
+    xi = _positive_null_vector(np.vstack(Js), "xi with Df(x) xi = 0")
+    return 1.0 / xi, np.inf
