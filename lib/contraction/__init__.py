@@ -16,6 +16,11 @@ Modules (one idea each):
 * :mod:`contraction.networks` -- gain matrices of interconnections (Chapter 3), re-exporting
   :mod:`contraction.network_models` (weakly contracting example networks) and
   :mod:`contraction.seminorms` (seminorm log norms, consensus, Kuramoto).
+* :mod:`contraction.rnn` -- recurrent network models and their tight contraction conditions.
+
+Modules that need torch are imported on demand, to keep ``import contraction`` fast:
+:mod:`contraction.data`, :mod:`contraction.train`, :mod:`contraction.experiments`,
+:mod:`contraction.implicit` and :mod:`contraction.monotone`.
 * :mod:`contraction.plot`, :mod:`contraction.widgets` -- figures and live widgets with a static
   fallback.
 * :mod:`contraction.exercises` -- self-checks for the coding exercises.
@@ -31,6 +36,7 @@ from . import (  # noqa: E402,F401
     network_models,
     networks,
     norms,
+    rnn,
     robustness,
     runtime,
     seminorms,
@@ -41,5 +47,5 @@ from . import (  # noqa: E402,F401
 )
 
 __all__ = ["balls", "explorer", "fixedpoint", "lyapunov", "network_models", "networks", "norms",
-           "robustness", "runtime", "seminorms", "slopes", "stepsize", "stepsize_inf", "systems",
+           "rnn", "robustness", "runtime", "seminorms", "slopes", "stepsize", "stepsize_inf", "systems",
            "__version__"]
