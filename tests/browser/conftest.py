@@ -44,23 +44,25 @@ def _serve(directory: Path):
     return server
 
 
+def _served(request, option: str, make_target: str):
+    path = Path(request.config.getoption(option))
+    if not (path / "index.html").exists():
+        pytest.fail(f"no built site at {path}: run `make {make_target}` first")
+    server = _serve(path)
+    return path, f"http://127.0.0.1:{server.server_address[1]}", server
+
+
 @pytest.fixture(scope="session")
 def site(request):
-    path = Path(request.config.getoption("--site"))
-    if not (path / "index.html").exists():
-        pytest.fail(f"no built site at {path}: run `make book` first")
-    server = _serve(path)
-    yield path, f"http://127.0.0.1:{server.server_address[1]}"
+    path, url, server = _served(request, "--site", "book")
+    yield path, url
     server.shutdown()
 
 
 @pytest.fixture(scope="session")
 def student_site(request):
-    path = Path(request.config.getoption("--student-site"))
-    if not (path / "index.html").exists():
-        pytest.fail(f"no student edition at {path}: run `make student` first")
-    server = _serve(path)
-    yield path, f"http://127.0.0.1:{server.server_address[1]}"
+    path, url, server = _served(request, "--student-site", "student")
+    yield path, url
     server.shutdown()
 
 
