@@ -20,7 +20,9 @@ Modules (one idea each):
 
 Modules that need torch are imported on demand, to keep ``import contraction`` fast:
 :mod:`contraction.data`, :mod:`contraction.train`, :mod:`contraction.experiments`,
-:mod:`contraction.implicit` and :mod:`contraction.monotone`.
+:mod:`contraction.fixedpoint_torch` (batched torch solves, implicit differentiation),
+:mod:`contraction.implicit` (implicit networks, attacks) and :mod:`contraction.monotone`
+(monotone operator equilibrium networks).
 * :mod:`contraction.plot`, :mod:`contraction.widgets` -- figures and live widgets with a static
   fallback.
 * :mod:`contraction.exercises` -- self-checks for the coding exercises.

@@ -1,0 +1,230 @@
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from contraction import implicit as im
+from contraction import norms
+
+DOUBLE = torch.float64
+
+
+def tiny_model(seed=0, **kwargs):
+    torch.manual_seed(seed)
+    kwargs.setdefault("tol", 1e-12)
+    return im.ImplicitNetwork(4, 6, 3, **kwargs).to(DOUBLE)
+
+
+def batch(seed=1, rows=5, n_in=4):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(rows, n_in, generator=gen, dtype=DOUBLE)
+    y = torch.randint(0, 3, (rows,), generator=gen)
+    return x, y
+
+
+def spread_weights(model, seed=2, scale=0.6):
+    """Off-diagonal rows of size ~scale*n, so that alpha < 1 and the averaged step matters."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model.T.copy_(scale * (2 * torch.rand(model.T.shape, generator=gen, dtype=DOUBLE) - 1))
+    return model
+
+
+# --- parametrisation ------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, (5, 5), elements=st.floats(-10, 10)), st.floats(-3, 0.99))
+def test_parametrisation_bounds_mu_inf(T, gamma):
+    A = im.constrained_matrix(torch.from_numpy(T), gamma).numpy()
+    assert norms.lognorm(A, np.inf) <= gamma + 1e-9
+    off = np.abs(A).sum(1) - np.abs(np.diag(A))
+    t_diag = (np.diag(A) - gamma + off) / 2  # the preimage of the docstring's converse
+    T_back = A - np.diag(np.diag(A)) + np.diag(t_diag)
+    np.testing.assert_allclose(im.constrained_matrix(torch.from_numpy(T_back), gamma).numpy(), A,
+                               atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.floats(-1, 0.9))
+def test_weighted_model_contracts_in_its_norm(seed, gamma):
+    model = spread_weights(tiny_model(seed, gamma=gamma, weighted=True), seed)
+    with torch.no_grad():
+        model.log_eta.copy_(torch.linspace(-1, 1, 6, dtype=DOUBLE))
+    A = model.A().detach().numpy()
+    eta = model.eta().detach().numpy()
+    assert norms.lognorm(A, np.inf, weight=eta) <= gamma + 1e-9
+    assert im.mu_inf(model) == pytest.approx(norms.lognorm(A, np.inf, weight=eta))
+
+
+# --- forward solve ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["averaged", "anderson"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_forward_solves_the_fixed_point_equation(method, weighted):
+    model = spread_weights(tiny_model(weighted=weighted, method=method))
+    x, _ = batch()
+    z = model.equilibrium(x).detach()
+    A, drive = model.A().detach(), model.input(x).detach()
+    assert model.last_solve.converged and model.last_solve.reason == ""
+    torch.testing.assert_close(z, torch.relu(z @ A.T + drive), atol=1e-10, rtol=0)
+    bounds = model.step_bounds()
+    assert bounds["alpha"] < 1 and bounds["factor"] < 1
+
+
+def test_anderson_needs_fewer_iterations():
+    model = spread_weights(tiny_model(), scale=0.8)
+    x, _ = batch(rows=8)
+    model.equilibrium(x)
+    averaged = model.last_solve.iterations
+    model.solver = dataclasses.replace(model.solver, method="anderson")
+    model.equilibrium(x)
+    assert model.last_solve.converged and model.last_solve.iterations < averaged
+
+
+def test_solver_reports_divergence_and_nan():
+    x0 = torch.ones(2, 3, dtype=DOUBLE)
+    _, info = im.solve_fixed_point(lambda x: 3 * x + 1, x0, max_iter=100)
+    assert not info.converged and "diverged" in info.reason
+    x, info = im.solve_fixed_point(lambda x: x * math.nan, x0)
+    assert not info.converged and "non-finite" in info.reason and torch.equal(x, x0)
+    _, info = im.solve_fixed_point(lambda x: 0.99 * x + 1, x0, max_iter=4)
+    assert not info.converged and "max_iter=4" in info.reason and info.iterations == 4
+
+
+# --- implicit differentiation ------------------------------------------------------------------
+
+def unrolled_loss(model, x, y, steps=400):
+    A, drive = model.A(), model.input(x)
+    alpha = model.step_bounds()["alpha"]
+    z = torch.zeros(x.shape[0], model.n_hidden, dtype=DOUBLE)
+    for _ in range(steps):
+        z = (1 - alpha) * z + alpha * torch.relu(z @ A.T + drive)
+    return F.cross_entropy(model.output(z), y)
+
+
+def gradients(model, loss, x):
+    inputs = [x] + list(model.parameters())
+    return torch.autograd.grad(loss, inputs)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_implicit_gradients_match_unrolled_autograd(weighted):
+    model = spread_weights(tiny_model(weighted=weighted))
+    if weighted:
+        with torch.no_grad():
+            model.log_eta.copy_(torch.linspace(-0.5, 0.5, 6, dtype=DOUBLE))
+    x, y = batch()
+    x.requires_grad_(True)
+    implicit = gradients(model, F.cross_entropy(model(x), y), x)
+    assert model.last_backward_solve.converged
+    unrolled = gradients(model, unrolled_loss(model, x, y), x)
+    for g_imp, g_unr in zip(implicit, unrolled):
+        assert float((g_imp - g_unr).norm()) <= 1e-5 * float(g_unr.norm()) + 1e-12
+
+
+def test_gradcheck_with_respect_to_inputs():
+    model = spread_weights(tiny_model())
+    x, _ = batch(rows=3)
+    assert torch.autograd.gradcheck(model, (x.requires_grad_(True),), eps=1e-6, atol=1e-6)
+
+
+def test_strict_backward_raises_when_adjoint_fails():
+    def give_up(vjp, v):
+        return v, im.SolveInfo(3, 1.0, False, "averaged", 1.0, "max_iter=3 reached")
+
+    z = torch.ones(2, 2, dtype=DOUBLE)
+    w = torch.ones(2, dtype=DOUBLE, requires_grad=True)
+    out = im.attach_implicit_gradient(lambda s: 0.5 * s * w, z, give_up, strict=True)
+    with pytest.raises(RuntimeError, match="adjoint"):
+        out.sum().backward()
+
+
+# --- robustness --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["plain", "weighted", "feedforward"])
+def test_lipschitz_bound_exceeds_empirical_estimate(kind):
+    torch.manual_seed(3)
+    if kind == "feedforward":
+        model = im.FeedForward(4, 6, 3).to(DOUBLE)
+    else:
+        model = spread_weights(tiny_model(weighted=kind == "weighted"))
+    x, _ = batch(rows=16)
+    gen = torch.Generator().manual_seed(0)
+    estimate = im.empirical_lipschitz(model, x, eps=0.05, n_random=5, steps=5, generator=gen)
+    bound = im.lipschitz_bound(model)
+    assert 0 < estimate <= bound
+
+
+def test_attacks_stay_in_the_ball_and_raise_the_loss():
+    model = spread_weights(tiny_model(tol=1e-8))
+    x, y = batch(rows=8)
+    clean = F.cross_entropy(model(x), y).detach()
+    for x_adv in (im.fgsm(model, x, y, 0.1), im.pgd(model, x, y, 0.1, steps=5)):
+        assert float((x_adv - x).abs().max()) <= 0.1 + 1e-12
+        assert float(x_adv.min()) >= 0 and float(x_adv.max()) <= 1
+        assert float(F.cross_entropy(model(x_adv), y).detach()) >= float(clean)
+
+
+# --- reporting failures and bad input ------------------------------------------------------
+
+def expansive_model(**kwargs):
+    model = tiny_model(unconstrained=True, max_iter=200, **kwargs)
+    with torch.no_grad():
+        model.T.copy_(2 * torch.eye(6, dtype=DOUBLE))
+        model.input.bias.fill_(1.0)
+    return model
+
+
+def test_unconstrained_non_convergence_is_reported():
+    model = expansive_model()
+    x, _ = batch()
+    out = model(x)
+    assert not model.last_solve.converged and model.last_solve.reason
+    assert torch.isfinite(out).all()
+    assert model.step_bounds()["factor"] is None and im.lipschitz_bound(model) == math.inf
+    with pytest.raises(RuntimeError, match="did not converge"):
+        expansive_model(strict=True)(x)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"gamma": 1.0}, "gamma"), ({"gamma": float("nan")}, "gamma"), ({"n_hidden": 0}, "n_hidden"),
+    ({"tol": -1.0}, "tol"), ({"max_iter": 0}, "max_iter"), ({"method": "newton"}, "method"),
+    ({"alpha": -0.5}, "alpha"), ({"weighted": True, "unconstrained": True}, "weighted"),
+])
+def test_bad_constructor_arguments(kwargs, match):
+    args = {"n_in": 4, "n_hidden": 6, "n_out": 3} | kwargs
+    with pytest.raises((ValueError, TypeError), match=match):
+        im.ImplicitNetwork(**args)
+
+
+def test_bad_forward_inputs_and_weights():
+    model = tiny_model()
+    with pytest.raises(ValueError, match="x must have shape"):
+        model(torch.zeros(2, 5, dtype=DOUBLE))
+    with pytest.raises(TypeError, match="x has dtype"):
+        model(torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="x has non-finite"):
+        model(torch.full((2, 4), math.nan, dtype=DOUBLE))
+    with torch.no_grad():
+        model.T[0, 0] = math.inf
+    with pytest.raises(ValueError, match="parameter T"):
+        model(torch.zeros(2, 4, dtype=DOUBLE))
+
+
+def test_bad_attack_arguments():
+    model = tiny_model()
+    x, y = batch()
+    with pytest.raises(ValueError, match="eps"):
+        im.fgsm(model, x, y, -0.1)
+    with pytest.raises(ValueError, match="clamp"):
+        im.pgd(model, x, y, 0.1, clamp=(1, 0))
+    with pytest.raises(ValueError, match="y must"):
+        im.fgsm(model, x, y[:2], 0.1)
+    with pytest.raises(TypeError, match="model"):
+        im.lipschitz_bound("not a model")
