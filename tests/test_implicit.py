@@ -228,3 +228,22 @@ def test_bad_attack_arguments():
         im.fgsm(model, x, y[:2], 0.1)
     with pytest.raises(TypeError, match="model"):
         im.lipschitz_bound("not a model")
+
+
+def test_backward_tolerance_is_relative_to_the_gradient():
+    torch.manual_seed(0)
+    model = im.ImplicitNetwork(4, 6, 3, gamma=0.5, tol=1e-3).double()
+    x = torch.randn(5, 4, dtype=torch.float64)
+    (1e-6 * model(x).sum()).backward()  # a tiny loss: an absolute tol would stop at once
+    assert model.last_backward_solve.converged
+    assert model.last_backward_solve.iterations > 1
+
+
+def test_anderson_training_step_does_not_crash_on_converged_rows():
+    torch.manual_seed(0)
+    model = im.ImplicitNetwork(4, 8, 3, gamma=0.5, method="anderson", tol=1e-5)
+    x = torch.randn(16, 4)
+    for _ in range(3):
+        model.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), torch.zeros(16, dtype=torch.long)).backward()
+    assert model.last_solve.converged

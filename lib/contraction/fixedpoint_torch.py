@@ -123,8 +123,11 @@ class _BatchedAnderson:
         # relative regularisation keeps the solve well posed as the differences shrink
         scale = gram.diagonal(dim1=1, dim2=2).mean(-1)[:, None, None] * self.reg + 1e-30
         eye = torch.eye(used, dtype=x.dtype, device=x.device)
-        gamma = torch.linalg.solve(gram + scale * eye, (DF * f[:, None, :]).sum(-1, keepdim=True))
-        gamma = gamma.transpose(1, 2)  # (batch, 1, used)
+        gamma, failed = torch.linalg.solve_ex(gram + scale * eye,
+                                              (DF * f[:, None, :]).sum(-1, keepdim=True))
+        # a row whose small system is singular (its differences vanished) takes a plain step
+        ok = (failed == 0)[:, None, None] & torch.isfinite(gamma).all(1, keepdim=True)
+        gamma = torch.where(ok, gamma, torch.zeros_like(gamma)).transpose(1, 2)  # (batch, 1, used)
         return x + self.beta * f - ((gamma @ DX) + self.beta * (gamma @ DF)).squeeze(1)
 
 

@@ -224,7 +224,11 @@ class ImplicitNetwork(EquilibriumModel):
         z, info = solve_fixed_point(G, x.new_zeros(x.shape[0], self.n_hidden), **settings)
 
         def solve_adjoint(vjp, v):
-            return solve_fixed_point(lambda g: v + vjp(g), v, **settings)
+            # the adjoint is linear in v, and loss gradients are small (averaged over a batch):
+            # stop relative to the size of v, or a fixed tolerance would end it before it starts
+            scale = float(v.detach().abs().max())
+            tol = settings["tol"] * scale if scale > 0 else settings["tol"]
+            return solve_fixed_point(lambda g: v + vjp(g), v, **{**settings, "tol": tol})
 
         return self._finish_solve(G, z, info, solve_adjoint)
 

@@ -136,14 +136,18 @@ class MonotoneNetwork(EquilibriumModel):
         """Solve ``y = project(y Wmat^T + offset)``, ``Wmat = W`` (forward) or ``W^T`` (adjoint)."""
         cfg = self.solver
         Wmat = W.T if transpose else W
+        tol = cfg.tol
+        if transpose:  # the adjoint is linear in its offset: stop relative to its size
+            scale = float(offset.abs().max())
+            tol = tol * scale if scale > 0 else tol
         if cfg.method == "forward-backward":
-            return _forward_backward(Wmat, project, offset, alpha, cfg.tol, cfg.max_iter)
+            return _forward_backward(Wmat, project, offset, alpha, tol, cfg.max_iter)
         LU, pivots = self._lu(W, alpha)
 
         def resolvent(rows):  # V y = r for each row y, r: rows @ V^-T; adjoint: rows @ V^-1
             return torch.linalg.lu_solve(LU, pivots, rows, left=False, adjoint=not transpose)
 
-        return _peaceman_rachford(Wmat, resolvent, project, offset, alpha, cfg.tol, cfg.max_iter)
+        return _peaceman_rachford(Wmat, resolvent, project, offset, alpha, tol, cfg.max_iter)
 
     def equilibrium(self, x):
         """The fixed point ``z*`` (batch, n_hidden), differentiable by implicit differentiation."""

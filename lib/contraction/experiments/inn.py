@@ -1,0 +1,428 @@
+r"""Robust training of implicit networks: accuracy against certified and empirical robustness.
+
+Section 4.3 of the book. The experiment ``inn_digits`` trains, for a grid of hyperparameters
+:math:`(\gamma, \lambda)`, the :math:`\mu_\infty`-constrained implicit network
+
+.. math:: \min_{A, B, C, b, c}\ \frac1N\sum_{i=1}^N \mathcal L(\hat y_i, Cx_i + c)
+          + \lambda\,\frac{\|B\|_\infty\|C\|_\infty}{1 - \mu_\infty(A)_+},
+          \qquad x_i = \mathrm{ReLU}(Ax_i + B\hat u_i + b), \quad \mu_\infty(A) \le \gamma,
+
+(cross-entropy plus :math:`\lambda` times the Lipschitz bound of
+:func:`contraction.implicit.lipschitz_bound`), and two baselines of the same width: an implicit
+network with a free matrix :math:`A` and a one-hidden-layer feedforward network. Every model is
+scored by one function, :func:`train_and_evaluate`: clean test accuracy, :math:`\mu_\infty(A)`, the
+certified :math:`\ell_\infty` Lipschitz bound, an empirical Lipschitz estimate, and accuracy under
+FGSM and PGD attacks.
+
+Units: attack radii :math:`\varepsilon` and Lipschitz constants refer to *pixels in* :math:`[0, 1]`.
+A dataset standardised as :math:`(p - m)/s` turns a pixel radius :math:`\varepsilon` into
+:math:`\varepsilon/s` in model units, and a model-unit Lipschitz constant :math:`L` into
+:math:`L/s` logits per pixel (:func:`pixel_scale`).
+
+Fast mode: the 8x8 digits, one seed, a short sweep (the notebook runs it in about 30 s on two
+CPU cores). Full mode: MNIST when its files can be loaded, else the digits with the full sweep;
+``data_used`` says which. :data:`SETTINGS` holds both; ``tol`` is the solver tolerance during
+training and ``eval_tol`` the tighter one for evaluation and attacks, ``n_attack`` limits the test
+rows attacked (None: all), and ``baseline_gamma`` names the constrained family that the book
+compares with the baselines.
+Reference: Jafarpour, Davydov, Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour2021``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from contextlib import contextmanager
+
+from . import register
+
+__all__ = ["SETTINGS", "MODEL_KINDS", "build_model", "lipschitz_penalty", "pixel_scale",
+           "load_data", "sweep_plan", "robust_accuracies", "certified_accuracy", "evaluate_model",
+           "train_and_evaluate", "inn_digits", "summarize", "principal_subnetwork", "single_thread"]
+
+MODEL_KINDS = ("constrained", "unconstrained", "feedforward")
+
+SETTINGS = {
+    "fast": {"data": "digits", "split_seed": 0, "n_train": None, "n_test": None,
+             "n_hidden": 100, "epochs": 12, "batch_size": 128, "lr": 5e-3,
+             "gammas": [0.0, 0.5], "lambdas": [0.0, 1e-3, 1e-2, 1e-1], "seeds": [0],
+             "baseline_gamma": 0.5, "eps": [0.02, 0.05, 0.1, 0.15, 0.2], "pgd_steps": 10,
+             "n_attack": None, "lipschitz_eps": 0.05, "tol": 1e-3, "eval_tol": 1e-5,
+             "max_iter": 300},
+    "full": {"data": "mnist", "split_seed": 0, "n_train": None, "n_test": None,
+             "n_hidden": 100, "epochs": 20, "batch_size": 128, "lr": 2e-3,
+             "gammas": [0.0, 0.5, 0.9], "lambdas": [0.0, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1],
+             "seeds": [0, 1, 2], "baseline_gamma": 0.5,
+             "eps": [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3], "pgd_steps": 20,
+             "n_attack": 2000, "lipschitz_eps": 0.05, "tol": 1e-4, "eval_tol": 1e-6,
+             "max_iter": 500},
+}
+
+
+@contextmanager
+def single_thread():
+    """Run torch on one CPU thread inside the block (restored afterwards).
+
+    The models here are tiny (100 x 100 matrices), so a second thread only adds synchronisation;
+    on a shared 2-core machine one thread was 5-20 times faster, and it fixes the order of the
+    floating-point reductions, so the numbers repeat exactly.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _check_kind(kind):
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"kind must be one of {MODEL_KINDS}, got {kind!r}")
+    return kind
+
+
+def build_model(kind, n_in, n_hidden, n_out, gamma=0.5, tol=1e-3, max_iter=300):
+    """A fresh model of ``kind``: ``"constrained"`` (:math:`\\mu_\\infty(A) \\le` ``gamma``),
+    ``"unconstrained"`` (free :math:`A`) or ``"feedforward"`` (one hidden ReLU layer)."""
+    from .. import implicit
+
+    if _check_kind(kind) == "feedforward":
+        return implicit.FeedForward(n_in, n_hidden, n_out)
+    return implicit.ImplicitNetwork(n_in, n_hidden, n_out, gamma=gamma, tol=tol,
+                                    max_iter=max_iter, unconstrained=kind == "unconstrained")
+
+
+def lipschitz_penalty(model):
+    r"""The Lipschitz bound of ``model`` as a differentiable torch scalar (model units).
+
+    Equal to :func:`contraction.implicit.lipschitz_bound`: for an implicit network
+    :math:`\|\mathrm{diag}(\eta)B\|_\infty\|C\mathrm{diag}(\eta)^{-1}\|_\infty/(1 - \mu_{\infty,[\eta]}(A)_+)`
+    (``inf`` when :math:`\mu \ge 1`), for a feedforward network
+    :math:`\|W_1\|_\infty\|W_2\|_\infty`. Section 4.3.
+    """
+    from .. import implicit
+
+    if isinstance(model, implicit.FeedForward):
+        return _row_sum_norm(model.hidden.weight) * _row_sum_norm(model.output.weight)
+    if not isinstance(model, implicit.ImplicitNetwork):
+        raise TypeError(f"model must be an ImplicitNetwork or FeedForward, "
+                        f"got {type(model).__name__}")
+    M = model.frame_matrix()
+    diagonal = M.diagonal()
+    mu = (diagonal + M.abs().sum(1) - diagonal.abs()).max()
+    eta = model.eta()
+    gain = _row_sum_norm(eta[:, None] * model.input.weight) \
+        * _row_sum_norm(model.output.weight / eta[None, :])
+    return gain / (1.0 - mu.clamp_min(0.0))
+
+
+def _row_sum_norm(W):
+    return W.abs().sum(1).max()
+
+
+def pixel_scale(dataset):
+    """``(std, (low, high))``: the pixel standard deviation and the model-unit image of [0, 1].
+
+    An attack radius ``eps`` in pixels is ``eps / std`` in model units; ``(low, high)`` is the
+    clamp that keeps attacked inputs valid images. Needs one scalar mean and std (grey images).
+    """
+    mean, std = getattr(dataset, "mean", None), getattr(dataset, "std", None)
+    if mean is None or std is None or len(mean) != 1 or len(std) != 1:
+        raise ValueError("dataset must be a contraction.data.Dataset with one scalar mean and std")
+    m, s = float(mean[0]), float(std[0])
+    return s, ((0.0 - m) / s, (1.0 - m) / s)
+
+
+def load_data(source, split_seed=0, n_train=None, n_test=None):
+    """``(dataset, data_used)`` for ``source`` ``"digits"`` or ``"mnist"``.
+
+    MNIST needs its files (downloaded or cached, see :func:`contraction.data.mnist`); when they
+    cannot be had, the digits are used instead and ``data_used`` says so and why.
+    """
+    from .. import data
+
+    if source not in ("digits", "mnist"):
+        raise ValueError(f"source must be 'digits' or 'mnist', got {source!r}")
+    note = ""
+    if source == "mnist":
+        try:
+            dataset = data.mnist()
+        except (RuntimeError, OSError, ValueError) as exc:
+            dataset = data.digits(seed=split_seed)
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if len(reason) > 240:
+                reason = reason[:240] + " ..."
+            note = f" -- fallback: MNIST could not be loaded ({reason})"
+    else:
+        dataset = data.digits(seed=split_seed)
+    if n_train is not None or n_test is not None:
+        dataset = dataset.subset(n_train, n_test, seed=split_seed)
+    return dataset, dataset.name + note
+
+
+def _on_device(dataset, device):
+    from dataclasses import replace
+
+    return replace(dataset, x_train=dataset.x_train.to(device), y_train=dataset.y_train.to(device),
+                   x_test=dataset.x_test.to(device), y_test=dataset.y_test.to(device))
+
+
+def sweep_plan(settings):
+    """The runs of a sweep: dicts with ``kind``, ``gamma``, ``lam`` and ``seed``.
+
+    Constrained models for every (gamma, lambda, seed); per seed one unconstrained implicit and
+    one feedforward model, both trained without the penalty (``lam = 0``).
+    """
+    plan = []
+    for seed in settings["seeds"]:
+        plan += [{"kind": "constrained", "gamma": float(g), "lam": float(lam), "seed": seed}
+                 for g in settings["gammas"] for lam in settings["lambdas"]]
+        plan += [{"kind": kind, "gamma": None, "lam": 0.0, "seed": seed}
+                 for kind in ("unconstrained", "feedforward")]
+    return plan
+
+
+def _lam(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or value < 0:
+        raise ValueError(f"lam must be a finite non-negative number, got {value!r}")
+    return float(value)
+
+
+def _attack_rows(dataset, n_attack):
+    x, y = dataset.test
+    return (x, y) if n_attack is None else (x[:n_attack], y[:n_attack])
+
+
+def _accuracy(model, x, y):
+    import torch
+
+    with torch.no_grad():
+        return float((model(x).argmax(1) == y).float().mean())
+
+
+def robust_accuracies(model, dataset, settings):
+    """``{"fgsm": [...], "pgd": [...]}``: test accuracy under each attack, one entry per pixel
+    radius in ``settings["eps"]`` (on the first ``settings["n_attack"]`` test rows)."""
+    from .. import implicit
+
+    std, clamp = pixel_scale(dataset)
+    x, y = _attack_rows(dataset, settings["n_attack"])
+    out = {"fgsm": [], "pgd": []}
+    for eps in settings["eps"]:
+        out["fgsm"].append(_accuracy(model, implicit.fgsm(model, x, y, eps / std, clamp), y))
+        attacked = implicit.pgd(model, x, y, eps / std, steps=settings["pgd_steps"], clamp=clamp)
+        out["pgd"].append(_accuracy(model, attacked, y))
+    return out
+
+
+def certified_accuracy(model, dataset, eps, lipschitz=None):
+    r"""Certified test accuracy for each pixel radius in ``eps``: a lower bound on robust accuracy.
+
+    A test point counts when it is classified correctly with a logit margin
+    :math:`f_k(u) - \max_{j 
+e k} f_j(u) > 2Larepsilon`; then no input within
+    :math:`\ell_\infty` distance :math:`arepsilon` changes the prediction, because each logit moves
+    by at most :math:`Larepsilon`. ``lipschitz`` is :math:`L` in logits per pixel (default: the
+    certified bound of :func:`contraction.implicit.lipschitz_bound` divided by the pixel std).
+    Section 4.3.
+    """
+    import numpy as np
+    import torch
+
+    from .. import implicit
+
+    eps = np.asarray(eps, dtype=float)
+    if eps.ndim != 1 or eps.size == 0 or not np.all(np.isfinite(eps)) or np.any(eps < 0):
+        raise ValueError("eps must be a non-empty 1-d sequence of finite non-negative radii")
+    std, _ = pixel_scale(dataset)
+    if lipschitz is None:
+        lipschitz = implicit.lipschitz_bound(model) / std
+    if isinstance(lipschitz, bool) or not isinstance(lipschitz, numbers.Real) \
+            or not math.isfinite(lipschitz) or lipschitz < 0:
+        raise ValueError(f"lipschitz must be a finite non-negative number, got {lipschitz!r}")
+    x, y = dataset.test
+    with torch.no_grad():
+        logits = model(x)
+    top2 = logits.topk(2, dim=1).values
+    margin = (top2[:, 0] - top2[:, 1]).cpu().numpy()
+    correct = (logits.argmax(1) == y).cpu().numpy()
+    return [float(np.mean(correct & (margin > 2 * lipschitz * e))) for e in eps]
+
+
+def _solver_report(model):
+    info = getattr(model, "last_solve", None)
+    return None if info is None else bool(info.converged)
+
+
+def evaluate_model(model, dataset, settings):
+    """All scores of a trained model, Lipschitz constants in logits per pixel (see module)."""
+    import torch
+
+    from .. import implicit
+
+    std, _ = pixel_scale(dataset)
+    is_implicit = isinstance(model, implicit.ImplicitNetwork)
+    bound = implicit.lipschitz_bound(model)
+    x, _ = _attack_rows(dataset, settings["n_attack"])
+    generator = torch.Generator(device=x.device).manual_seed(0)
+    empirical = implicit.empirical_lipschitz(model, x, settings["lipschitz_eps"] / std,
+                                             generator=generator)
+    scores = {"clean_accuracy": _accuracy(model, *dataset.test),
+              "mu_inf": implicit.mu_inf(model) if is_implicit else None,
+              "lipschitz_bound": bound / std if math.isfinite(bound) else None,
+              "empirical_lipschitz": empirical / std}
+    scores["forward_converged"] = _solver_report(model)
+    scores["certified_accuracy"] = (certified_accuracy(model, dataset, settings["eps"])
+                                    if math.isfinite(bound) else None)
+    accuracies = robust_accuracies(model, dataset, settings)
+    scores.update(fgsm_accuracy=accuracies["fgsm"], pgd_accuracy=accuracies["pgd"])
+    if is_implicit:  # the attacks above are the last solves; check the clean solve once more
+        with torch.no_grad():
+            model(dataset.x_test)
+        scores["forward_converged"] = _solver_report(model)
+    return scores
+
+
+def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
+    """Train one model and score it: the one routine shared by the fast and full sweeps.
+
+    Minimises cross-entropy ``+ lam * lipschitz_penalty(model)`` with Adam (``settings``: epochs,
+    batch_size, lr, n_hidden, tol, max_iter) from initial weights seeded by ``seed``; ``gamma``
+    is needed for ``kind="constrained"``. An implicit model then solves to ``eval_tol`` (kept
+    on the returned model), so that attacks get accurate implicit gradients. Returns ``(model, record)`` where ``record`` holds the
+    run's settings and :func:`evaluate_model`'s scores.
+    """
+    from dataclasses import replace
+
+    from .. import implicit, runtime, train
+
+    _check_kind(kind)
+    lam = _lam(lam)
+    if kind == "constrained" and gamma is None:
+        raise ValueError("gamma is required for kind='constrained'")
+    runtime.seed_everything(seed)
+    model = build_model(kind, dataset.x_train.shape[1], settings["n_hidden"],
+                        dataset.num_classes, 0.5 if gamma is None else gamma,
+                        settings["tol"], settings["max_iter"])
+    regularizer = (lambda m: lam * lipschitz_penalty(m)) if lam > 0 else None
+    history = train.fit(model, dataset.train, epochs=settings["epochs"], lr=settings["lr"],
+                        batch_size=settings["batch_size"], regularizer=regularizer, seed=seed,
+                        device=dataset.x_train.device, progress=False)
+    record = {"model": kind, "gamma": gamma, "lambda": lam, "seed": seed,
+              "final_train_loss": history["loss"][-1]}
+    if isinstance(model, implicit.ImplicitNetwork):
+        # The adjoint solve stops on an absolute residual, and a batch-mean loss makes the
+        # adjoint right-hand side O(1/batch): at the training tolerance an attack would get an
+        # unconverged (Jacobian-free) input gradient and look weaker than it is.
+        model.solver = replace(model.solver, tol=settings["eval_tol"])
+    record.update(evaluate_model(model.eval(), dataset, settings))
+    return model, record
+
+
+@register("inn_digits")
+def inn_digits(mode, artifacts=None, progress=False):
+    """Robust implicit networks: accuracy vs Lipschitz bound and attacks (digits / MNIST).
+
+    Trains every run of :func:`sweep_plan` with :func:`train_and_evaluate` (one CPU thread, see
+    :func:`single_thread`) and returns ``{"metrics": {"eps", "runs", "summary"}, "config",
+    "data_used"}``. A dict passed as ``artifacts`` receives ``"models"`` (the trained models, in
+    the order of ``metrics["runs"]``) and ``"dataset"``, for notebooks that explore them further;
+    ``progress=True`` shows one progress bar over the runs.
+    """
+    from tqdm.auto import tqdm
+
+    from .. import runtime
+
+    if mode not in SETTINGS:
+        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
+    if artifacts is not None and not isinstance(artifacts, dict):
+        raise TypeError(f"artifacts must be None or a dict, got {type(artifacts).__name__}")
+    settings = dict(SETTINGS[mode])
+    dataset, data_used = load_data(settings["data"], settings["split_seed"],
+                                   settings["n_train"], settings["n_test"])
+    dataset = _on_device(dataset, runtime.device())
+    runs, models = [], []
+    with single_thread():
+        plan = sweep_plan(settings)
+        for run in tqdm(plan, disable=not progress, desc="inn_digits", unit="model"):
+            model, record = train_and_evaluate(run["kind"], dataset, settings,
+                                               gamma=run["gamma"], lam=run["lam"],
+                                               seed=run["seed"])
+            runs.append(record)
+            models.append(model)
+    if artifacts is not None:
+        artifacts.update(models=models, dataset=dataset)
+    metrics = {"eps": list(settings["eps"]), "runs": runs, "summary": summarize(runs)}
+    config = {**settings, "mode": mode, "units": "eps and Lipschitz constants per pixel in [0, 1]",
+              "optimizer": "adam", "loss": "cross-entropy + lambda * Lipschitz bound"}
+    return {"metrics": metrics, "config": config, "data_used": data_used}
+
+
+def summarize(runs):
+    """Average the records of equal (model, gamma, lambda) over seeds.
+
+    Returns a list of dicts with those keys, ``n_seeds``, and the mean of every numeric score
+    (lists entrywise); a score that is None for some seed stays None.
+    """
+    if not isinstance(runs, (list, tuple)) or not runs:
+        raise ValueError("runs must be a non-empty list of records from train_and_evaluate")
+    groups = {}
+    for record in runs:
+        groups.setdefault((record["model"], record["gamma"], record["lambda"]), []).append(record)
+    rows = []
+    for (kind, gamma, lam), members in groups.items():
+        row = {"model": kind, "gamma": gamma, "lambda": lam, "n_seeds": len(members)}
+        for key in ("clean_accuracy", "mu_inf", "lipschitz_bound", "empirical_lipschitz",
+                    "fgsm_accuracy", "pgd_accuracy", "certified_accuracy"):
+            row[key] = _mean([m[key] for m in members])
+        rows.append(row)
+    return rows
+
+
+def _mean(values):
+    if any(v is None for v in values):
+        return None
+    if isinstance(values[0], (list, tuple)):
+        return [sum(column) / len(column) for column in zip(*values)]
+    return sum(values) / len(values)
+
+
+def principal_subnetwork(model, keep):
+    r"""The implicit network on the neurons ``keep`` only (the others dropped, held at zero).
+
+    Its matrix is the principal submatrix :math:`A_{SS}`, and
+    :math:`\mu_\infty(A_{SS}) \le \mu_\infty(A) \le \gamma` (each row of :math:`A_{SS}` drops
+    off-diagonal terms of a row of :math:`A`), so it is again well posed with the same
+    :math:`\gamma`. The parameter ``T`` reproducing :math:`A_{SS}` keeps its off-diagonal
+    entries and takes :math:`t_{ii} = (a_{ii} - \gamma + \sum_{j \ne i}|a_{ij}|)/2 \le 0`
+    (the converse in :func:`contraction.implicit.constrained_matrix`). Section 4.3.
+    """
+    import torch
+
+    from .. import implicit
+
+    if not isinstance(model, implicit.ImplicitNetwork) or model.unconstrained:
+        raise TypeError("model must be a constrained ImplicitNetwork")
+    keep = torch.as_tensor(keep, dtype=torch.long).flatten()
+    n = model.n_hidden
+    if keep.numel() == 0 or keep.unique().numel() != keep.numel() \
+            or int(keep.min()) < 0 or int(keep.max()) >= n:
+        raise ValueError(f"keep must hold distinct neuron indices in 0..{n - 1}, at least one")
+    with torch.no_grad():
+        M = model.frame_matrix()[keep][:, keep]
+        off = M - torch.diag(M.diagonal())
+        T = off + torch.diag((M.diagonal() - model.gamma + off.abs().sum(1)) / 2)
+        sub = implicit.ImplicitNetwork(model.n_in, keep.numel(), model.n_out, model.gamma,
+                                       model.weighted, model.solver.tol, model.solver.max_iter)
+        sub.solver = model.solver
+        sub.T.copy_(T)
+        if model.weighted:
+            sub.log_eta.copy_(model.log_eta[keep])
+        sub.input.weight.copy_(model.input.weight[keep])
+        sub.input.bias.copy_(model.input.bias[keep])
+        sub.output.weight.copy_(model.output.weight[:, keep])
+        sub.output.bias.copy_(model.output.bias)
+    return sub.to(model.T.device)

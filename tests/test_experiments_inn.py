@@ -1,0 +1,192 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from contraction import data, exercises, experiments, implicit
+from contraction.experiments import inn
+
+TINY = {"data": "digits", "split_seed": 0, "n_train": 300, "n_test": 60, "n_hidden": 12,
+        "epochs": 2, "batch_size": 64, "lr": 1e-2, "gammas": [0.5], "lambdas": [0.0, 1e-2],
+        "seeds": [0], "baseline_gamma": 0.5, "eps": [0.05, 0.2], "pgd_steps": 2,
+        "n_attack": 20, "lipschitz_eps": 0.05, "tol": 1e-3, "eval_tol": 1e-4,
+        "max_iter": 200}
+
+
+@pytest.fixture
+def tiny_settings(monkeypatch):
+    monkeypatch.setitem(inn.SETTINGS, "fast", dict(TINY))
+    monkeypatch.setitem(inn.SETTINGS, "full", {**TINY, "data": "mnist", "seeds": [0, 1],
+                                               "lambdas": [0.0]})
+    return TINY
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.digits(seed=0).subset(300, 60, seed=0)
+
+
+def test_registered_and_recorded(tmp_path, tiny_settings):
+    assert experiments.EXPERIMENTS["inn_digits"] is inn.inn_digits
+    path = experiments.run("inn_digits", "fast", results_dir=tmp_path)
+    record = json.loads(path.read_text())
+    assert record["mode"] == "fast" and record["data_used"].startswith("digits")
+    runs = record["metrics"]["runs"]
+    assert [r["model"] for r in runs] == ["constrained"] * 2 + ["unconstrained", "feedforward"]
+    for r in runs:
+        assert 0 <= r["clean_accuracy"] <= 1 and len(r["pgd_accuracy"]) == 2
+    for r in runs[:2]:
+        assert r["mu_inf"] <= 0.5 + 1e-6 and r["empirical_lipschitz"] <= r["lipschitz_bound"]
+        assert all(c <= p for c, p in zip(r["certified_accuracy"], r["pgd_accuracy"]))
+    assert runs[2]["certified_accuracy"] is None  # the free implicit network has no bound
+    assert record["config"]["epochs"] == 2 and len(record["metrics"]["summary"]) == 4
+
+
+def test_full_mode_falls_back_to_digits_and_says_so(tmp_path, tiny_settings, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise RuntimeError("t10k-images-idx3-ubyte.gz is not in the cache directory /nowhere")
+
+    monkeypatch.setattr(data, "mnist", no_network)
+    artifacts = {}
+    outcome = inn.inn_digits("full", artifacts=artifacts)
+    assert "fallback: MNIST could not be loaded" in outcome["data_used"]
+    assert outcome["data_used"].startswith("digits") and "/nowhere" in outcome["data_used"]
+    assert len(outcome["metrics"]["runs"]) == 2 * 3
+    summary = outcome["metrics"]["summary"]
+    assert [row["n_seeds"] for row in summary] == [2, 2, 2]
+    assert isinstance(artifacts["dataset"], data.Dataset)
+    kinds = [type(m).__name__ for m in artifacts["models"]]
+    assert kinds == ["ImplicitNetwork", "ImplicitNetwork", "FeedForward"] * 2
+
+
+def test_same_seed_same_numbers(digits):
+    settings = {**TINY, "epochs": 1}
+    first = inn.train_and_evaluate("constrained", digits, settings, gamma=0.0, lam=1e-2)[1]
+    second = inn.train_and_evaluate("constrained", digits, settings, gamma=0.0, lam=1e-2)[1]
+    assert first == second
+
+
+@pytest.mark.parametrize("kind", inn.MODEL_KINDS)
+def test_penalty_equals_certified_bound(kind):
+    torch.manual_seed(1)
+    model = inn.build_model(kind, 5, 7, 3, gamma=0.3)
+    if kind == "unconstrained":
+        with torch.no_grad():
+            model.T.mul_(0.1)  # small enough that mu_inf < 1 and the bound is finite
+    penalty = inn.lipschitz_penalty(model)
+    assert penalty.requires_grad
+    assert float(penalty.detach()) == pytest.approx(implicit.lipschitz_bound(model), rel=1e-5)
+
+
+def test_weighted_penalty_matches_bound():
+    torch.manual_seed(2)
+    model = implicit.ImplicitNetwork(4, 6, 3, gamma=0.2, weighted=True)
+    with torch.no_grad():
+        model.log_eta.normal_()
+    assert float(inn.lipschitz_penalty(model).detach()) == pytest.approx(
+        implicit.lipschitz_bound(model), rel=1e-5)
+
+
+def test_pixel_scale_and_bad_inputs(digits):
+    std, (low, high) = inn.pixel_scale(digits)
+    assert std == digits.std[0]
+    assert low == pytest.approx(-digits.mean[0] / std) and high > low
+    with pytest.raises(ValueError, match="dataset"):
+        inn.pixel_scale(object())
+    with pytest.raises(ValueError, match="kind"):
+        inn.build_model("recurrent", 2, 2, 2)
+    with pytest.raises(ValueError, match="lam"):
+        inn.train_and_evaluate("feedforward", digits, TINY, lam=-1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        inn.train_and_evaluate("constrained", digits, TINY)
+    with pytest.raises(ValueError, match="source"):
+        inn.load_data("cifar")
+    with pytest.raises(ValueError, match="mode"):
+        inn.inn_digits("turbo")
+    with pytest.raises(TypeError, match="artifacts"):
+        inn.inn_digits("fast", artifacts=[])
+    with pytest.raises(TypeError, match="model"):
+        inn.lipschitz_penalty(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="runs"):
+        inn.summarize([])
+
+
+def test_summarize_averages_over_seeds():
+    runs = [{"model": "feedforward", "gamma": None, "lambda": 0.0, "clean_accuracy": a,
+             "mu_inf": None, "lipschitz_bound": b, "empirical_lipschitz": 1.0,
+             "fgsm_accuracy": [a, a], "pgd_accuracy": [a, 0.0], "certified_accuracy": [a, 0.0]}
+            for a, b in ((0.5, 2.0), (1.0, None))]
+    (row,) = inn.summarize(runs)
+    assert row["n_seeds"] == 2 and row["clean_accuracy"] == 0.75
+    assert row["lipschitz_bound"] is None and row["mu_inf"] is None
+    assert row["pgd_accuracy"] == [0.75, 0.0]
+
+
+def test_principal_subnetwork_keeps_the_constraint():
+    torch.manual_seed(3)
+    for weighted in (False, True):
+        model = implicit.ImplicitNetwork(5, 8, 3, gamma=0.4, weighted=weighted)
+        with torch.no_grad():
+            model.T.normal_()
+        keep = [0, 2, 3, 7]
+        sub = inn.principal_subnetwork(model, keep)
+        assert torch.allclose(sub.A(), model.A()[keep][:, keep], atol=1e-6)
+        assert implicit.mu_inf(sub) <= implicit.mu_inf(model) + 1e-5 <= 0.4 + 2e-5
+        x = torch.randn(6, 5)
+        # dropped neurons held at zero: the full network with those rows of B, b zeroed and
+        # very negative biases has the same outputs
+        with torch.no_grad():
+            full = implicit.ImplicitNetwork(5, 8, 3, gamma=0.4, weighted=weighted)
+            full.load_state_dict(model.state_dict())
+            dropped = [i for i in range(8) if i not in keep]
+            full.input.weight[dropped] = 0.0
+            full.input.bias[dropped] = -1e6
+            assert torch.allclose(sub(x), full(x), atol=1e-4)
+    with pytest.raises(ValueError, match="keep"):
+        inn.principal_subnetwork(model, [0, 0])
+    with pytest.raises(ValueError, match="keep"):
+        inn.principal_subnetwork(model, [8])
+    with pytest.raises(TypeError, match="model"):
+        inn.principal_subnetwork(implicit.ImplicitNetwork(2, 3, 2, unconstrained=True), [0])
+
+
+def test_certified_accuracy(digits):
+    torch.manual_seed(5)
+    model = implicit.FeedForward(64, 8, 10)
+    curve = inn.certified_accuracy(model, digits, [0.0, 1e-3, 0.1, 10.0])
+    with torch.no_grad():
+        clean = float((model(digits.x_test).argmax(1) == digits.y_test).float().mean())
+    assert curve[0] == pytest.approx(clean) and curve[-1] == 0.0
+    assert all(a >= b for a, b in zip(curve, curve[1:]))
+    assert inn.certified_accuracy(model, digits, [0.5], lipschitz=0.0) == [pytest.approx(clean)]
+    for bad in ([], [-0.1], [[0.1]], [float("nan")]):
+        with pytest.raises(ValueError, match="eps"):
+            inn.certified_accuracy(model, digits, bad)
+    with pytest.raises(ValueError, match="lipschitz"):
+        inn.certified_accuracy(model, digits, [0.1], lipschitz=-1.0)
+
+
+def test_single_thread_restores():
+    before = torch.get_num_threads()
+    with inn.single_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_fgsm_step_exercise():
+    def good(x, grad, eps, low, high):
+        return np.clip(x + eps * np.sign(grad), low, high)
+
+    assert exercises.check("ch4.fgsm_step", good, quiet=True)
+    assert not exercises.check("ch4.fgsm_step", lambda x, g, e, lo, hi: x + e * np.sign(g),
+                               quiet=True)
+    assert not exercises.check("ch4.fgsm_step", lambda x, g, e, lo, hi: np.clip(x + e * g, lo, hi),
+                               quiet=True)
+    torch.manual_seed(4)
+    model, x = torch.nn.Linear(6, 3), torch.rand(5, 6)
+    y = torch.tensor([0, 1, 2, 1, 0])
+    x_var = x.clone().requires_grad_(True)
+    grad = torch.autograd.grad(torch.nn.functional.cross_entropy(model(x_var), y), x_var)[0]
+    expected = good(x.numpy(), grad.numpy(), 0.1, 0.0, 1.0)
+    assert np.allclose(implicit.fgsm(model, x, y, 0.1).numpy(), expected, atol=1e-6)
