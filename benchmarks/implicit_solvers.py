@@ -9,7 +9,7 @@ and backward fixed points take with
   the implicit network;
 * forward-backward and Peaceman-Rachford splitting for the MON.
 
-Run:  python benchmarks/implicit_solvers.py [--seconds 60] [--seed 0]
+Run:  python benchmarks/implicit_solvers.py [--epochs 30] [--seed 0]
 This is a script, not a test: its times depend on the machine.
 """
 
@@ -24,58 +24,25 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from contraction import data as datasets
 from contraction import implicit as im
 from contraction import monotone as mo
-from contraction import runtime
+from contraction import runtime, train
 
 TOL, MAX_ITER = 1e-6, 3000  # the solver comparison (in float64: float32 stalls near 1e-6)
 TRAIN_TOL, TRAIN_MAX_ITER = 1e-4, 300  # training (float32)
 
 
-def load_data(seed):
-    """Digits scaled to [0, 1] with a stratified 80/20 split; synthetic blobs without sklearn."""
-    try:
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
-    except ImportError:
-        print("scikit-learn is not installed: using synthetic 64-dimensional data instead")
-        rng = np.random.default_rng(seed)
-        centers = rng.uniform(0, 1, (10, 64))
-        labels = rng.integers(0, 10, 1800)
-        X = np.clip(centers[labels] + 0.25 * rng.normal(size=(1800, 64)), 0, 1)
-        split = 1440
-        X, y = torch.tensor(X, dtype=torch.float32), torch.tensor(labels)
-        return X[:split], y[:split], X[split:], y[split:], "synthetic"
-    digits = load_digits()
-    X_train, X_test, y_train, y_test = train_test_split(
-        digits.data / 16.0, digits.target, test_size=0.2, random_state=seed,
-        stratify=digits.target)
-    as_x = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    return as_x(X_train), torch.tensor(y_train), as_x(X_test), torch.tensor(y_test), "digits"
+def fit(model, data, args):
+    """The book's one training loop (contraction.train.fit); returns (seconds, epochs)."""
+    start = time.perf_counter()
+    history = train.fit(model, data.train, epochs=args.epochs, lr=args.lr,
+                        batch_size=args.batch, seed=args.seed, progress=False)
+    return time.perf_counter() - start, len(history["loss"])
 
 
-def accuracy(model, X, y):
-    with torch.no_grad():
-        return float((model(X).argmax(1) == y).float().mean())
-
-
-def train(model, X, y, seconds, epochs, lr, batch_size, seed):
-    """Adam with a cosine schedule on cross-entropy; stops after ``epochs`` or ``seconds``."""
-    gen = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    batches = torch.randperm(len(X), generator=gen).split(batch_size)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * len(batches))
-    start, done = time.perf_counter(), 0.0
-    for _ in range(epochs):
-        for idx in torch.randperm(len(X), generator=gen).split(batch_size):
-            optimizer.zero_grad()
-            F.cross_entropy(model(X[idx]), y[idx]).backward()
-            optimizer.step()
-            schedule.step()
-            done += 1 / len(batches)
-            if time.perf_counter() - start > seconds:
-                return time.perf_counter() - start, done
-    return time.perf_counter() - start, done
+def accuracy(model, data):
+    return train.evaluate(model, data.test)["accuracy"]
 
 
 def measure(model, X, y, repeats=5):
@@ -126,7 +93,6 @@ def solver_table(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=60.0, help="training budget per model")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--lr", type=float, default=5e-3)
@@ -136,16 +102,15 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     runtime.seed_everything(args.seed)
-    X_train, y_train, X_test, y_test, data = load_data(args.seed)
-    print(f"data: {data}, {len(X_train)} train / {len(X_test)} test, torch threads "
-          f"{torch.get_num_threads()}")
+    data = datasets.digits(seed=args.seed, test_fraction=0.2, normalize=False)
+    X_test, y_test = data.test
+    print(f"data: {data.name}; torch threads {torch.get_num_threads()}")
 
     inn = im.ImplicitNetwork(64, 100, 10, gamma=0.5, tol=TRAIN_TOL, max_iter=TRAIN_MAX_ITER)
-    seconds, epochs = train(inn, X_train, y_train, args.seconds, args.epochs, args.lr, args.batch,
-                            args.seed)
+    seconds, epochs = fit(inn, data, args)
     bounds = inn.step_bounds()
     print(f"\nimplicit network (n=100, gamma=0.5): test accuracy "
-          f"{accuracy(inn, X_test, y_test):.4f} after {epochs:.1f} epochs in {seconds:.1f} s")
+          f"{accuracy(inn, data):.4f} after {epochs} epochs in {seconds:.1f} s")
     print(f"  mu_inf(A) = {im.mu_inf(inn):.4f}, theory alpha = {bounds['alpha']:.4f}, "
           f"Banach factor = {bounds['factor']:.4f}, "
           f"Lipschitz bound = {im.lipschitz_bound(inn):.2f}")
@@ -154,16 +119,14 @@ def main():
           f"{im.empirical_lipschitz(inn, X_test[:256], 0.05, generator=gen):.2f}")
 
     feed = im.FeedForward(64, 100, 10)
-    seconds_ff, epochs_ff = train(feed, X_train, y_train, args.seconds, args.epochs, args.lr,
-                                  args.batch, args.seed)
-    print(f"feed-forward baseline: test accuracy {accuracy(feed, X_test, y_test):.4f} "
-          f"after {epochs_ff:.1f} epochs in {seconds_ff:.1f} s")
+    seconds_ff, epochs_ff = fit(feed, data, args)
+    print(f"feed-forward baseline: test accuracy {accuracy(feed, data):.4f} "
+          f"after {epochs_ff} epochs in {seconds_ff:.1f} s")
 
     mon = mo.MonotoneNetwork(64, 100, 10, m=0.1, tol=TRAIN_TOL, max_iter=TRAIN_MAX_ITER)
-    seconds_mon, epochs_mon = train(mon, X_train, y_train, args.seconds, args.epochs, args.lr,
-                                    args.batch, args.seed)
+    seconds_mon, epochs_mon = fit(mon, data, args)
     print(f"MON baseline (m=0.1, Peaceman-Rachford): test accuracy "
-          f"{accuracy(mon, X_test, y_test):.4f} after {epochs_mon:.1f} epochs "
+          f"{accuracy(mon, data):.4f} after {epochs_mon} epochs "
           f"in {seconds_mon:.1f} s")
 
     X_batch, y_batch = X_test[:256].double(), y_test[:256]
