@@ -96,7 +96,8 @@ def explorable(draw, controls: dict, sweep: str, values=None, figsize=(8, 3.4), 
     values : sequence, optional
         The fallback's frames (at most ``MAX_FRAMES``); by default from :func:`sweep_values`.
 
-    Returns the MIME bundle (and displays it unless ``display_output=False``).
+    Displays the bundle and returns None; with ``display_output=False`` it returns the bundle
+    instead (for tests), so that a cell ending in this call never echoes the bundle's repr.
     """
     import ipywidgets as widgets
     from IPython.display import display
@@ -122,6 +123,7 @@ def explorable(draw, controls: dict, sweep: str, values=None, figsize=(8, 3.4), 
     bundle["text/html"] = _describe(params, sweep) + _jshtml(draw, params, sweep, values,
                                                              figsize, dpi)
     bundle["image/png"] = _png(draw, params, figsize, dpi)
-    if display_output:
-        display(bundle, raw=True)
-    return bundle
+    if not display_output:
+        return bundle
+    display(bundle, raw=True)
+    return None
