@@ -55,3 +55,12 @@ def test_one_title_and_a_takeaways_box(path):
             titles.append(line)
     assert len(titles) == 1, f"expected one H1 title, found {titles}"
     assert "Key takeaways" in markdown
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_huge_text_output(path):
+    """A giant text repr (an echoed MIME bundle or array) bloats the page and breaks the PDF."""
+    for i, cell in enumerate(_load(path)["cells"]):
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            assert len(text) < 20_000, f"cell {i} prints {len(text)} characters of text"
