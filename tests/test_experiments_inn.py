@@ -167,13 +167,6 @@ def test_certified_accuracy(digits):
         inn.certified_accuracy(model, digits, [0.1], lipschitz=-1.0)
 
 
-def test_single_thread_restores():
-    before = torch.get_num_threads()
-    with inn.single_thread():
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-
-
 def test_fgsm_step_exercise():
     def good(x, grad, eps, low, high):
         return np.clip(x + eps * np.sign(grad), low, high)

@@ -38,3 +38,12 @@ def test_seed_everything_is_reproducible():
     with pytest.raises(ValueError, match="seed"):
         runtime.seed_everything(-1)
     assert runtime.in_colab() is False
+
+
+def test_single_thread_restores_the_setting():
+    import torch
+
+    before = torch.get_num_threads()
+    with runtime.single_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

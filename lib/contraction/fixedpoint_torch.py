@@ -24,7 +24,8 @@ from ._checks import as_positive_int, as_positive_scalar
 
 METHODS = ("averaged", "anderson")
 
-__all__ = ["SolverConfig", "SolveInfo", "iterate", "solve_fixed_point", "attach_implicit_gradient"]
+__all__ = ["SolverConfig", "SolveInfo", "iterate", "solve_fixed_point", "attach_implicit_gradient",
+           "adjoint_tolerance"]
 
 
 @dataclass(frozen=True)
@@ -202,3 +203,14 @@ def attach_implicit_gradient(G, z_star, solve_adjoint, on_solve=None, strict=Fal
 
     z_out.register_hook(hook)
     return z_out
+
+
+def adjoint_tolerance(tol, v):
+    """Stopping tolerance for an adjoint solve with right-hand side ``v``: ``tol * max|v|``.
+
+    The adjoint fixed point is linear in ``v``, and loss gradients are small (a loss averaged over
+    a batch), so an absolute tolerance would end the solve before its first step and hand the
+    optimiser, or an attack, a crude gradient. A zero ``v`` keeps ``tol``.
+    """
+    scale = float(v.detach().abs().max())
+    return tol * scale if scale > 0 else tol

@@ -36,6 +36,7 @@ from .fixedpoint_torch import (  # noqa: F401  (re-exported: the chapter's noteb
     METHODS,
     SolveInfo,
     SolverConfig,
+    adjoint_tolerance,
     attach_implicit_gradient,
     iterate,
     solve_fixed_point,
@@ -224,10 +225,7 @@ class ImplicitNetwork(EquilibriumModel):
         z, info = solve_fixed_point(G, x.new_zeros(x.shape[0], self.n_hidden), **settings)
 
         def solve_adjoint(vjp, v):
-            # the adjoint is linear in v, and loss gradients are small (averaged over a batch):
-            # stop relative to the size of v, or a fixed tolerance would end it before it starts
-            scale = float(v.detach().abs().max())
-            tol = settings["tol"] * scale if scale > 0 else settings["tol"]
+            tol = adjoint_tolerance(settings["tol"], v)
             return solve_fixed_point(lambda g: v + vjp(g), v, **{**settings, "tol": tol})
 
         return self._finish_solve(G, z, info, solve_adjoint)

@@ -37,7 +37,7 @@ from torch import nn
 
 from . import fixedpoint
 from ._checks import as_positive_int, as_positive_scalar
-from .fixedpoint_torch import iterate
+from .fixedpoint_torch import adjoint_tolerance, iterate
 from .implicit import EquilibriumModel
 
 __all__ = ["MonotoneNetwork", "MON_METHODS"]
@@ -136,10 +136,7 @@ class MonotoneNetwork(EquilibriumModel):
         """Solve ``y = project(y Wmat^T + offset)``, ``Wmat = W`` (forward) or ``W^T`` (adjoint)."""
         cfg = self.solver
         Wmat = W.T if transpose else W
-        tol = cfg.tol
-        if transpose:  # the adjoint is linear in its offset: stop relative to its size
-            scale = float(offset.abs().max())
-            tol = tol * scale if scale > 0 else tol
+        tol = adjoint_tolerance(cfg.tol, offset) if transpose else cfg.tol
         if cfg.method == "forward-backward":
             return _forward_backward(Wmat, project, offset, alpha, tol, cfg.max_iter)
         LU, pivots = self._lu(W, alpha)

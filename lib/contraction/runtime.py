@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -68,3 +69,20 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
 def in_colab() -> bool:
     """True inside Google Colab."""
     return "google.colab" in sys.modules
+
+
+@contextmanager
+def single_thread():
+    """Run torch on one CPU thread inside the block (the previous setting is restored after).
+
+    The book's models are tiny (100 x 100 matrices), so extra threads only add synchronisation:
+    on a shared 2-core machine one thread was 5-20 times faster (Section 4.3), and it fixes the
+    order of floating-point reductions, so numbers repeat exactly from run to run.
+    """
+    torch = _torch()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from contextlib import contextmanager
 
+from ..runtime import single_thread
 from . import register
 
 __all__ = ["SETTINGS", "MODEL_KINDS", "build_model", "lipschitz_penalty", "pixel_scale",
            "load_data", "sweep_plan", "robust_accuracies", "certified_accuracy", "evaluate_model",
-           "train_and_evaluate", "inn_digits", "summarize", "principal_subnetwork", "single_thread"]
+           "train_and_evaluate", "inn_digits", "summarize", "principal_subnetwork"]
 
 MODEL_KINDS = ("constrained", "unconstrained", "feedforward")
 
@@ -57,24 +57,6 @@ SETTINGS = {
              "n_attack": 2000, "lipschitz_eps": 0.05, "tol": 1e-4, "eval_tol": 1e-6,
              "max_iter": 500},
 }
-
-
-@contextmanager
-def single_thread():
-    """Run torch on one CPU thread inside the block (restored afterwards).
-
-    The models here are tiny (100 x 100 matrices), so a second thread only adds synchronisation;
-    on a shared 2-core machine one thread was 5-20 times faster, and it fixes the order of the
-    floating-point reductions, so the numbers repeat exactly.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_kind(kind):
@@ -327,7 +309,7 @@ def inn_digits(mode, artifacts=None, progress=False):
     """Robust implicit networks: accuracy vs Lipschitz bound and attacks (digits / MNIST).
 
     Trains every run of :func:`sweep_plan` with :func:`train_and_evaluate` (one CPU thread, see
-    :func:`single_thread`) and returns ``{"metrics": {"eps", "runs", "summary"}, "config",
+    :func:`contraction.runtime.single_thread`) and returns ``{"metrics": {"eps", "runs", "summary"}, "config",
     "data_used"}``. A dict passed as ``artifacts`` receives ``"models"`` (the trained models, in
     the order of ``metrics["runs"]``) and ``"dataset"``, for notebooks that explore them further;
     ``progress=True`` shows one progress bar over the runs.
