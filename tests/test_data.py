@@ -218,20 +218,10 @@ def test_stratified_split_properties():
         data.stratified_split(np.zeros((2, 2)))
 
 
-def test_subset_and_batches():
+def test_subset():
     x, y = torch.arange(20.0).reshape(10, 2), torch.arange(10)
     dataset = data.Dataset(x, y, x[:4], y[:4], "toy")
     small = dataset.subset(n_train=6, seed=1)
     assert len(small.y_train) == 6 and len(small.y_test) == 4 and "subset" in small.name
     with pytest.raises(ValueError, match="n_train"):
         dataset.subset(n_train=11)
-    sizes = [len(yb) for _, yb in data.batches(x, y, 4, shuffle=True, seed=5)]
-    assert sizes == [4, 4, 2]
-    seen = torch.cat([yb for _, yb in data.batches(x, y, 4, shuffle=True, seed=5)])
-    assert sorted(seen.tolist()) == list(range(10))
-    again = torch.cat([yb for _, yb in data.batches(x, y, 4, shuffle=True, seed=5)])
-    assert torch.equal(seen, again)
-    with pytest.raises(ValueError, match="batch_size"):
-        next(data.batches(x, y, 0))
-    with pytest.raises(ValueError, match="same"):
-        next(data.batches(x, y[:3], 2))

@@ -6,6 +6,7 @@ import torch
 
 from contraction import data, exercises, experiments, implicit
 from contraction.experiments import inn
+from contraction.nn import robustness
 
 TINY = {"data": "digits", "split_seed": 0, "n_train": 300, "n_test": 60, "n_hidden": 12,
         "epochs": 2, "batch_size": 64, "lr": 1e-2, "gammas": [0.5], "lambdas": [0.0, 1e-2],
@@ -106,7 +107,7 @@ def test_pixel_scale_and_bad_inputs(digits):
         inn.inn_digits("turbo")
     with pytest.raises(TypeError, match="artifacts"):
         inn.inn_digits("fast", artifacts=[])
-    with pytest.raises(TypeError, match="model"):
+    with pytest.raises(TypeError, match="lipschitz_bound"):
         inn.lipschitz_penalty(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="runs"):
         inn.summarize([])
@@ -182,4 +183,4 @@ def test_fgsm_step_exercise():
     x_var = x.clone().requires_grad_(True)
     grad = torch.autograd.grad(torch.nn.functional.cross_entropy(model(x_var), y), x_var)[0]
     expected = good(x.numpy(), grad.numpy(), 0.1, 0.0, 1.0)
-    assert np.allclose(implicit.fgsm(model, x, y, 0.1).numpy(), expected, atol=1e-6)
+    assert np.allclose(robustness.fgsm(model, x, y, 0.1).numpy(), expected, atol=1e-6)

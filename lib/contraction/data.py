@@ -9,7 +9,6 @@ r"""Data sets of Chapters 4-7: 8x8 digits (offline), MNIST and CIFAR-10 (downloa
   download fails at once with a message naming the directory and the files to place there.
 * :func:`read_idx`, :func:`read_cifar_binary` -- the two file-format parsers, validating headers
   and sizes rather than trusting them.
-* :func:`batches` -- seeded mini-batches, used by :func:`contraction.train.fit`.
 
 Every loader returns a :class:`Dataset` of float32 inputs and int64 labels whose ``mean`` and
 ``std`` record the affine normalisation applied to pixels in :math:`[0, 1]`, so that an attack
@@ -40,7 +39,6 @@ from ._checks import as_positive_int
 __all__ = [
     "CHECKSUMS",
     "Dataset",
-    "batches",
     "cache_directory",
     "cifar10",
     "digits",
@@ -99,7 +97,7 @@ class Dataset:
 
     @property
     def train(self) -> tuple:
-        """``(x_train, y_train)``, the form :func:`contraction.train.fit` takes."""
+        """``(x_train, y_train)``, the form :func:`contraction.nn.train.fit` takes."""
         return self.x_train, self.y_train
 
     @property
@@ -400,27 +398,3 @@ def cifar10(cache_dir=None, download: bool = True, *, verify: bool = True, norma
     name = (f"CIFAR-10 (official binary archive, sha256-verified={verify}): "
             f"{len(ya)} train / {len(yb)} test")
     return Dataset(x_train, torch.from_numpy(ya), x_test, torch.from_numpy(yb), name, mean, std)
-
-
-# ----------------------------------------------------------------------------- batches
-
-def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
-    """Yield ``(x[i], y[i])`` mini-batches; a seeded permutation when ``shuffle``.
-
-    The last batch may be smaller. The permutation is drawn on the CPU and moved to ``x``'s
-    device, so the same seed gives the same batches on every device.
-    """
-    batch_size = as_positive_int(batch_size, "batch_size")
-    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError("x and y must be torch tensors")
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x and y must hold the same non-zero number of rows, "
-                         f"got {len(x)} and {len(y)}")
-    if shuffle:
-        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(int(seed)))
-        order = order.to(x.device)
-    else:
-        order = torch.arange(len(x), device=x.device)
-    for start in range(0, len(x), batch_size):
-        index = order[start:start + batch_size]
-        yield x[index], y[index]

@@ -18,8 +18,8 @@ nonnegative orthant, whose resolvent is ReLU), and two operator splittings find 
   :math:`u \leftarrow 2z^{1/2} - u^{1/2}`, :math:`z = \mathrm{ReLU}(u)`; it converges for every
   :math:`\alpha > 0` and uses one cached LU factorisation of :math:`I + \alpha(I - W)`.
 
-The backward pass is the shared implicit differentiation of
-:func:`contraction.implicit.attach_implicit_gradient`. Its adjoint equation
+The backward pass is the implicit differentiation of
+:func:`contraction.nn.implicit.fixed_point`, with its adjoint solved by the same splitting. Its adjoint equation
 :math:`g = v + W^\top D g` (:math:`D = \mathrm{diag}(\mathrm{ReLU}'(Wz + Uu + b))`) is, with
 :math:`y = Dg` and :math:`g = v + W^\top y`, the monotone inclusion
 :math:`0 \in (I - W^\top)y - v + N_{K}(y)` where :math:`K = \{y : y_i = 0 \text{ if } D_{ii} = 0\}`,
@@ -37,36 +37,38 @@ from torch import nn
 
 from . import fixedpoint
 from ._checks import as_positive_int, as_positive_scalar
-from .fixedpoint_torch import adjoint_tolerance, iterate
-from .implicit import EquilibriumModel
+from .implicit import EquilibriumModel, _flat_input
+from .nn.implicit import fixed_point
+from .nn.solvers import iterate, problem_residuals
 
 __all__ = ["MonotoneNetwork", "MON_METHODS"]
 
 MON_METHODS = ("forward-backward", "peaceman-rachford")
 
 
-def _forward_backward(Wmat, project, offset, alpha, tol, max_iter):
+def _forward_backward(Wmat, project, offset, alpha, config, scale):
     """Solve ``y = project(y Wmat^T + offset)`` by forward-backward splitting (rows = batch)."""
 
     def step(y):
         pre = y @ Wmat.T + offset
-        residual = float((project(pre) - y).abs().max())
-        return project((1 - alpha) * y + alpha * pre), residual
+        return project((1 - alpha) * y + alpha * pre), problem_residuals(project(pre) - y)
 
-    return iterate(step, torch.zeros_like(offset), tol, max_iter, MON_METHODS[0], alpha)
+    return iterate(step, torch.zeros_like(offset), config.tol, config.max_iter, MON_METHODS[0],
+                   alpha, config.check_every, scale, config.strict)
 
 
-def _peaceman_rachford(Wmat, resolvent, project, offset, alpha, tol, max_iter):
+def _peaceman_rachford(Wmat, resolvent, project, offset, alpha, config, scale):
     """Solve ``y = project(y Wmat^T + offset)`` by Peaceman-Rachford; ``resolvent`` applies
     :math:`(I + \\alpha(I - W_{mat}))^{-1}` to rows."""
 
     def step(u):
         y = project(u)
-        residual = float((project(y @ Wmat.T + offset) - y).abs().max())
+        residual = problem_residuals(project(y @ Wmat.T + offset) - y)
         u_half = 2 * y - u
         return 2 * resolvent(u_half + alpha * offset) - u_half, residual
 
-    u, info = iterate(step, torch.zeros_like(offset), tol, max_iter, MON_METHODS[1], alpha)
+    u, info = iterate(step, torch.zeros_like(offset), config.tol, config.max_iter,
+                      MON_METHODS[1], alpha, config.check_every, scale, config.strict)
     return project(u), info
 
 
@@ -85,20 +87,21 @@ class MonotoneNetwork(EquilibriumModel):
     alpha : float or None
         Step size; ``None`` means :math:`m/L^2` for forward-backward and 1 for Peaceman-Rachford.
     tol, max_iter, strict
-        As in :class:`contraction.implicit.SolverConfig` (stored in ``self.solver``).
+        As in :class:`contraction.nn.solvers.SolverConfig` (stored in ``self.solver``).
 
-    ``last_solve``/``last_backward_solve`` hold the latest :class:`~contraction.implicit.SolveInfo`.
+    ``last_solve``/``last_backward_solve`` hold the latest
+    :class:`~contraction.nn.solvers.SolveInfo`.
     """
 
     methods = MON_METHODS
 
     def __init__(self, n_in, n_hidden, n_out, m=0.1, method="peaceman-rachford", alpha=None,
-                 tol=1e-6, max_iter=500, strict=False):
+                 tol=1e-6, max_iter=500, strict=True):
         super().__init__()
         self.n_in = as_positive_int(n_in, "n_in")
         n = as_positive_int(n_hidden, "n_hidden")
         self.m = as_positive_scalar(m, "m")
-        self._configure(method, alpha, tol, max_iter, strict)
+        self._configure(method, alpha, tol, max_iter, strict, "implicit")
         # P^T P has spectral radius about 4 n scale^2, so this scale keeps L = ||I - W||_2 near 1-2
         scale = 0.5 / math.sqrt(n)
         self.P = nn.Parameter(torch.randn(n, n) * scale)
@@ -136,32 +139,39 @@ class MonotoneNetwork(EquilibriumModel):
         """Solve ``y = project(y Wmat^T + offset)``, ``Wmat = W`` (forward) or ``W^T`` (adjoint)."""
         cfg = self.solver
         Wmat = W.T if transpose else W
-        tol = adjoint_tolerance(cfg.tol, offset) if transpose else cfg.tol
+        # the adjoint is linear in its right-hand side: judge its residual relative to it
+        scale = problem_residuals(offset).clamp_min(1e-30) if transpose else None
         if cfg.method == "forward-backward":
-            return _forward_backward(Wmat, project, offset, alpha, tol, cfg.max_iter)
+            return _forward_backward(Wmat, project, offset, alpha, cfg, scale)
         LU, pivots = self._lu(W, alpha)
 
         def resolvent(rows):  # V y = r for each row y, r: rows @ V^-T; adjoint: rows @ V^-1
             return torch.linalg.lu_solve(LU, pivots, rows, left=False, adjoint=not transpose)
 
-        return _peaceman_rachford(Wmat, resolvent, project, offset, alpha, tol, cfg.max_iter)
+        return _peaceman_rachford(Wmat, resolvent, project, offset, alpha, cfg, scale)
 
     def equilibrium(self, x):
         """The fixed point ``z*`` (batch, n_hidden), differentiable by implicit differentiation."""
-        self._start_solve(x)
-        W, drive = self.W(), self.input(x)
+        self._check_method()
+        W, drive = self.W(), self.input(_flat_input(x, self.n_in))
         alpha = self.step_size(W)
-        with torch.no_grad():
-            Wd, drive_d = W.detach(), drive.detach()
-            z, info = self._split(Wd, alpha, torch.relu, drive_d, transpose=False)
-            active = (z @ Wd.T + drive_d > 0).to(z.dtype)
+        Wd, drive_d = W.detach(), drive.detach()
+        state = {}
 
-        def solve_adjoint(vjp, v):  # the splitting needs D and W^T, not the generic vjp
+        def forward_solver(z0):
+            z, info = self._split(Wd, alpha, torch.relu, drive_d, transpose=False)
+            state["active"] = (z @ Wd.T + drive_d > 0).to(z.dtype)
+            return z, info
+
+        def adjoint_solver(vjp, v):  # the splitting needs D and W^T, not the generic vjp
             with torch.no_grad():
-                y, info = self._split(Wd, alpha, lambda p: p * active, v, transpose=True)
+                y, info = self._split(Wd, alpha, lambda p: p * state["active"], v,
+                                      transpose=True)
                 return v + y @ Wd, info
 
-        return self._finish_solve(lambda s: torch.relu(s @ W.T + drive), z, info, solve_adjoint)
+        return fixed_point(_relu_step, torch.zeros_like(drive_d), drive, W, config=self.solver,
+                           record=self.record, forward_solver=forward_solver,
+                           adjoint_solver=adjoint_solver)
 
     def lipschitz_bound_l2(self):
         r"""Bound :math:`\|U\|_2\|C\|_2/m` on the :math:`\ell_2` Lipschitz constant of
@@ -173,3 +183,7 @@ class MonotoneNetwork(EquilibriumModel):
         """
         norm = lambda M: float(torch.linalg.matrix_norm(M.detach(), ord=2))  # noqa: E731
         return norm(self.input.weight) * norm(self.output.weight) / self.m
+
+
+def _relu_step(z, drive, W):
+    return torch.relu(z @ W.T + drive)

@@ -4,10 +4,11 @@ An experiment is a function ``experiment(mode) -> dict`` registered under a name
 :func:`register` in any module of this package (modules are found and imported when the package
 is imported; a new chapter only adds a file). It returns::
 
-    {"metrics": {...}, "config": {...}, "data_used": "which data, in words"}
+    {"metrics": {...}, "config": {...}, "data_used": "which data, in words",
+     "data_checksum": "sha256 of the tensors used (optional)"}
 
 :func:`run` calls it, times it and writes ``results/NAME.json`` through
-:func:`contraction.train.record_results`; a notebook shows that file next to the fast run it has
+:func:`contraction.nn.results.record_results`; a notebook shows that file next to the fast run it has
 just done (DESIGN.md section 5). Experiment modules import torch inside their functions, so that
 ``--list`` stays quick.
 """
@@ -46,7 +47,7 @@ def register(name: str):
 def _check_outcome(name: str, outcome) -> dict:
     if not isinstance(outcome, dict) or not isinstance(outcome.get("metrics"), dict):
         raise TypeError(f"experiment {name!r} must return a dict with a 'metrics' dict")
-    unknown = set(outcome) - {"metrics", "config", "data_used"}
+    unknown = set(outcome) - {"metrics", "config", "data_used", "data_checksum"}
     if unknown:
         raise ValueError(f"experiment {name!r} returned unknown keys {sorted(unknown)}")
     if not isinstance(outcome.get("data_used"), str):
@@ -67,10 +68,11 @@ def run(name: str, mode: str | None = None, results_dir=None):
     start = time.perf_counter()
     outcome = _check_outcome(name, EXPERIMENTS[name](mode))
     wall_time = time.perf_counter() - start
-    from ..train import record_results  # torch is needed from here on only
+    from ..nn.results import record_results  # torch is needed from here on only
 
     return record_results(name, outcome["metrics"], outcome["config"], wall_time,
-                          outcome["data_used"], mode, results_dir=results_dir)
+                          outcome["data_used"], mode, results_dir=results_dir,
+                          data_checksum=outcome.get("data_checksum"))
 
 
 def _discover() -> None:

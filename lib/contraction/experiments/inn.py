@@ -72,36 +72,24 @@ def build_model(kind, n_in, n_hidden, n_out, gamma=0.5, tol=1e-3, max_iter=300):
 
     if _check_kind(kind) == "feedforward":
         return implicit.FeedForward(n_in, n_hidden, n_out)
+    free = kind == "unconstrained"
+    # a free matrix carries no guarantee: its failed solves are recorded, not raised
     return implicit.ImplicitNetwork(n_in, n_hidden, n_out, gamma=gamma, tol=tol,
-                                    max_iter=max_iter, unconstrained=kind == "unconstrained")
+                                    max_iter=max_iter, unconstrained=free, strict=not free)
 
 
 def lipschitz_penalty(model):
     r"""The Lipschitz bound of ``model`` as a differentiable torch scalar (model units).
 
-    Equal to :func:`contraction.implicit.lipschitz_bound`: for an implicit network
-    :math:`\|\mathrm{diag}(\eta)B\|_\infty\|C\mathrm{diag}(\eta)^{-1}\|_\infty/(1 - \mu_{\infty,[\eta]}(A)_+)`
-    (``inf`` when :math:`\mu \ge 1`), for a feedforward network
-    :math:`\|W_1\|_\infty\|W_2\|_\infty`. Section 4.3.
+    The model's own ``lipschitz_bound()`` (:func:`contraction.nn.robustness.lipschitz_penalty`),
+    the same formula as the number :func:`contraction.implicit.lipschitz_bound` reports: for an
+    implicit network
+    :math:`\|\mathrm{diag}(\eta)B\|_\infty\|C\mathrm{diag}(\eta)^{-1}\|_\infty/(1 - \mu_{\infty,[\eta]}(A)_+)`,
+    for a feedforward network :math:`\|W_1\|_\infty\|W_2\|_\infty`. Section 4.3.
     """
-    from .. import implicit
+    from ..nn import robustness
 
-    if isinstance(model, implicit.FeedForward):
-        return _row_sum_norm(model.hidden.weight) * _row_sum_norm(model.output.weight)
-    if not isinstance(model, implicit.ImplicitNetwork):
-        raise TypeError(f"model must be an ImplicitNetwork or FeedForward, "
-                        f"got {type(model).__name__}")
-    M = model.frame_matrix()
-    diagonal = M.diagonal()
-    mu = (diagonal + M.abs().sum(1) - diagonal.abs()).max()
-    eta = model.eta()
-    gain = _row_sum_norm(eta[:, None] * model.input.weight) \
-        * _row_sum_norm(model.output.weight / eta[None, :])
-    return gain / (1.0 - mu.clamp_min(0.0))
-
-
-def _row_sum_norm(W):
-    return W.abs().sum(1).max()
+    return robustness.lipschitz_penalty(model)
 
 
 def pixel_scale(dataset):
@@ -188,14 +176,15 @@ def _accuracy(model, x, y):
 def robust_accuracies(model, dataset, settings):
     """``{"fgsm": [...], "pgd": [...]}``: test accuracy under each attack, one entry per pixel
     radius in ``settings["eps"]`` (on the first ``settings["n_attack"]`` test rows)."""
-    from .. import implicit
+    from ..nn import robustness
 
     std, clamp = pixel_scale(dataset)
     x, y = _attack_rows(dataset, settings["n_attack"])
     out = {"fgsm": [], "pgd": []}
     for eps in settings["eps"]:
-        out["fgsm"].append(_accuracy(model, implicit.fgsm(model, x, y, eps / std, clamp), y))
-        attacked = implicit.pgd(model, x, y, eps / std, steps=settings["pgd_steps"], clamp=clamp)
+        out["fgsm"].append(_accuracy(model, robustness.fgsm(model, x, y, eps / std, clamp), y))
+        attacked = robustness.pgd(model, x, y, eps / std, steps=settings["pgd_steps"],
+                                  clamp=clamp)
         out["pgd"].append(_accuracy(model, attacked, y))
     return out
 
@@ -204,34 +193,29 @@ def certified_accuracy(model, dataset, eps, lipschitz=None):
     r"""Certified test accuracy for each pixel radius in ``eps``: a lower bound on robust accuracy.
 
     A test point counts when it is classified correctly with a logit margin
-    :math:`f_k(u) - \max_{j 
-e k} f_j(u) > 2Larepsilon`; then no input within
-    :math:`\ell_\infty` distance :math:`arepsilon` changes the prediction, because each logit moves
-    by at most :math:`Larepsilon`. ``lipschitz`` is :math:`L` in logits per pixel (default: the
-    certified bound of :func:`contraction.implicit.lipschitz_bound` divided by the pixel std).
-    Section 4.3.
+    :math:`> 2L\varepsilon + 2\delta`, where :math:`L` is in logits per pixel (default: the
+    certified bound of :func:`contraction.implicit.lipschitz_bound` divided by the pixel std) and
+    :math:`\delta` bounds each logit's error from stopping the solver at its tolerance
+    (:meth:`contraction.implicit.ImplicitNetwork.logit_error_bound`; zero for a feedforward
+    network). See :func:`contraction.nn.robustness.certified_accuracy`. Section 4.3.
     """
-    import numpy as np
     import torch
 
     from .. import implicit
+    from ..nn import robustness
 
-    eps = np.asarray(eps, dtype=float)
-    if eps.ndim != 1 or eps.size == 0 or not np.all(np.isfinite(eps)) or np.any(eps < 0):
-        raise ValueError("eps must be a non-empty 1-d sequence of finite non-negative radii")
     std, _ = pixel_scale(dataset)
     if lipschitz is None:
         lipschitz = implicit.lipschitz_bound(model) / std
-    if isinstance(lipschitz, bool) or not isinstance(lipschitz, numbers.Real) \
-            or not math.isfinite(lipschitz) or lipschitz < 0:
-        raise ValueError(f"lipschitz must be a finite non-negative number, got {lipschitz!r}")
     x, y = dataset.test
     with torch.no_grad():
         logits = model(x)
-    top2 = logits.topk(2, dim=1).values
-    margin = (top2[:, 0] - top2[:, 1]).cpu().numpy()
-    correct = (logits.argmax(1) == y).cpu().numpy()
-    return [float(np.mean(correct & (margin > 2 * lipschitz * e))) for e in eps]
+    error = 0.0
+    if isinstance(model, implicit.ImplicitNetwork):
+        error = model.logit_error_bound()
+        if error is None:
+            raise ValueError("the model is not contracting (mu_inf(A) >= 1): no certificate")
+    return robustness.certified_accuracy(logits, y, lipschitz, eps, error)
 
 
 def _solver_report(model):
@@ -244,14 +228,15 @@ def evaluate_model(model, dataset, settings):
     import torch
 
     from .. import implicit
+    from ..nn import robustness
 
     std, _ = pixel_scale(dataset)
     is_implicit = isinstance(model, implicit.ImplicitNetwork)
     bound = implicit.lipschitz_bound(model)
     x, _ = _attack_rows(dataset, settings["n_attack"])
     generator = torch.Generator(device=x.device).manual_seed(0)
-    empirical = implicit.empirical_lipschitz(model, x, settings["lipschitz_eps"] / std,
-                                             generator=generator)
+    empirical = robustness.empirical_lipschitz(model, x, settings["lipschitz_eps"] / std,
+                                               generator=generator)
     scores = {"clean_accuracy": _accuracy(model, *dataset.test),
               "mu_inf": implicit.mu_inf(model) if is_implicit else None,
               "lipschitz_bound": bound / std if math.isfinite(bound) else None,
@@ -279,7 +264,8 @@ def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
     """
     from dataclasses import replace
 
-    from .. import implicit, runtime, train
+    from .. import implicit, runtime
+    from ..nn import train
 
     _check_kind(kind)
     lam = _lam(lam)
@@ -296,9 +282,7 @@ def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
     record = {"model": kind, "gamma": gamma, "lambda": lam, "seed": seed,
               "final_train_loss": history["loss"][-1]}
     if isinstance(model, implicit.ImplicitNetwork):
-        # The adjoint solve stops on an absolute residual, and a batch-mean loss makes the
-        # adjoint right-hand side O(1/batch): at the training tolerance an attack would get an
-        # unconverged (Jacobian-free) input gradient and look weaker than it is.
+        # attacks need accurate input gradients and certificates a small solver residual
         model.solver = replace(model.solver, tol=settings["eval_tol"])
     record.update(evaluate_model(model.eval(), dataset, settings))
     return model, record
@@ -340,7 +324,11 @@ def inn_digits(mode, artifacts=None, progress=False):
     metrics = {"eps": list(settings["eps"]), "runs": runs, "summary": summarize(runs)}
     config = {**settings, "mode": mode, "units": "eps and Lipschitz constants per pixel in [0, 1]",
               "optimizer": "adam", "loss": "cross-entropy + lambda * Lipschitz bound"}
-    return {"metrics": metrics, "config": config, "data_used": data_used}
+    from ..nn.results import tensor_checksum
+
+    return {"metrics": metrics, "config": config, "data_used": data_used,
+            "data_checksum": tensor_checksum(dataset.x_train, dataset.y_train,
+                                             dataset.x_test, dataset.y_test)}
 
 
 def summarize(runs):

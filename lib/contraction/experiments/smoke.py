@@ -12,7 +12,8 @@ def smoke(mode: str) -> dict:
     """Logistic regression on the 8x8 digits (checks training, recording and the CLI)."""
     import torch
 
-    from .. import data, runtime, train
+    from .. import data, runtime
+    from ..nn import train
 
     settings = SETTINGS[mode]
     config = {"model": "Linear(64, 10)", "lr": 0.05, "batch_size": 64, **settings}

@@ -1,11 +1,10 @@
-import json
 import warnings
 
 import numpy as np
 import pytest
 import torch
 
-from contraction import __version__, train
+from contraction.nn import train
 
 
 def blobs(n_per_class=40, seed=0):
@@ -55,6 +54,53 @@ def test_regularizer_and_after_step():
 def test_divergence_is_reported_not_returned():
     with pytest.raises(train.TrainingDiverged, match="epoch 0, batch 0"):
         trained(loss_fn=lambda output, y: output.sum() * float("nan"))
+    calls = []
+
+    def late_nan(output, y):  # finite for the first three batches, then nan
+        calls.append(1)
+        scale = float("nan") if len(calls) > 3 else 1.0
+        return torch.nn.functional.cross_entropy(output, y) * scale
+
+    with pytest.raises(train.TrainingDiverged, match="epoch 0, batch 3"):
+        trained(loss_fn=late_nan)
+
+
+def test_dataloader_scheduler_and_clipping():
+    x, y = blobs()
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16,
+                                         shuffle=True, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 3)
+    history = train.fit(model, loader, epochs=4, lr=0.1, progress=False, device="cpu",
+                        scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, 1, 0.5),
+                        clip_grad=1.0, eval_data=loader)
+    assert history["lr"] == [0.1, 0.05, 0.025, 0.0125]
+    assert history["eval_accuracy"][-1] > 0.9
+    assert train.evaluate(model, loader)["accuracy"] == history["eval_accuracy"][-1]
+    with pytest.raises(ValueError, match="batch_size"):
+        train.fit(model, (x, y), epochs=1, lr=0.1)
+    with pytest.raises(ValueError, match="clip_grad"):
+        train.fit(model, loader, epochs=1, lr=0.1, clip_grad=0.0)
+
+
+def test_amp_is_ignored_on_the_cpu():
+    _, plain = trained()
+    _, mixed = trained(amp=True)
+    assert plain["loss"] == mixed["loss"]
+
+
+def test_batches_are_seeded_and_complete():
+    x, y = torch.arange(20.0).reshape(10, 2), torch.arange(10)
+    sizes = [len(yb) for _, yb in train.batches(x, y, 4, shuffle=True, seed=5)]
+    assert sizes == [4, 4, 2]
+    seen = torch.cat([yb for _, yb in train.batches(x, y, 4, shuffle=True, seed=5)])
+    assert sorted(seen.tolist()) == list(range(10))
+    again = torch.cat([yb for _, yb in train.batches(x, y, 4, shuffle=True, seed=5)])
+    assert torch.equal(seen, again)
+    with pytest.raises(ValueError, match="batch_size"):
+        next(train.batches(x, y, 0))
+    with pytest.raises(ValueError, match="same"):
+        next(train.batches(x, y[:3], 2))
 
 
 def test_fit_progress_bar_runs():
@@ -89,51 +135,3 @@ def test_evaluate_regression_and_mode():
     scores = train.evaluate(model, (x.numpy(), np.zeros((10, 1), np.float32)),
                             loss_fn=torch.nn.functional.mse_loss)
     assert scores["accuracy"] is None and scores["loss"] > 0 and model.training
-
-
-# ----------------------------------------------------------------------------- results files
-
-def test_record_and_load_round_trip(tmp_path):
-    metrics = {"accuracy": np.float32(0.5), "curve": torch.tensor([1.0, 2.0]), "n": np.int64(3)}
-    path = train.record_results("demo_run", metrics, {"lr": 0.1, "sizes": (1, 2)}, 1.23456,
-                                "toy data", "fast", results_dir=tmp_path)
-    assert path == tmp_path / "demo_run.json"
-    record = train.load_results("demo_run", results_dir=tmp_path)
-    assert record == json.loads(path.read_text())
-    assert record["metrics"] == {"accuracy": 0.5, "curve": [1.0, 2.0], "n": 3}
-    assert record["config"]["sizes"] == [1, 2] and record["wall_time_s"] == 1.235
-    assert record["library_version"] == __version__ and record["mode"] == "fast"
-    assert record["data_used"] == "toy data" and record["date_utc"].endswith("+00:00")
-    commit = record["git_commit"]
-    assert record["device"] and (commit is None or len(commit) == 40)
-    assert not list(tmp_path.glob("*.part"))
-
-
-def test_load_results_reads_package_data(tmp_path, monkeypatch):
-    assert train.load_results("no_such_experiment_xyz") is None
-    train.record_results("packaged", {"a": 1}, {}, 0.0, "toy", "full",
-                         results_dir=tmp_path / "results")
-    monkeypatch.setattr(train.resources, "files", lambda package: tmp_path)
-    assert train.load_results("packaged")["metrics"] == {"a": 1}
-
-
-def test_record_results_validates(tmp_path):
-    def record(**changes):
-        arguments = {"name": "x", "metrics": {}, "config": {}, "wall_time": 1.0,
-                     "data_used": "toy", "mode": "fast", "results_dir": tmp_path, **changes}
-        return train.record_results(**arguments)
-
-    with pytest.raises(ValueError, match=r"metrics\['loss'\]\[1\] is nan"):
-        record(metrics={"loss": [1.0, float("nan")]})
-    for bad_name in ("../evil", "", "a b", None):
-        with pytest.raises(ValueError, match="name"):
-            record(name=bad_name)
-    with pytest.raises(ValueError, match="mode"):
-        record(mode="turbo")
-    with pytest.raises(ValueError, match="data_used"):
-        record(data_used="")
-    with pytest.raises(TypeError, match="JSON"):
-        record(config={"model": torch.nn.Linear(1, 1)})
-    with pytest.raises(ValueError, match="name"):
-        train.load_results("../x")
-    assert not list(tmp_path.iterdir())
