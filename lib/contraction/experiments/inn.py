@@ -282,8 +282,10 @@ def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
     record = {"model": kind, "gamma": gamma, "lambda": lam, "seed": seed,
               "final_train_loss": history["loss"][-1]}
     if isinstance(model, implicit.ImplicitNetwork):
-        # attacks need accurate input gradients and certificates a small solver residual
-        model.solver = replace(model.solver, tol=settings["eval_tol"])
+        # Attacks need accurate input gradients and certificates a small solver residual. A
+        # float32 solve may stall just above eval_tol: it is recorded, not raised, and the
+        # certificate stays valid because it counts the residual actually reached.
+        model.solver = replace(model.solver, tol=settings["eval_tol"], strict=False)
     record.update(evaluate_model(model.eval(), dataset, settings))
     return model, record
 
