@@ -9,7 +9,8 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra.numpy import arrays  # noqa: E402
 
-from contraction import balls, norms  # noqa: E402
+from contraction import norms
+from contraction.book import balls  # noqa: E402
 
 P_VALUES = (1, 2, np.inf)
 R = np.array([[1.0, 0.6], [0.0, 0.8]])

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from contraction import exercises, norms
+from contraction import norms
+from contraction.book import exercises
 
 
 def test_reference_solutions_pass(capsys):

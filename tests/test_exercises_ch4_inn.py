@@ -1,6 +1,7 @@
 import numpy as np
 
-from contraction import exercises, norms
+from contraction import norms
+from contraction.book import exercises
 
 
 def _student(A, B, C):

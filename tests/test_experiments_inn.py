@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from contraction import data, exercises, experiments, implicit
+from contraction import data, experiments, implicit
+from contraction.book import exercises
 from contraction.experiments import inn
 from contraction.nn import robustness
 

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from contraction import explorer, norms, systems
+from contraction import norms, systems
+from contraction.book import explorer
 
 
 @pytest.mark.parametrize("name", explorer.SYSTEMS)

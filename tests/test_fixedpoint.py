@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contraction import fixedpoint as fp
+from contraction import steps
 
 
 @pytest.mark.parametrize("method", ["picard", "averaged", "anderson"])
@@ -30,7 +31,7 @@ def test_anderson_is_faster_than_picard():
 def test_averaged_rescues_expansive_map():
     G = lambda x: -3.0 * x + 4.0  # noqa: E731  Lip = 3, osLip = -3 < 1
     assert not fp.solve(G, np.zeros(2)).converged
-    bounds = fp.averaged_step_bounds(-3.0, 3.0)
+    bounds = steps.averaged_step_bounds(-3.0, 3.0)
     res = fp.solve(G, np.zeros(2), method="averaged", alpha=bounds["alpha_opt"])
     assert res.converged
     np.testing.assert_allclose(res.x, 1.0)
@@ -97,10 +98,10 @@ def test_bounds_are_optimal_and_admissible(c, kappa, norm):
     lip = c * kappa
     out = fp.forward_step_bounds(c, lip, norm)
     grid = np.linspace(0, out["alpha_max"], 2001)[1:-1]
-    factors = fp.forward_step_factor(grid, c, lip, norm)
+    factors = steps.forward_step_factor(grid, c, lip, norm)
     assert np.all(factors < 1 + 1e-12)
     assert out["factor_opt"] <= factors.min() + 1e-12
-    assert fp.forward_step_factor(out["alpha_max"], c, lip, norm) == pytest.approx(1.0, abs=1e-9)
+    assert steps.forward_step_factor(out["alpha_max"], c, lip, norm) == pytest.approx(1.0, abs=1e-9)
 
 
 def test_non_euclidean_series_of_the_slides():
@@ -117,7 +118,7 @@ def test_forward_step_factor_bound_holds_for_linear_maps():
     lip = np.hypot(c, s)
     for alpha in np.linspace(0.01, 0.3, 7):
         exact = np.linalg.norm(np.eye(2) + alpha * A, 2)
-        assert exact == pytest.approx(fp.forward_step_factor(alpha, c, lip))
+        assert exact == pytest.approx(steps.forward_step_factor(alpha, c, lip))
 
 
 def test_non_euclidean_factor_bounds_infinity_norm():
@@ -125,17 +126,17 @@ def test_non_euclidean_factor_bounds_infinity_norm():
     c, lip = -np.max(np.diag(A) + np.abs(A).sum(1) - np.abs(np.diag(A))), np.linalg.norm(A, np.inf)
     for alpha in np.linspace(0.01, 0.9 / lip, 9):
         measured = np.linalg.norm(np.eye(3) + alpha * A, np.inf)
-        assert measured <= fp.forward_step_factor(alpha, c, lip, "non-euclidean") + 1e-12
+        assert measured <= steps.forward_step_factor(alpha, c, lip, "non-euclidean") + 1e-12
 
 
 def test_averaged_step_bounds_match_expansion():
     b, lip = -0.5, 3.0
-    out = fp.averaged_step_bounds(b, lip)
+    out = steps.averaged_step_bounds(b, lip)
     alpha = out["alpha_opt"]
     assert alpha == pytest.approx((1 - b) / (1 - 2 * b + lip**2))
     expected = np.sqrt(1 - 2 * alpha * (1 - b) + alpha**2 * (1 - 2 * b + lip**2))
     assert out["factor_opt"] == pytest.approx(expected)
-    small = fp.averaged_step_bounds(0.5, 0.5)  # osLip = Lip < 1: Picard is best
+    small = steps.averaged_step_bounds(0.5, 0.5)  # osLip = Lip < 1: Picard is best
     assert small["alpha_opt"] == 1.0 and small["factor_opt"] == pytest.approx(0.5)
 
 
@@ -149,11 +150,11 @@ def test_step_bound_bad_input():
     with pytest.raises(TypeError, match="lip must be a real number"):
         fp.forward_step_bounds(1.0, "2")
     with pytest.raises(ValueError, match="alpha must be finite and non-negative"):
-        fp.forward_step_factor(-1.0, 1.0, 2.0)
+        steps.forward_step_factor(-1.0, 1.0, 2.0)
     with pytest.raises(ValueError, match="os_lip must be finite and below 1"):
-        fp.averaged_step_bounds(1.0, 2.0)
+        steps.averaged_step_bounds(1.0, 2.0)
     with pytest.raises(ValueError, match="lip must be at least"):
-        fp.averaged_step_bounds(-2.0, 1.0)
+        steps.averaged_step_bounds(-2.0, 1.0)
 
 
 def test_implicit_step_bounds_hold_for_random_slopes():

@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contraction import exercises, networks, norms, systems
+from contraction import networks, norms, systems
+from contraction.book import exercises
 
 
 def _ring_network(k=0.3):
@@ -15,9 +16,9 @@ def _ring_network(k=0.3):
 def test_gain_matrix_layout_and_metzler_hurwitz():
     G = networks.gain_matrix([1.0, 2.0], [[0.0, 0.5], [1.0, 0.0]])
     np.testing.assert_array_equal(G, [[-1.0, 0.5], [1.0, -2.0]])
-    assert networks.is_metzler(G) and networks.is_hurwitz(G)
-    assert not networks.is_metzler([[-1.0, -0.1], [0.0, -1.0]])
-    assert networks.is_metzler([[-1.0, -0.1], [0.0, -1.0]], tol=0.2)
+    assert norms.is_metzler(G) and networks.is_hurwitz(G)
+    assert not norms.is_metzler([[-1.0, -0.1], [0.0, -1.0]])
+    assert norms.is_metzler([[-1.0, -0.1], [0.0, -1.0]], tol=0.2)
     assert not networks.is_hurwitz([[0.0, 1.0], [-1.0, 0.0]])  # purely imaginary eigenvalues
 
 

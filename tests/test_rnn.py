@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contraction import exercises, norms, rnn, slopes, systems
+from contraction import norms, rnn, slopes, systems
+from contraction.book import exercises
 
 PS = (1, np.inf)
 
@@ -114,12 +115,14 @@ def test_activation_slopes_lie_in_their_bounds():
         rnn.activation("leaky_relu", 2.0)
 
 
-def test_firing_rate_generalises_systems_firing_rate():
+def test_firing_rate_defaults_are_the_chapter_1_network():
     rng = np.random.default_rng(3)
     A, u = rng.normal(size=(3, 3)), rng.normal(size=3)
-    mine, theirs = rnn.firing_rate(A, u), systems.firing_rate(A, u)
+    field = rnn.firing_rate(A, u)
     for x in rng.normal(size=(4, 3)):
-        assert np.allclose(mine(x), theirs(x)) and np.allclose(mine.jacobian(x), theirs.jacobian(x))
+        slopes_ = 1 - np.tanh(A @ x + u) ** 2
+        assert np.array_equal(field(x), -x + np.tanh(A @ x + u))
+        assert np.allclose(field.jacobian(x), -np.eye(3) + slopes_[:, None] * A)
 
 
 def test_model_bad_arguments():
@@ -132,7 +135,7 @@ def test_model_bad_arguments():
     with pytest.raises(ValueError, match="A"):
         rnn.lure(np.ones((2, 3)))
     with pytest.raises(TypeError, match="field"):
-        rnn.oslip(systems.firing_rate(np.eye(2)))
+        rnn.oslip(systems.linear(np.eye(2)))
 
 
 @pytest.mark.parametrize("p", (1, 2, np.inf))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from contraction import norms, robustness
+from contraction import estimates, norms, robustness
 
 
 def _tanh_layer(W):
@@ -34,17 +34,17 @@ def test_sampled_ratios_stay_below_the_constants():
     c = robustness.layer_constants(W)
     G = lambda x: np.tanh(W @ x + 0.3)  # noqa: E731
     X, Y = rng.normal(size=(300, 2)), rng.normal(size=(300, 2))
-    assert robustness.lipschitz_ratios(G, X, Y).max() <= c["lip"] + 1e-12
-    assert robustness.oslip_ratios(G, X, Y).max() <= c["os_lip"] + 1e-12
+    assert estimates.lipschitz_ratios(G, X, Y).max() <= c["lip"] + 1e-12
+    assert estimates.oslip_quotients(G, X, Y).max() <= c["os_lip"] + 1e-12
 
 
 def test_ratios_of_a_linear_map_are_attained():
     M = np.array([[0.0, 2.0], [0.0, 0.0]])
     X = np.array([[0.0, 1.0], [1.0, 1.0]])
     Y = np.zeros((2, 2))
-    ratios = robustness.lipschitz_ratios(lambda x: M @ x, X, Y)
+    ratios = estimates.lipschitz_ratios(lambda x: M @ x, X, Y)
     assert ratios[0] == pytest.approx(norms.induced_norm(M))
-    os = robustness.oslip_ratios(lambda x: M @ x, X, Y)
+    os = estimates.oslip_quotients(lambda x: M @ x, X, Y)
     assert os[1] == pytest.approx(1.0)  # x^T M x / |x|^2 at x = (1, 1) equals mu_2(M) = 1
     assert norms.lognorm(M) == pytest.approx(1.0)
 
@@ -99,10 +99,10 @@ def test_gain_formulas():
     (lambda: robustness.layer_constants(np.eye(2), np.ones((3, 1))), "U must have 2 rows"),
     (lambda: robustness.layer_constants(np.eye(2), slopes=(1.0, 0.5)), "slopes"),
     (lambda: robustness.layer_constants(np.eye(2), slopes=3), "slopes"),
-    (lambda: robustness.lipschitz_ratios(np.sin, np.ones((2, 2)), np.ones((3, 2))), "same shape"),
-    (lambda: robustness.lipschitz_ratios(np.sin, np.ones((2, 2)), np.ones((2, 2))), "differ"),
-    (lambda: robustness.oslip_ratios(lambda x: x[:1], np.ones((2, 2)), np.zeros((2, 2))),
-     "G must map"),
+    (lambda: estimates.lipschitz_ratios(np.sin, np.ones((2, 2)), np.ones((3, 2))), "same shape"),
+    (lambda: estimates.lipschitz_ratios(np.sin, np.ones((2, 2)), np.ones((2, 2))), "differ"),
+    (lambda: estimates.oslip_quotients(lambda x: x[:1], np.ones((2, 2)), np.zeros((2, 2))),
+     "f must map"),
     (lambda: robustness.lim_gain(-0.1, 1.0), "lip_x"),
     (lambda: robustness.oslip_gain(0.5, float("nan")), "lip_u"),
     (lambda: robustness.perturbed_bound(0.5, 1.0, -1.0), "u_distance"),
@@ -115,7 +115,7 @@ def test_bad_input_names_the_argument(call, match):
 
 def test_type_errors():
     with pytest.raises(TypeError, match="T must be callable"):
-        robustness.lipschitz_ratios(3, np.ones((1, 1)), np.zeros((1, 1)))
+        estimates.lipschitz_ratios(3, np.ones((1, 1)), np.zeros((1, 1)))
     with pytest.raises(TypeError, match="G must be callable"):
         robustness.fixed_points("G", np.ones((1, 1)), np.zeros(1))
     with pytest.raises(TypeError, match="lip_u"):

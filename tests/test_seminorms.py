@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contraction import exercises, seminorms, systems
+from contraction import graphs, seminorms, synchronization, systems
+from contraction.book import exercises
 
 
 def _equal_row_sums(rng, n, row_sum=0.0):
@@ -35,41 +36,41 @@ def _random_connected(rng, n):
 def test_laplacian_properties():
     rng = np.random.default_rng(0)
     A = _random_connected(rng, 6) + np.diag(rng.uniform(0, 1, 6))   # self-loops are ignored
-    L = seminorms.laplacian(A)
+    L = graphs.laplacian(A)
     np.testing.assert_allclose(L @ np.ones(6), 0, atol=1e-12)
     np.testing.assert_allclose(L, L.T)
     assert np.linalg.eigvalsh(L)[0] > -1e-12
-    np.testing.assert_allclose(L, seminorms.laplacian(A - np.diag(np.diag(A))))
+    np.testing.assert_allclose(L, graphs.laplacian(A - np.diag(np.diag(A))))
     D = rng.uniform(0, 1, (4, 4))
-    L_dir = seminorms.laplacian(D, directed=True)
+    L_dir = graphs.laplacian(D, directed=True)
     np.testing.assert_allclose(L_dir.sum(axis=1), 0, atol=1e-12)
 
 
 def test_algebraic_connectivity_closed_forms():
     for n in (3, 5, 8):
-        assert seminorms.algebraic_connectivity(seminorms.path_graph(n)) == pytest.approx(
+        assert graphs.algebraic_connectivity(graphs.path_graph(n)) == pytest.approx(
             2 * (1 - np.cos(np.pi / n)))
-        assert seminorms.algebraic_connectivity(seminorms.ring_graph(n)) == pytest.approx(
+        assert graphs.algebraic_connectivity(graphs.ring_graph(n)) == pytest.approx(
             2 * (1 - np.cos(2 * np.pi / n)))
-        assert seminorms.algebraic_connectivity(seminorms.complete_graph(n)) == pytest.approx(n)
+        assert graphs.algebraic_connectivity(graphs.complete_graph(n)) == pytest.approx(n)
     two_parts = np.zeros((4, 4))
     two_parts[:2, :2] = two_parts[2:, 2:] = 1.0
-    assert abs(seminorms.algebraic_connectivity(two_parts)) < 1e-12
+    assert abs(graphs.algebraic_connectivity(two_parts)) < 1e-12
 
 
 def test_graph_input_validation():
     with pytest.raises(ValueError, match="adjacency"):
-        seminorms.laplacian([[0, -1], [-1, 0]])
+        graphs.laplacian([[0, -1], [-1, 0]])
     with pytest.raises(ValueError, match="symmetric"):
-        seminorms.laplacian([[0, 1], [0, 0]])
+        graphs.laplacian([[0, 1], [0, 0]])
     with pytest.raises(ValueError, match="adjacency"):
-        seminorms.laplacian(np.ones((2, 3)))
+        graphs.laplacian(np.ones((2, 3)))
     with pytest.raises(ValueError, match="at least 2"):
-        seminorms.algebraic_connectivity([[0.0]])
+        graphs.algebraic_connectivity([[0.0]])
     with pytest.raises(ValueError, match="n"):
-        seminorms.ring_graph(2)
+        graphs.ring_graph(2)
     with pytest.raises(TypeError, match="n"):
-        seminorms.path_graph(2.5)
+        graphs.path_graph(2.5)
 
 
 def test_perp_basis_and_projector():
@@ -150,15 +151,15 @@ def test_consensus_semi_measures():
     rng = np.random.default_rng(9)
     for n in (3, 5, 8):
         Adj = _random_connected(rng, n)
-        L = seminorms.laplacian(Adj)
-        assert seminorms.semi_lognorm(-L, 2) == pytest.approx(-seminorms.algebraic_connectivity(Adj))
+        L = graphs.laplacian(Adj)
+        assert seminorms.semi_lognorm(-L, 2) == pytest.approx(-graphs.algebraic_connectivity(Adj))
         common = np.minimum(Adj[:, None, :], Adj[None, :, :])
         bracket = [2 * Adj[i, j] + sum(common[i, j, k] for k in range(n) if k not in (i, j))
                    for i in range(n) for j in range(n) if i != j]
         assert seminorms.semi_lognorm(-L, np.inf) == pytest.approx(-min(bracket))
         assert seminorms.semi_lognorm(-L, np.inf) <= 1e-12   # weakly contracting at least
-    assert seminorms.semi_lognorm(-seminorms.laplacian(seminorms.path_graph(6)), np.inf) == 0.0
-    assert seminorms.semi_lognorm(-seminorms.laplacian(seminorms.complete_graph(6)), np.inf) == -6.0
+    assert seminorms.semi_lognorm(-graphs.laplacian(graphs.path_graph(6)), np.inf) == 0.0
+    assert seminorms.semi_lognorm(-graphs.laplacian(graphs.complete_graph(6)), np.inf) == -6.0
 
 
 @settings(max_examples=40, deadline=None)
@@ -189,7 +190,7 @@ def test_linear_flows_obey_the_semi_measure_bound(p):
     rng = np.random.default_rng(10)
     for directed in (False, True):
         Adj = rng.uniform(0, 1, (5, 5)) if directed else _random_connected(rng, 5)
-        F = seminorms.consensus(seminorms.laplacian(Adj, directed=directed))
+        F = synchronization.consensus(graphs.laplacian(Adj, directed=directed))
         mu = seminorms.semi_lognorm(F.jacobian(None), p)
         t, X = systems.simulate(F, rng.normal(size=5), 3.0, rtol=1e-10, atol=1e-12)
         d = seminorms.seminorm(X, p)
@@ -197,58 +198,58 @@ def test_linear_flows_obey_the_semi_measure_bound(p):
 
 
 def test_consensus_validation_and_average():
-    L = seminorms.laplacian(seminorms.ring_graph(5))
-    F = seminorms.consensus(L)
+    L = graphs.laplacian(graphs.ring_graph(5))
+    F = synchronization.consensus(L)
     x0 = np.arange(5.0)
     t, X = systems.simulate(F, x0, 20.0)
     np.testing.assert_allclose(X[-1], x0.mean(), atol=1e-6)
     with pytest.raises(ValueError, match="rows must sum"):
-        seminorms.consensus(np.eye(2))
+        synchronization.consensus(np.eye(2))
     with pytest.raises(ValueError, match="off-diagonal"):
-        seminorms.consensus([[-1.0, 1.0], [1.0, -1.0]])
+        synchronization.consensus([[-1.0, 1.0], [1.0, -1.0]])
 
 
 def test_kuramoto_jacobian_symmetry_and_mean_field_form():
     rng = np.random.default_rng(11)
     omega = rng.normal(size=6)
-    for adjacency in (None, seminorms.ring_graph(6)):
-        F = seminorms.kuramoto(omega, 1.7, adjacency)
+    for adjacency in (None, graphs.ring_graph(6)):
+        F = synchronization.kuramoto(omega, 1.7, adjacency)
         for _ in range(3):
             th = rng.uniform(0, 2 * np.pi, 6)
             np.testing.assert_allclose(F.jacobian(th), systems.numerical_jacobian(F, th), atol=1e-6)
             np.testing.assert_allclose(F(th + 0.9), F(th), atol=1e-12)
             np.testing.assert_allclose(F.jacobian(th) @ np.ones(6), 0, atol=1e-12)
-    F = seminorms.kuramoto(omega, 1.7)
+    F = synchronization.kuramoto(omega, 1.7)
     th = rng.uniform(0, 2 * np.pi, 6)
-    r, psi = seminorms.order_parameter(th)
+    r, psi = synchronization.order_parameter(th)
     np.testing.assert_allclose(F(th), omega + 1.7 * r * np.sin(psi - th), atol=1e-12)
 
 
 def test_order_parameter():
-    assert seminorms.order_parameter(np.full(4, 0.3)) == pytest.approx((1.0, 0.3))
-    r, _ = seminorms.order_parameter(np.linspace(0, 2 * np.pi, 6, endpoint=False))
+    assert synchronization.order_parameter(np.full(4, 0.3)) == pytest.approx((1.0, 0.3))
+    r, _ = synchronization.order_parameter(np.linspace(0, 2 * np.pi, 6, endpoint=False))
     assert r == pytest.approx(0.0, abs=1e-12)
-    r, psi = seminorms.order_parameter(np.zeros((3, 4)))
+    r, psi = synchronization.order_parameter(np.zeros((3, 4)))
     assert r.shape == (3,) and psi.shape == (3,)
 
 
 def test_kuramoto_validation():
     with pytest.raises(ValueError, match="K"):
-        seminorms.kuramoto([0.0, 1.0], -1.0)
+        synchronization.kuramoto([0.0, 1.0], -1.0)
     with pytest.raises(ValueError, match="adjacency"):
-        seminorms.kuramoto([0.0, 1.0], 1.0, np.ones((3, 3)))
+        synchronization.kuramoto([0.0, 1.0], 1.0, np.ones((3, 3)))
     with pytest.raises(ValueError, match="gamma"):
-        seminorms.kuramoto_arc_certificate([0.0, 1.0], 3.0, 2.0)
+        synchronization.kuramoto_arc_certificate([0.0, 1.0], 3.0, 2.0)
 
 
 def test_kuramoto_arc_certificate_holds_along_solutions():
     rng = np.random.default_rng(12)
     omega = rng.normal(size=8)
     K, gamma = 2.0 * np.ptp(omega), 1.0
-    cert = seminorms.kuramoto_arc_certificate(omega, K, gamma)
+    cert = synchronization.kuramoto_arc_certificate(omega, K, gamma)
     assert cert["invariant"] and cert["rate"] == pytest.approx(K * np.cos(gamma))
     assert cert["gamma_min"] == pytest.approx(np.arcsin(0.5))
-    F = seminorms.kuramoto(omega, K)
+    F = synchronization.kuramoto(omega, K)
     th0 = gamma * rng.uniform(size=8)
     th0[:2] = [0.0, gamma]
     th1 = gamma * rng.uniform(size=8)
@@ -257,11 +258,11 @@ def test_kuramoto_arc_certificate_holds_along_solutions():
     assert np.ptp(X, axis=1).max() <= gamma + 1e-9
     assert max(seminorms.semi_lognorm(F.jacobian(x)) for x in X) <= -cert["rate"] + 1e-9
     assert systems.measured_rate(t, seminorms.seminorm(X - Y)) >= cert["rate"] - 1e-6
-    weak = seminorms.kuramoto_arc_certificate(omega, 0.5 * np.ptp(omega), gamma)
+    weak = synchronization.kuramoto_arc_certificate(omega, 0.5 * np.ptp(omega), gamma)
     assert not weak["invariant"] and np.isnan(weak["rate"]) and np.isnan(weak["gamma_min"])
 
 
 def test_algebraic_connectivity_self_check():
-    assert exercises.check("ch3.algebraic_connectivity", seminorms.algebraic_connectivity, quiet=True)
-    wrong = lambda A: float(np.linalg.eigvalsh(seminorms.laplacian(A))[-1])
+    assert exercises.check("ch3.algebraic_connectivity", graphs.algebraic_connectivity, quiet=True)
+    wrong = lambda A: float(np.linalg.eigvalsh(graphs.laplacian(A))[-1])
     assert not exercises.check("ch3.algebraic_connectivity", wrong, quiet=True)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from contraction import norms, systems
+from contraction import norms, rnn, systems
 
 
 def _check_jacobian(field, rng):
@@ -15,7 +15,7 @@ def test_jacobians_match_finite_differences():
     rng = np.random.default_rng(0)
     W = rng.normal(size=(3, 3))
     _check_jacobian(systems.linear(W), rng)
-    _check_jacobian(systems.firing_rate(W, rng.normal(size=3)), rng)
+    _check_jacobian(rnn.firing_rate(W, rng.normal(size=3)), rng)
     _check_jacobian(systems.gradient_flow(np.diag([1.0, 2.0, 3.0]), np.ones(3)), rng)
     _check_jacobian(systems.van_der_pol(1.5), rng)
 
@@ -37,7 +37,7 @@ def test_gradient_flow_rate_and_grid_lognorm():
 
 
 def test_lognorm_along_matches_pointwise():
-    field = systems.firing_rate(np.array([[0.0, 0.5], [-0.5, 0.0]]))
+    field = rnn.firing_rate(np.array([[0.0, 0.5], [-0.5, 0.0]]))
     pts = np.array([[0.0, 0.0], [1.0, -1.0]])
     mus = systems.lognorm_along(field, pts, p=np.inf)
     assert mus[0] == pytest.approx(norms.lognorm(field.jacobian(pts[0]), np.inf))
@@ -54,10 +54,10 @@ def test_simulate_reports_blow_up():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="W must be square"):
-        systems.firing_rate(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="u must have length 2"):
-        systems.firing_rate(np.eye(2), np.ones(3))
+    with pytest.raises(ValueError, match="A must be square"):
+        rnn.firing_rate(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="u must be a scalar or have length 2"):
+        rnn.firing_rate(np.eye(2), np.ones(3))
     with pytest.raises(ValueError, match="Q must be positive definite"):
         systems.gradient_flow(-np.eye(2))
     with pytest.raises(ValueError, match="Q must be symmetric"):

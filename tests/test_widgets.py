@@ -4,7 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pytest  # noqa: E402
 
-from contraction import plot, widgets  # noqa: E402
+from contraction.book import plot, widgets  # noqa: E402
 
 
 def _draw(fig, a, kind):

@@ -1,41 +1,47 @@
 """Support library for the book *Contraction Theory and Neural Networks*.
 
-Modules (one idea each):
+Modules are named after the ideas of the book (one idea each). The theory, NumPy/SciPy:
 
-* :mod:`contraction.runtime` -- device choice, full/fast mode, seeding.
-* :mod:`contraction.norms` -- vector norms, induced norms and log norms (matrix measures).
-* :mod:`contraction.fixedpoint` -- Picard, averaged and Anderson iterations; forward-step bounds.
-* :mod:`contraction.systems` -- example vector fields, simulation, measured contraction rates.
-* :mod:`contraction.slopes` -- the corner argument for slope-restricted activations.
+* :mod:`contraction.norms` -- vector norms, induced norms, log norms and their weights.
+* :mod:`contraction.slopes` -- the maximum over the box of slopes (worst Jacobians of networks).
+* :mod:`contraction.fixedpoint` -- Picard, averaged and Anderson iterations.
+* :mod:`contraction.steps` -- every step-size bound: forward, averaged and implicit steps.
+* :mod:`contraction.estimates` -- sampled (lower) estimates of the constants theory bounds.
 * :mod:`contraction.robustness` -- sensitivity of fixed points to inputs and model errors.
+* :mod:`contraction.systems` -- vector fields, simulation, measured contraction rates.
 * :mod:`contraction.lyapunov` -- weighted Euclidean norms from Lyapunov equations.
-* :mod:`contraction.stepsize` -- measured and exact step factors of forward Euler.
-* :mod:`contraction.explorer` -- the planar systems of the vector-field explorer.
-* :mod:`contraction.balls` -- unit balls and their images (pictures of induced norms).
-* :mod:`contraction.stepsize_inf` -- exact l-infinity step factors of averaged iterations.
-* :mod:`contraction.networks` -- gain matrices of interconnections (Chapter 3), re-exporting
-  :mod:`contraction.network_models` (weakly contracting example networks) and
-  :mod:`contraction.seminorms` (seminorm log norms, consensus, Kuramoto).
-* :mod:`contraction.rnn` -- recurrent network models and their tight contraction conditions.
+* :mod:`contraction.networks` -- gain matrices and composite norms of interconnections.
+* :mod:`contraction.weak_networks` -- weakly contracting network models (Section 3.2).
+* :mod:`contraction.conservation` -- conservation laws and the norms they certify.
+* :mod:`contraction.graphs` -- adjacency matrices, Laplacians, algebraic connectivity.
+* :mod:`contraction.seminorms` -- seminorms and matrix semi-measures.
+* :mod:`contraction.synchronization` -- consensus and Kuramoto oscillators.
+* :mod:`contraction.rnn` -- recurrent network models (the firing-rate network among them) and
+  their tight contraction conditions.
+
+What only notebooks need (figure style and tables, widgets, explorers, unit balls, exercise
+self-checks) is in the subpackage :mod:`contraction.book`.
 
 Modules that need torch are imported on demand, to keep ``import contraction`` fast:
-:mod:`contraction.data`, :mod:`contraction.train`, :mod:`contraction.experiments`,
-:mod:`contraction.fixedpoint_torch` (batched torch solves, implicit differentiation),
-:mod:`contraction.implicit` (implicit networks, attacks) and :mod:`contraction.monotone`
-(monotone operator equilibrium networks).
-* :mod:`contraction.plot`, :mod:`contraction.widgets` -- figures and live widgets with a static
-  fallback.
-* :mod:`contraction.exercises` -- self-checks for the coding exercises.
+
+* :mod:`contraction.nn` -- the torch core shared by Chapters 4-7: solvers on states of any
+  shape, the fixed-point layer, the training loop, results with provenance, checkpoints,
+  attacks and certificates;
+* the chapter models built on it: :mod:`contraction.implicit` (implicit networks) and
+  :mod:`contraction.monotone` (monotone operator networks) of Chapter 4,
+  :mod:`contraction.sumsoftmax`, :mod:`contraction.hopfield` (modern and k-Hopfield memory and
+  attention) and :mod:`contraction.hebbian` (the classical Hopfield network) of Chapter 6;
+* :mod:`contraction.data` (data sets) and :mod:`contraction.experiments` (full-scale runs).
 """
 
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402,F401
-    balls,
-    explorer,
+    conservation,
+    estimates,
     fixedpoint,
+    graphs,
     lyapunov,
-    network_models,
     networks,
     norms,
     rnn,
@@ -43,11 +49,12 @@ from . import (  # noqa: E402,F401
     runtime,
     seminorms,
     slopes,
-    stepsize,
-    stepsize_inf,
+    steps,
+    synchronization,
     systems,
+    weak_networks,
 )
 
-__all__ = ["balls", "explorer", "fixedpoint", "lyapunov", "network_models", "networks", "norms",
-           "rnn", "robustness", "runtime", "seminorms", "slopes", "stepsize", "stepsize_inf", "systems",
-           "__version__"]
+__all__ = ["conservation", "estimates", "fixedpoint", "graphs", "lyapunov", "networks", "norms",
+           "rnn", "robustness", "runtime", "seminorms", "slopes", "steps", "synchronization",
+           "systems", "weak_networks", "__version__"]

@@ -25,14 +25,17 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from dataclasses import dataclass
+
 from . import norms
-from .norms import is_metzler  # noqa: F401  (public here too: Section 3.1 uses it)
-from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix, check_p
-from .systems import VectorField, firing_rate
+from ._checks import as_positive_int, as_real_array, as_square_matrix, check_p
+from ._records import Record
+from .rnn import firing_rate
+from .systems import VectorField
 
 __all__ = [
+    "InterconnectionCertificate",
     "gain_matrix",
-    "is_metzler",
     "is_hurwitz",
     "interconnection_certificate",
     "certified_rate",
@@ -43,6 +46,17 @@ __all__ = [
     "coupled_firing_rate",
     "firing_rate_gains",
 ]
+
+
+@dataclass(frozen=True)
+class InterconnectionCertificate(Record):
+    """Outcome of :func:`interconnection_certificate` (fields described there)."""
+
+    contracting: bool
+    rate: float
+    weight: np.ndarray
+    rate_achieved: float
+    irreducible: bool
 
 
 def gain_matrix(rates, gains) -> np.ndarray:
@@ -85,10 +99,10 @@ def is_hurwitz(M) -> bool:
     return norms.spectral_abscissa(as_square_matrix(M, "M")) < 0
 
 
-def interconnection_certificate(Gamma, tol=1e-6) -> dict:
+def interconnection_certificate(Gamma, tol=1e-6) -> InterconnectionCertificate:
     r"""The contraction certificate of a network with gain matrix ``Gamma``.
 
-    Returns a dict with
+    Returns an :class:`InterconnectionCertificate` with
 
     * ``"contracting"``: True when ``Gamma`` is Metzler and Hurwitz (the theorem applies and
       certifies strong contraction);
@@ -111,13 +125,13 @@ def interconnection_certificate(Gamma, tol=1e-6) -> dict:
     Gamma = as_square_matrix(Gamma, "Gamma")
     alpha = norms.spectral_abscissa(Gamma)
     eta, value = norms.optimal_weight(Gamma, np.inf, tol=tol)
-    return {
-        "contracting": is_metzler(Gamma) and alpha < 0,
-        "rate": -alpha,
-        "weight": eta,
-        "rate_achieved": -norms.lognorm(Gamma, np.inf, eta),
-        "irreducible": norms.is_irreducible(Gamma),
-    }
+    return InterconnectionCertificate(
+        contracting=norms.is_metzler(Gamma) and alpha < 0,
+        rate=-alpha,
+        weight=eta,
+        rate_achieved=-norms.lognorm(Gamma, np.inf, eta),
+        irreducible=norms.is_irreducible(Gamma),
+    )
 
 
 def certified_rate(rates, gains) -> float:
@@ -282,12 +296,13 @@ def coupled_firing_rate(blocks, couplings, u=None) -> VectorField:
         Constant input (zero by default).
 
     Returns a :class:`contraction.systems.VectorField` (with Jacobian
-    :math:`-I + \operatorname{diag}(\tanh'(Wx + u))W`) whose ``params`` hold the full matrix
-    ``W``, ``u`` and the block ``sizes``. Section 3.1.
+    :math:`-I + \operatorname{diag}(\tanh'(Wx + u))W`), the firing-rate network
+    :func:`contraction.rnn.firing_rate` of the full matrix ``W``, whose ``params`` hold ``W``,
+    ``u`` and the block ``sizes``. Section 3.1.
     """
     sizes, W = _assemble(blocks, couplings)
     base = firing_rate(W, u)
-    params = {**base.params, "sizes": sizes}
+    params = {**base.params, "W": W, "sizes": sizes}
     return VectorField("coupled firing rate", base.f, base.jacobian, base.dim, params)
 
 
@@ -319,38 +334,3 @@ def firing_rate_gains(blocks, couplings, p=np.inf):
     for (i, j), Wij in couplings.items():
         gains[i, j] = np.linalg.norm(np.asarray(Wij, dtype=float), ord=p)
     return rates, gains
-
-
-# Chapter 3 in one namespace: the example models of Section 3.2 and the seminorms of Section 3.3
-# live in their own modules and are re-exported here.
-from .network_models import (  # noqa: E402
-    compartmental,
-    lotka_volterra_mutualistic,
-    lotka_volterra_weight,
-    ctm_traffic,
-    primal_dual,
-    saddle_weight,
-    diffusive_network,
-    has_conservation_law,
-    translation_invariant,
-    conservation_weight,
-    certifying_weight,
-)
-from .seminorms import (  # noqa: E402
-    laplacian,
-    algebraic_connectivity,
-    path_graph,
-    ring_graph,
-    complete_graph,
-    projector,
-    perp_basis,
-    seminorm,
-    semi_induced_norm,
-    semi_lognorm,
-    consensus,
-    kuramoto,
-    order_parameter,
-    kuramoto_arc_certificate,
-)
-
-__all__ += ['compartmental', 'lotka_volterra_mutualistic', 'lotka_volterra_weight', 'ctm_traffic', 'primal_dual', 'saddle_weight', 'diffusive_network', 'has_conservation_law', 'translation_invariant', 'conservation_weight', 'certifying_weight'] + ['laplacian', 'algebraic_connectivity', 'path_graph', 'ring_graph', 'complete_graph', 'projector', 'perp_basis', 'seminorm', 'semi_induced_norm', 'semi_lognorm', 'consensus', 'kuramoto', 'order_parameter', 'kuramoto_arc_certificate']

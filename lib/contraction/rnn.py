@@ -32,8 +32,10 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import linprog
 
-from . import norms, slopes
-from ._checks import as_positive_scalar, as_real_array, as_square_matrix, check_p
+from . import norms
+from ._checks import (as_positive_scalar, as_real_array, as_square_matrix, as_vector, check_p,
+                      check_slopes)
+from .slopes import box_max
 from .systems import VectorField
 
 __all__ = [
@@ -105,13 +107,6 @@ def _leak(C, n: int) -> np.ndarray:
     return c
 
 
-def _input(u, n: int) -> np.ndarray:
-    u = np.zeros(n) if u is None else as_real_array(u, "u", ndim=1)
-    if u.shape != (n,):
-        raise ValueError(f"u must have length {n}, got shape {u.shape}")
-    return u
-
-
 def _field(model: str, f, jacobian, A, act, **extra) -> VectorField:
     """A VectorField tagged with its model, so that :func:`oslip` knows its Jacobian shape."""
     params = {"model": model, "A": A, "activation": act, "d_min": act.d_min, "d_max": act.d_max}
@@ -126,7 +121,7 @@ def hopfield(A, u=None, phi="tanh", C=1.0) -> VectorField:
     """
     A = as_square_matrix(A, "A")
     n, act = A.shape[0], activation(phi)
-    u, c = _input(u, n), _leak(C, n)
+    u, c = as_vector(u, "u", n, default=np.zeros(n)), _leak(C, n)
     return _field("hopfield", lambda x: -c * x + A @ act.phi(x) + u,
                   lambda x: -np.diag(c) + A * act.slope(x)[None, :], A, act, u=u, C=c)
 
@@ -134,12 +129,13 @@ def hopfield(A, u=None, phi="tanh", C=1.0) -> VectorField:
 def firing_rate(A, u=None, phi="tanh", C=1.0) -> VectorField:
     r"""Firing-rate network :math:`\dot x = -Cx + \Phi(Ax + u)`; Jacobian :math:`-C + \Phi'(Ax+u)A`.
 
-    Arguments as for :func:`hopfield`. With ``tanh`` and ``C = 1`` this is
-    :func:`contraction.systems.firing_rate`.
+    Arguments as for :func:`hopfield`. The book's one firing-rate model: with the defaults
+    (``tanh``, ``C = 1``) it is the network :math:`\dot x = -x + \tanh(Ax + u)` of Chapter 1,
+    contracting with rate :math:`1 - \|A\|` in every norm where :math:`\|A\| < 1`.
     """
     A = as_square_matrix(A, "A")
     n, act = A.shape[0], activation(phi)
-    u, c = _input(u, n), _leak(C, n)
+    u, c = as_vector(u, "u", n, default=np.zeros(n)), _leak(C, n)
     return _field("firing rate", lambda x: -c * x + act.phi(A @ x + u),
                   lambda x: -np.diag(c) + act.slope(A @ x + u)[:, None] * A, A, act, u=u, C=c)
 
@@ -169,8 +165,9 @@ def oslip(field: VectorField, p=np.inf, weight=None, d_min=None, d_max=None) -> 
     this is :math:`\max_{d \in [d_{\min}, d_{\max}]^n} \mu_p(J(d))`, an upper bound on
     :math:`\operatorname{osLip}_p` of the field, and equal to it when every slope pattern is
     approached (``tanh`` with an invertible ``A``: the "tight transcription" of Section 4.1).
-    ``p`` = 1 or inf use the two-vertex formulas of :func:`contraction.norms.max_lognorm_diag`;
-    ``p=2`` (vector or matrix ``weight``) visits the :math:`2^n` corners (``n <= 14``). For the
+    The maximum over the box of slopes is :func:`contraction.slopes.box_max`: ``p`` = 1 or inf
+    use its two-vertex formulas; ``p=2`` (vector or matrix ``weight``) visits the :math:`2^n`
+    corners (``n <= 14``). For the
     Lur'e model the answer is :math:`\mu_p(A) - d_{\min}` for ``p`` in ``{1, 2, inf}`` with no
     weight or a diagonal (vector) weight, where :math:`\mu(-D) \le 0` for every non-negative
     diagonal ``D``; a matrix weight (``p=2``) can break that, and the corners are visited instead.
@@ -182,18 +179,13 @@ def oslip(field: VectorField, p=np.inf, weight=None, d_min=None, d_max=None) -> 
     A = field.params["A"]
     lo = field.params["d_min"] if d_min is None else d_min
     hi = field.params["d_max"] if d_max is None else d_max
-    lo, hi = slopes.check_slopes(lo, hi)
-    n = A.shape[0]
-    if field.params["model"] == "lure":
+    lo, hi = check_slopes(lo, hi)
+    if field.params["model"] == "lure":  # Jacobian A - D: base A, gain -I
         if weight is None or np.ndim(weight) == 1:  # mu(-D) <= 0 for diagonally weighted l_p
-            return norms.lognorm(A - lo * np.eye(n), p, weight)
-        return slopes.corner_max(lambda J: norms.lognorm(J, p, weight), A, -np.eye(n), lo, hi)
-    side, shift = _SIDES[field.params["model"]], -field.params["C"]
-    if p != 2:
-        return norms.max_lognorm_diag(A, lo, hi, p, side, shift, weight)
-    if side == "left":
-        return slopes.corner_max(lambda J: norms.lognorm(J, 2, weight), np.diag(shift), A, lo, hi)
-    return slopes.corner_max(lambda J: norms.lognorm(J.T, 2, weight), np.diag(shift), A.T, lo, hi)
+            return norms.lognorm(A - lo * np.eye(A.shape[0]), p, weight)
+        return box_max(-np.eye(A.shape[0]), lo, hi, base=A, p=p, weight=weight)
+    side = _SIDES[field.params["model"]]
+    return box_max(A, lo, hi, base=-field.params["C"], p=p, side=side, weight=weight)
 
 
 def _feasible_weight(vertices, b: float, max_ratio: float):
@@ -251,10 +243,7 @@ def optimal_weight_firing_rate(A, C, d_min, d_max, method="perron", tol=1e-9, ma
     A = as_square_matrix(A, "A")
     n = A.shape[0]
     c = _leak(C, n)
-    lo, hi = (as_positive_scalar(d, name, allow_zero=True) for d, name in
-              ((d_min, "d_min"), (d_max, "d_max")))
-    if lo > hi:
-        raise ValueError(f"d_min must not exceed d_max, got {lo} > {hi}")
+    lo, hi = check_slopes(d_min, d_max, nonnegative=True)
     tol = as_positive_scalar(tol, "tol")
     if method == "perron":
         if lo != 0:

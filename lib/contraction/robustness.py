@@ -10,11 +10,12 @@ For a map :math:`G(x, u)` with a unique fixed point :math:`x^*_u = G(x^*_u, u)` 
   :math:`\|x^*_u - x^*_v\| \le \ell_u/(1-b)\,\|u - v\|` (:func:`oslip_gain`), which still holds when
   :math:`\ell \ge 1`; with a model error :math:`D` it becomes :func:`perturbed_bound`.
 
-The remaining functions measure the quantities the bounds speak about, so that the book can put
+The remaining functions give the quantities the bounds speak about, so that the book can put
 bound and measurement side by side: exact constants of a neural layer
-:math:`G(x, u) = \phi(Wx + Uu)` in the 2-norm (:func:`layer_constants`), sampled ratios
-(:func:`lipschitz_ratios`, :func:`oslip_ratios`), fixed points for many inputs
-(:func:`fixed_points`) and their measured sensitivity (:func:`sensitivity_ratios`).
+:math:`G(x, u) = \phi(Wx + Uu)` in the 2-norm (:func:`layer_constants`, from the maximum over
+the box of slopes), fixed points for many inputs (:func:`fixed_points`) and their measured
+sensitivity (:func:`sensitivity_ratios`). Sampled Lipschitz ratios live in
+:mod:`contraction.estimates`.
 
 Reference: T.-C. Lim, J. Math. Anal. Appl. 110 (1985); F. Bullo, *Contraction Theory for
 Dynamical Systems* (2023); S. Jafarpour et al., NeurIPS 2021.
@@ -22,18 +23,19 @@ Dynamical Systems* (2023); S. Jafarpour et al., NeurIPS 2021.
 
 from __future__ import annotations
 
-import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import fixedpoint, norms
-from ._checks import as_real_array, as_square_matrix
-from .slopes import MAX_BOX_DIM, corner_max
+from . import fixedpoint
+from ._checks import (as_point_pairs, as_positive_scalar, as_real_array, as_real_scalar,
+                      as_square_matrix, check_callable, check_slopes)
+from ._records import Record
+from .slopes import MAX_BOX_DIM, box_max
 
 __all__ = [
+    "LayerConstants",
     "layer_constants",
-    "lipschitz_ratios",
-    "oslip_ratios",
     "fixed_points",
     "sensitivity_ratios",
     "lim_gain",
@@ -43,13 +45,13 @@ __all__ = [
 
 
 
-def _as_constant(value, name: str, allow_negative: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if np.isnan(value) or (value < 0 and not allow_negative):
-        raise ValueError(f"{name} must be a non-negative number, got {value}")
-    return value
+@dataclass(frozen=True)
+class LayerConstants(Record):
+    """2-norm constants of a layer: ``os_lip`` and ``lip`` in ``x``, ``lip_u`` in ``u``."""
+
+    os_lip: float
+    lip: float
+    lip_u: float
 
 
 def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
@@ -72,7 +74,7 @@ def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
 
     Returns
     -------
-    dict
+    LayerConstants
         ``os_lip``: :math:`\max_d \mu_2(\operatorname{diag}(d)W)`, an upper bound on
         :math:`\operatorname{osLip}_x G` in the 2-norm; ``lip``:
         :math:`\max_d \|\operatorname{diag}(d)W\|_2 \ge \operatorname{Lip}_x G`; ``lip_u``:
@@ -95,59 +97,13 @@ def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
     if U.shape[0] != n:
         raise ValueError(f"U must have {n} rows (one per row of W), got shape {U.shape}")
     try:
-        d_min, d_max = (float(s) for s in slopes)
+        d_min, d_max = check_slopes(*slopes, nonnegative=True)
     except (TypeError, ValueError):
-        raise ValueError(f"slopes must be a pair (d_min, d_max), got {slopes!r}") from None
-    if not (np.isfinite(d_min) and np.isfinite(d_max) and 0 <= d_min <= d_max):
-        raise ValueError(f"slopes must satisfy 0 <= d_min <= d_max < inf, got {slopes!r}")
-    os_lip = corner_max(lambda J: norms.lognorm(J, 2), np.zeros_like(W), W, d_min, d_max)
-    lip = corner_max(lambda J: norms.induced_norm(J, 2), np.zeros_like(W), W, d_min, d_max)
-    lip_u = corner_max(lambda J: np.linalg.norm(J, 2), np.zeros_like(U), U, d_min, d_max)
-    return {"os_lip": float(os_lip), "lip": float(lip), "lip_u": float(lip_u)}
+        raise ValueError(f"slopes must satisfy 0 <= d_min <= d_max < inf, got {slopes!r}") from None
+    return LayerConstants(box_max(W, d_min, d_max, measure="lognorm"),
+                          box_max(W, d_min, d_max, measure="norm"),
+                          box_max(U, d_min, d_max, measure="norm"))
 
-
-def _pairs(X, Y):
-    X = as_real_array(X, "X", ndim=2)
-    Y = as_real_array(Y, "Y", ndim=2)
-    if X.shape != Y.shape:
-        raise ValueError(f"X and Y must have the same shape, got {X.shape} and {Y.shape}")
-    gaps = np.linalg.norm(X - Y, axis=1)
-    if np.any(gaps == 0):
-        raise ValueError("X and Y must differ in every row (a ratio over x = y is undefined)")
-    return X, Y, gaps
-
-
-def _images(T, X, name):
-    if not callable(T):
-        raise TypeError(f"{name} must be callable, got {type(T).__name__}")
-    out = np.array([np.asarray(T(x), dtype=float) for x in X])
-    if out.shape != X.shape:
-        raise ValueError(f"{name} must map each row of X to a vector of length {X.shape[1]}")
-    return out
-
-
-def lipschitz_ratios(T, X, Y) -> np.ndarray:
-    r"""Ratios :math:`\|T(x) - T(y)\|_2 / \|x - y\|_2` over the rows of ``X`` and ``Y``.
-
-    Section 1.1 of the book. Every ratio is a lower bound on :math:`\operatorname{Lip}_2(T)`, so
-    their maximum is a *measured* Lipschitz constant to compare with a certified upper bound.
-    ``X`` and ``Y`` have shape ``(m, n)`` and differ in every row.
-    """
-    X, Y, gaps = _pairs(X, Y)
-    return np.linalg.norm(_images(T, X, "T") - _images(T, Y, "T"), axis=1) / gaps
-
-
-def oslip_ratios(G, X, Y) -> np.ndarray:
-    r"""Ratios :math:`(G(x) - G(y))^\top (x - y) / \|x - y\|_2^2` over the rows of ``X``, ``Y``.
-
-    Section 1.1 of the book. Every ratio is a lower bound on the one-sided Lipschitz constant
-    :math:`\operatorname{osLip}_2(G)`. (:func:`contraction.systems.oslip_quotients` does the same
-    in any weighted norm, one pair at a time; this vectorised 2-norm version is what Section 1.1
-    samples thousands of pairs with.)
-    """
-    X, Y, gaps = _pairs(X, Y)
-    diff = _images(G, X, "G") - _images(G, Y, "G")
-    return np.einsum("ij,ij->i", diff, X - Y) / gaps**2
 
 def fixed_points(G, U, x0, method="averaged", alpha=None, tol=1e-12, max_iter=20000,
                  memory=5) -> np.ndarray:
@@ -174,8 +130,7 @@ def fixed_points(G, U, x0, method="averaged", alpha=None, tol=1e-12, max_iter=20
     RuntimeError
         If a solve does not converge; the message names the row and the solver's reason.
     """
-    if not callable(G):
-        raise TypeError(f"G must be callable as G(x, u), got {type(G).__name__}")
+    check_callable(G, "G")
     U = as_real_array(U, "U", ndim=2)
     x0 = as_real_array(x0, "x0", ndim=1)
     out = np.empty((U.shape[0], x0.shape[0]))
@@ -194,7 +149,8 @@ def sensitivity_ratios(G, U, V, x0, **solve_options) -> np.ndarray:
     Section 1.1 of the book: compare their maximum with :func:`lim_gain` or :func:`oslip_gain`.
     ``solve_options`` are passed to :func:`fixed_points`.
     """
-    U, V, gaps = _pairs(U, V)
+    U, V = as_point_pairs(U, V, names=("U", "V"))
+    gaps = np.linalg.norm(U - V, axis=1)
     XU = fixed_points(G, U, x0, **solve_options)
     XV = fixed_points(G, V, x0, **solve_options)
     return np.linalg.norm(XU - XV, axis=1) / gaps
@@ -207,8 +163,8 @@ def lim_gain(lip_x, lip_u) -> float:
     and :math:`\operatorname{Lip}_u G \le \ell_u`. Returns ``inf`` (no bound) when
     ``lip_x >= 1``.
     """
-    lip_x = _as_constant(lip_x, "lip_x")
-    lip_u = _as_constant(lip_u, "lip_u")
+    lip_x = as_positive_scalar(lip_x, "lip_x", allow_zero=True)
+    lip_u = as_positive_scalar(lip_u, "lip_u", allow_zero=True)
     return float(np.inf) if lip_x >= 1 else lip_u / (1.0 - lip_x)
 
 
@@ -219,8 +175,8 @@ def oslip_gain(os_lip_x, lip_u) -> float:
     be negative) and :math:`\operatorname{Lip}_u G \le \ell_u`, whatever
     :math:`\operatorname{Lip}_x G` is. Returns ``inf`` (no bound) when ``os_lip_x >= 1``.
     """
-    b = _as_constant(os_lip_x, "os_lip_x", allow_negative=True)
-    lip_u = _as_constant(lip_u, "lip_u")
+    b = as_real_scalar(os_lip_x, "os_lip_x")
+    lip_u = as_positive_scalar(lip_u, "lip_u", allow_zero=True)
     return float(np.inf) if b >= 1 else lip_u / (1.0 - b)
 
 
@@ -236,8 +192,8 @@ def perturbed_bound(os_lip_x, lip_u, u_distance, d_norm=0.0) -> float:
     ``u_distance`` is :math:`\|u - v\|` and ``d_norm`` is :math:`\|D(x^*_u, u)\|` (scalars or
     arrays of the same shape). Returns ``inf`` when ``os_lip_x >= 1``.
     """
-    b = _as_constant(os_lip_x, "os_lip_x", allow_negative=True)
-    lip_u = _as_constant(lip_u, "lip_u")
+    b = as_real_scalar(os_lip_x, "os_lip_x")
+    lip_u = as_positive_scalar(lip_u, "lip_u", allow_zero=True)
     du = np.asarray(u_distance, dtype=float)
     dn = np.asarray(d_norm, dtype=float)
     for name, arr in (("u_distance", du), ("d_norm", dn)):

@@ -1,4 +1,4 @@
-r"""Seminorms with kernel span(1), matrix semi-measures, consensus and Kuramoto oscillators.
+r"""Seminorms with kernel span(1) and matrix semi-measures: contraction up to a shift.
 
 Section 3.3 of the book ("Semi-contraction"). A network whose dynamics do not change when every
 state is shifted by the same amount, :math:`f(x + \alpha\mathbb{1}) = f(x)`, cannot contract in
@@ -27,7 +27,9 @@ semi-measure :math:`\mu(A) = \lim_{h\to0^+}(|||I + hA||| - 1)/h` have the closed
    \mu_{\mathrm{osc}}(A) = \max_{i\neq j} \tfrac12\Big(a_{ii} + a_{jj} - a_{ij} - a_{ji}
              + \sum_{k\neq i,j} |a_{ik} - a_{jk}|\Big).
 
-For an undirected connected graph with Laplacian :math:`L`, :math:`\mu_2(-L) = -\lambda_2(L)`.
+For an undirected connected graph with Laplacian :math:`L` (:mod:`contraction.graphs`),
+:math:`\mu_2(-L) = -\lambda_2(L)`; the consensus and Kuramoto models that use these seminorms
+are in :mod:`contraction.synchronization`.
 
 References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for network
 systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Bullo, *Contraction
@@ -39,25 +41,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix
-from .systems import VectorField
+from ._checks import as_positive_int, as_real_array, as_square_matrix
 
-__all__ = [
-    "laplacian",
-    "algebraic_connectivity",
-    "path_graph",
-    "ring_graph",
-    "complete_graph",
-    "projector",
-    "perp_basis",
-    "seminorm",
-    "semi_induced_norm",
-    "semi_lognorm",
-    "consensus",
-    "kuramoto",
-    "order_parameter",
-    "kuramoto_arc_certificate",
-]
+__all__ = ["projector", "perp_basis", "seminorm", "semi_induced_norm", "semi_lognorm"]
 
 _SEMI_P = (2, np.inf)
 
@@ -66,72 +52,6 @@ def _check_semi_p(p) -> float:
     if isinstance(p, bool) or p not in _SEMI_P:
         raise ValueError(f"p must be 2 or np.inf, got {p!r}")
     return float(p)
-
-
-def _adjacency(adjacency, directed: bool) -> np.ndarray:
-    """A validated weighted adjacency matrix: square, non-negative, symmetric unless directed."""
-    A = as_square_matrix(adjacency, "adjacency")
-    if np.any(A < 0):
-        raise ValueError("adjacency must have non-negative entries (edge weights)")
-    if not directed and not np.allclose(A, A.T):
-        raise ValueError("adjacency must be symmetric for an undirected graph "
-                         "(pass directed=True for a digraph)")
-    return A
-
-
-def laplacian(adjacency, directed=False) -> np.ndarray:
-    r"""The graph Laplacian :math:`L = \operatorname{diag}(A\mathbb{1}) - A`.
-
-    Row ``i`` of :math:`-Lx` is :math:`\sum_j a_{ij}(x_j - x_i)`: node ``i`` moves towards the
-    nodes it listens to. Rows sum to zero, :math:`L\mathbb{1} = 0`. For an undirected graph
-    (symmetric ``adjacency``) :math:`L` is symmetric positive semidefinite. Diagonal entries of
-    ``adjacency`` (self-loops) do not change ``L``. Section 3.3.
-
-    Parameters
-    ----------
-    adjacency : (n, n) array_like
-        Non-negative edge weights; ``a_ij > 0`` when ``i`` listens to ``j``.
-    directed : bool
-        If False (default) ``adjacency`` must be symmetric.
-    """
-    A = _adjacency(adjacency, directed)
-    A = A - np.diag(np.diag(A))
-    return np.diag(A.sum(axis=1)) - A
-
-
-def algebraic_connectivity(adjacency) -> float:
-    r"""The algebraic connectivity :math:`\lambda_2(L)` of an undirected weighted graph.
-
-    The second-smallest eigenvalue of the Laplacian (Fiedler, 1973): positive exactly when the
-    graph is connected, and the rate at which consensus :math:`\dot x = -Lx` reaches agreement,
-    since :math:`\mu_2(-L) = -\lambda_2(L)` in the seminorm :math:`\|\Pi x\|_2`. Section 3.3.
-    """
-    L = laplacian(adjacency, directed=False)
-    if L.shape[0] < 2:
-        raise ValueError("adjacency must describe a graph with at least 2 nodes")
-    return float(np.linalg.eigvalsh(L)[1])
-
-
-def path_graph(n) -> np.ndarray:
-    """Adjacency matrix of the path 1 - 2 - ... - n with unit weights."""
-    n = as_positive_int(n, "n")
-    return np.eye(n, k=1) + np.eye(n, k=-1)
-
-
-def ring_graph(n) -> np.ndarray:
-    """Adjacency matrix of the ring (cycle) on ``n >= 3`` nodes with unit weights."""
-    n = as_positive_int(n, "n")
-    if n < 3:
-        raise ValueError(f"n must be at least 3 for a ring, got {n}")
-    A = path_graph(n)
-    A[0, -1] = A[-1, 0] = 1.0
-    return A
-
-
-def complete_graph(n) -> np.ndarray:
-    """Adjacency matrix of the complete graph on ``n`` nodes with unit weights."""
-    n = as_positive_int(n, "n")
-    return np.ones((n, n)) - np.eye(n)
 
 
 def projector(n) -> np.ndarray:
@@ -221,96 +141,3 @@ def semi_lognorm(A, p=2, tol=1e-9) -> float:
     pair = (d[:, None] + d[None, :] - A - A.T + others) / 2
     np.fill_diagonal(pair, -np.inf)
     return float(pair.max())
-
-
-def consensus(L) -> VectorField:
-    r"""The consensus dynamics :math:`\dot x = -Lx` for a Laplacian ``L`` (rows summing to zero).
-
-    Every point of :math:`\operatorname{span}(\mathbb{1})` is an equilibrium; the flow is only
-    weakly contracting in :math:`\ell_2` (:math:`\mu_2(-L) = 0` for undirected graphs) but
-    semi-contracting with rate :math:`\lambda_2(L)` in :math:`\|\Pi x\|_2`. Section 3.3.
-    """
-    L = as_square_matrix(L, "L")
-    if not np.allclose(L.sum(axis=1), 0.0):
-        raise ValueError("L must be a Laplacian: its rows must sum to zero")
-    if np.any(L - np.diag(np.diag(L)) > 0):
-        raise ValueError("L must be a Laplacian: its off-diagonal entries must be <= 0")
-    return VectorField("consensus", lambda x: -L @ x, lambda x: -L, L.shape[0], {"L": L})
-
-
-def kuramoto(omega, K, adjacency=None) -> VectorField:
-    r"""Kuramoto oscillators :math:`\dot\theta_i = \omega_i - K\sum_j a_{ij}\sin(\theta_i-\theta_j)`.
-
-    With ``adjacency=None`` the mean-field model, :math:`a_{ij} = 1/n` for all ``i, j``. The
-    Jacobian is :math:`-L(\theta)`, the Laplacian with weights :math:`K a_{ij}\cos(\theta_i -
-    \theta_j)`; it annihilates :math:`\mathbb{1}` (rotating all phases changes nothing), so the
-    semi-measures of :func:`semi_lognorm` apply. Section 3.3.
-
-    Parameters
-    ----------
-    omega : (n,) array_like
-        Natural frequencies.
-    K : float
-        Coupling strength, ``K >= 0``.
-    adjacency : (n, n) array_like, optional
-        Symmetric non-negative coupling weights.
-    """
-    omega = as_real_array(omega, "omega", ndim=1)
-    K = as_positive_scalar(K, "K", allow_zero=True)
-    n = omega.size
-    A = np.full((n, n), 1.0 / n) if adjacency is None else _adjacency(adjacency, directed=False)
-    if A.shape != (n, n):
-        raise ValueError(f"adjacency must have shape ({n}, {n}), got {A.shape}")
-    W = K * (A - np.diag(np.diag(A)))
-
-    def f(theta):
-        return omega - (W * np.sin(theta[:, None] - theta[None, :])).sum(axis=1)
-
-    def jacobian(theta):
-        C = W * np.cos(theta[:, None] - theta[None, :])
-        return C - np.diag(C.sum(axis=1))
-
-    return VectorField("Kuramoto", f, jacobian, n, {"omega": omega, "K": K, "adjacency": A})
-
-
-def order_parameter(theta):
-    r"""The Kuramoto order parameter :math:`r e^{i\psi} = \frac1n\sum_j e^{i\theta_j}`.
-
-    Returns ``(r, psi)``: floats for one phase vector, arrays for a ``(num, n)`` trajectory.
-    ``r = 1`` when all phases agree and ``r`` is near 0 when they are spread out.
-    """
-    theta = as_real_array(theta, "theta")
-    if theta.ndim not in (1, 2):
-        raise ValueError(f"theta must be a vector or a (num, n) trajectory, got shape {theta.shape}")
-    z = np.exp(1j * theta).mean(axis=-1)
-    r, psi = np.abs(z), np.angle(z)
-    return (float(r), float(psi)) if theta.ndim == 1 else (r, psi)
-
-
-def kuramoto_arc_certificate(omega, K, gamma) -> dict:
-    r"""The semi-contraction certificate of the mean-field Kuramoto model on an arc.
-
-    Let :math:`\Delta\omega = \max_i\omega_i - \min_i\omega_i` and
-    :math:`0 < \gamma < \pi/2`. If :math:`K\sin\gamma \ge \Delta\omega`, the convex set
-    :math:`\{\theta : \max_i\theta_i - \min_i\theta_i \le \gamma\}` is forward invariant for
-    :func:`kuramoto` with ``adjacency=None``, and on it
-    :math:`\mu_2(D f(\theta)) \le -K\cos\gamma` in the seminorm :math:`\|\Pi\theta\|_2`.
-
-    Returns a dict with ``invariant`` (bool), ``rate`` (:math:`K\cos\gamma` if invariant, else
-    nan), ``gamma_min`` (:math:`\arcsin(\Delta\omega/K)`, the smallest certified arc; nan if
-    :math:`K < \Delta\omega`) and ``spread`` (:math:`\Delta\omega`). Section 3.3; the arc argument
-    follows Dörfler and Bullo (2011).
-    """
-    omega = as_real_array(omega, "omega", ndim=1)
-    K = as_positive_scalar(K, "K", allow_zero=True)
-    gamma = as_positive_scalar(gamma, "gamma")
-    if gamma >= np.pi / 2:
-        raise ValueError(f"gamma must lie in (0, pi/2), got {gamma}")
-    spread = float(np.ptp(omega))
-    invariant = bool(K * np.sin(gamma) >= spread)
-    return {
-        "invariant": invariant,
-        "rate": float(K * np.cos(gamma)) if invariant else float("nan"),
-        "gamma_min": float(np.arcsin(spread / K)) if K >= spread and K > 0 else float("nan"),
-        "spread": spread,
-    }

@@ -4,7 +4,10 @@ A :class:`VectorField` bundles ``f`` (so that :math:`\dot x = f(x)`) with its Ja
 :func:`simulate` integrates it with :func:`scipy.integrate.solve_ivp`; :func:`measured_rate`
 reads off the exponential rate at which two trajectories approach each other, to be compared
 with the certified rate :math:`c` of a contraction bound
-:math:`\|x(t) - y(t)\| \le e^{-ct}\|x(0) - y(0)\|` (Section 1.2 of the book).
+:math:`\|x(t) - y(t)\| \le e^{-ct}\|x(0) - y(0)\|` (Section 1.2 of the book). The network
+models live with their theory: the firing-rate network in :mod:`contraction.rnn`, the network
+examples of Chapter 3 in :mod:`contraction.networks`, :mod:`contraction.weak_networks` and
+:mod:`contraction.synchronization`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,11 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from . import norms
-from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix, check_p
+from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix, check_callable
 
 __all__ = [
     "VectorField",
     "linear",
-    "firing_rate",
     "gradient_flow",
     "van_der_pol",
     "simulate",
@@ -30,7 +32,6 @@ __all__ = [
     "max_lognorm_on_grid",
     "trajectory_distance",
     "measured_rate",
-    "oslip_quotients",
 ]
 
 
@@ -52,28 +53,6 @@ def linear(A) -> VectorField:
     """``x' = A x``; contracting in a norm exactly when its log norm of ``A`` is negative."""
     A = as_square_matrix(A, "A")
     return VectorField("linear", lambda x: A @ x, lambda x: A, A.shape[0], {"A": A})
-
-
-def firing_rate(W, u=None) -> VectorField:
-    r"""Firing-rate network ``x' = -x + tanh(W x + u)``.
-
-    Its Jacobian is :math:`-I + \operatorname{diag}(\tanh'(Wx+u))\,W` with slopes in ``(0, 1]``,
-    so it is contracting with rate ``1 - ||W||`` in any norm where ``||W|| < 1``.
-    """
-    W = as_square_matrix(W, "W")
-    n = W.shape[0]
-    u = np.zeros(n) if u is None else as_real_array(u, "u", ndim=1)
-    if u.shape != (n,):
-        raise ValueError(f"u must have length {n}, got shape {u.shape}")
-
-    def f(x):
-        return -x + np.tanh(W @ x + u)
-
-    def jacobian(x):
-        slopes = 1 - np.tanh(W @ x + u) ** 2
-        return -np.eye(n) + slopes[:, None] * W
-
-    return VectorField("firing rate", f, jacobian, n, {"W": W, "u": u})
 
 
 def gradient_flow(Q, b=None) -> VectorField:
@@ -118,8 +97,7 @@ def simulate(F, x0, t_final, num=201, rtol=1e-8, atol=1e-10, method="RK45"):
     Returns ``(t, X)`` with ``t`` of shape ``(num,)`` and ``X`` of shape ``(num, n)``. Raises
     ``RuntimeError`` if the integrator fails (for instance when a solution blows up).
     """
-    if not callable(F):
-        raise TypeError(f"F must be callable, got {type(F).__name__}")
+    check_callable(F, "F")
     x0 = as_real_array(x0, "x0", ndim=1)
     t_final = as_positive_scalar(t_final, "t_final")
     num = as_positive_int(num, "num")
@@ -187,28 +165,3 @@ def measured_rate(t, distance, floor=1e-9) -> float:
     if not np.any(keep):
         raise ValueError("need at least one later sample above the floor")
     return float(np.min(-np.log(d[keep] / d[0]) / (t[keep] - t[0])))
-
-
-def oslip_quotients(f, X, Y, p=2, weight=None) -> np.ndarray:
-    r"""The quotients :math:`[\![f(x) - f(y), x - y]\!] / \|x - y\|^2` for paired rows of X, Y.
-
-    Their supremum over all pairs is :math:`\operatorname{osLip}(f)` in the (weighted) ``p``-norm,
-    so their maximum over samples is a lower estimate of it; it needs no Jacobian, which suits
-    piecewise-smooth models such as the traffic model of
-    :func:`contraction.network_models.ctm_traffic` (Sections 1.1 and 3.2).
-    """
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    p = check_p(p)
-    X = as_real_array(X, "X", ndim=2)
-    Y = as_real_array(Y, "Y", ndim=2)
-    if X.shape != Y.shape:
-        raise ValueError(f"X and Y must have the same shape, got {X.shape} and {Y.shape}")
-    out = []
-    for x, y in zip(X, Y):
-        d = x - y
-        nd = norms.vector_norm(d, p, weight)
-        if nd == 0:
-            raise ValueError("X and Y must differ in every row")
-        out.append(norms.weak_pairing(np.asarray(f(x)) - np.asarray(f(y)), d, p, weight) / nd**2)
-    return np.array(out)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from contraction import exercises, norms, systems
-from contraction import network_models as nm
+from contraction import conservation, estimates, norms, systems, weak_networks
+from contraction.book import exercises
 
 
 def _check_jacobian(field, points, atol=1e-6):
@@ -15,7 +15,7 @@ def _merge_diverge():
     R = np.zeros((5, 5))
     R[0, 2] = R[1, 2] = 1.0
     R[2, 3], R[3, 4] = 0.7, 1.0
-    return nm.ctm_traffic(R, [0.3, 0.2, 0, 0, 0], capacity=[1.0, 1.0, 0.6, 0.5, 0.5],
+    return weak_networks.ctm_traffic(R, [0.3, 0.2, 0, 0, 0], capacity=[1.0, 1.0, 0.6, 0.5, 0.5],
                           jam_density=3.0, free_speed=[2, 2, 0.5, 1, 1], congestion_speed=0.8)
 
 
@@ -27,7 +27,7 @@ def test_compartmental_jacobian_and_l1_lognorm_formula():
     S = rng.uniform(0.5, 3, (4, 5))
     S[rng.uniform(size=(4, 5)) < 0.4] = np.inf
     k0, V = rng.uniform(0, 1, 4), rng.uniform(0.5, 2, 4)
-    F = nm.compartmental(K, k0, inflow=1.0, saturation=S, volumes=V)
+    F = weak_networks.compartmental(K, k0, inflow=1.0, saturation=S, volumes=V)
     pts = rng.uniform(-1, 4, (5, 4))
     _check_jacobian(F, pts)
     for x in pts:
@@ -41,11 +41,11 @@ def test_compartmental_jacobian_and_l1_lognorm_formula():
 def test_closed_compartmental_conserves_volume_weighted_mass():
     K = np.array([[0, 1.0, 0], [0.2, 0, 1.5], [0.6, 0.3, 0]])
     V = np.array([1.0, 4.0, 2.0])
-    F = nm.compartmental(K, 0, saturation=[np.inf, 2.0, 1.0], volumes=V)
+    F = weak_networks.compartmental(K, 0, saturation=[np.inf, 2.0, 1.0], volumes=V)
     pts = np.random.default_rng(1).uniform(0, 3, (6, 3))
-    assert nm.has_conservation_law(F, V, pts)
-    assert not nm.has_conservation_law(F, np.ones(3), pts)
-    eta, p = nm.certifying_weight(F, pts)
+    assert conservation.has_conservation_law(F, V, pts)
+    assert not conservation.has_conservation_law(F, np.ones(3), pts)
+    eta, p = conservation.certifying_weight(F, pts)
     np.testing.assert_allclose(eta, V / V.sum(), atol=1e-10)
     assert p == 1
     assert np.abs(systems.lognorm_along(F, pts, 1, eta)).max() < 1e-12
@@ -55,35 +55,35 @@ def test_closed_compartmental_conserves_volume_weighted_mass():
 
 def test_compartmental_bad_input():
     with pytest.raises(ValueError, match="rates must have a zero diagonal"):
-        nm.compartmental(np.eye(2), 0)
+        weak_networks.compartmental(np.eye(2), 0)
     with pytest.raises(ValueError, match="rates must have non-negative"):
-        nm.compartmental([[0, -1], [0, 0]], 0)
+        weak_networks.compartmental([[0, -1], [0, 0]], 0)
     with pytest.raises(ValueError, match="outflow must have non-negative"):
-        nm.compartmental(np.zeros((2, 2)), [-1, 0])
+        weak_networks.compartmental(np.zeros((2, 2)), [-1, 0])
     with pytest.raises(ValueError, match="saturation"):
-        nm.compartmental(np.zeros((2, 2)), 0, saturation=[1.0, 0.0])
+        weak_networks.compartmental(np.zeros((2, 2)), 0, saturation=[1.0, 0.0])
     with pytest.raises(ValueError, match="saturation must be a scalar"):
-        nm.compartmental(np.zeros((2, 2)), 0, saturation=np.ones((2, 2)))
+        weak_networks.compartmental(np.zeros((2, 2)), 0, saturation=np.ones((2, 2)))
     with pytest.raises(ValueError, match="volumes must have strictly positive"):
-        nm.compartmental(np.zeros((2, 2)), 0, volumes=[1, 0])
+        weak_networks.compartmental(np.zeros((2, 2)), 0, volumes=[1, 0])
     with pytest.raises(TypeError, match="saturation"):
-        nm.compartmental(np.zeros((2, 2)), 0, saturation="fast")
+        weak_networks.compartmental(np.zeros((2, 2)), 0, saturation="fast")
     with pytest.raises(TypeError, match="outflow is required"):
-        nm.compartmental(np.zeros((2, 2)), None)
+        weak_networks.compartmental(np.zeros((2, 2)), None)
 
 
 # ----------------------------------------------------------------------------- Lotka-Volterra
 def test_lotka_volterra_log_coordinates_are_weakly_contracting():
     A = np.array([[-1.0, 2.0, 0.0], [0.0, -1.0, 0.7], [0.5, 0.0, -1.0]])
     r = np.array([0.2, 0.3, 0.1])
-    Fx = nm.lotka_volterra_mutualistic(r, A)
-    Fz = nm.lotka_volterra_mutualistic(r, A, log_coordinates=True)
+    Fx = weak_networks.lotka_volterra_mutualistic(r, A)
+    Fz = weak_networks.lotka_volterra_mutualistic(r, A, log_coordinates=True)
     rng = np.random.default_rng(2)
     _check_jacobian(Fx, rng.uniform(0.1, 3, (3, 3)))
     _check_jacobian(Fz, rng.uniform(-2, 1, (3, 3)))
     z = rng.normal(size=3)
     np.testing.assert_allclose(Fz(z), Fx(np.exp(z)) / np.exp(z))
-    eta = nm.lotka_volterra_weight(A)
+    eta = weak_networks.lotka_volterra_weight(A)
     assert np.all(eta > 0) and np.all(eta @ A <= 1e-12)
     Z = rng.uniform(-6, 3, (200, 3))
     assert systems.lognorm_along(Fz, Z, 1, eta).max() <= 0
@@ -97,13 +97,13 @@ def test_lotka_volterra_log_coordinates_are_weakly_contracting():
 
 def test_lotka_volterra_bad_input():
     with pytest.raises(ValueError, match="A must be Metzler"):
-        nm.lotka_volterra_mutualistic([1, 1], [[-1, -0.5], [0.2, -1]])
+        weak_networks.lotka_volterra_mutualistic([1, 1], [[-1, -0.5], [0.2, -1]])
     with pytest.raises(ValueError, match="r must be a scalar or have length 2"):
-        nm.lotka_volterra_mutualistic([1, 1, 1], -np.eye(2))
+        weak_networks.lotka_volterra_mutualistic([1, 1, 1], -np.eye(2))
     with pytest.raises(ValueError, match="no positive eta"):
-        nm.lotka_volterra_weight([[-1.0, 2.0], [2.0, -1.0]])
+        weak_networks.lotka_volterra_weight([[-1.0, 2.0], [2.0, -1.0]])
     with pytest.raises(TypeError, match="log_coordinates"):
-        nm.lotka_volterra_mutualistic([1, 1], -np.eye(2), log_coordinates="yes")
+        weak_networks.lotka_volterra_mutualistic([1, 1], -np.eye(2), log_coordinates="yes")
 
 
 # ----------------------------------------------------------------------------- traffic
@@ -117,8 +117,8 @@ def test_ctm_is_monotone_and_weakly_contracting_in_l1():
         assert norms.is_metzler(J)
         assert norms.lognorm(J, 1) <= 1e-12
     X, Y = rng.uniform(0, 3, (400, 5)), rng.uniform(0, 3, (400, 5))
-    assert systems.oslip_quotients(T, X, Y, 1).max() <= 1e-12
-    assert systems.oslip_quotients(T, X, Y, 2).max() > 0
+    assert estimates.oslip_quotients(T, X, Y, 1).max() <= 1e-12
+    assert estimates.oslip_quotients(T, X, Y, 2).max() > 0
 
 
 def test_ctm_mass_balance_and_invariant_box():
@@ -138,21 +138,21 @@ def test_ctm_bad_input():
     R = np.zeros((2, 2))
     R[0, 1] = 1.0
     with pytest.raises(ValueError, match="routing rows"):
-        nm.ctm_traffic(2 * R, [1, 0], 1, 2)
+        weak_networks.ctm_traffic(2 * R, [1, 0], 1, 2)
     with pytest.raises(ValueError, match="capacity must have strictly positive"):
-        nm.ctm_traffic(R, [1, 0], [1, 0], 2)
+        weak_networks.ctm_traffic(R, [1, 0], [1, 0], 2)
     with pytest.raises(ValueError, match="give both priority"):
-        nm.ctm_traffic(R, [1, 0], 1, 2, priority=R)
+        weak_networks.ctm_traffic(R, [1, 0], 1, 2, priority=R)
     with pytest.raises(ValueError, match="zero where routing is zero"):
-        nm.ctm_traffic(R, [1, 0], 1, 2, priority=R.T, arrival_priority=[1, 0])
+        weak_networks.ctm_traffic(R, [1, 0], 1, 2, priority=R.T, arrival_priority=[1, 0])
     with pytest.raises(ValueError, match="sum to at most 1"):
-        nm.ctm_traffic(R, [1, 0], 1, 2, priority=R, arrival_priority=[1, 0.5])
+        weak_networks.ctm_traffic(R, [1, 0], 1, 2, priority=R, arrival_priority=[1, 0.5])
 
 
 # ----------------------------------------------------------------------------- primal-dual
 def test_primal_dual_is_weakly_contracting_in_l2_and_finds_the_kkt_point():
     A = np.array([[1.0, 1.0, 1.0]])
-    F = nm.primal_dual(A, [1.0], c=[2.0, -1.0, 0.5])
+    F = weak_networks.primal_dual(A, [1.0], c=[2.0, -1.0, 0.5])
     rng = np.random.default_rng(4)
     pts = rng.normal(scale=3, size=(20, 4))
     _check_jacobian(F, pts[:4])
@@ -167,10 +167,10 @@ def test_saddle_weight_certifies_strong_contraction_at_the_vertices():
     import itertools
 
     A = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, -1.0]])
-    R = nm.saddle_weight(A, 0.1)
+    R = weak_networks.saddle_weight(A, 0.1)
     P = np.block([[np.eye(3), 0.1 * A.T], [0.1 * A, np.eye(2)]])
     np.testing.assert_allclose(R.T @ R, P, atol=1e-12)
-    F = nm.primal_dual(A, [1.0, 0.0], Q=0.5 * np.eye(3))
+    F = weak_networks.primal_dual(A, [1.0, 0.0], Q=0.5 * np.eye(3))
     worst = max(norms.lognorm(np.block([[-(0.5 * np.eye(3) + np.diag(s)), -A.T],
                                         [A, np.zeros((2, 2))]]), 2, R)
                 for s in itertools.product([0.0, 1.0], repeat=3))
@@ -178,18 +178,18 @@ def test_saddle_weight_certifies_strong_contraction_at_the_vertices():
     pts = np.random.default_rng(5).normal(scale=2, size=(30, 5))
     assert systems.lognorm_along(F, pts, 2, R).max() <= worst + 1e-12
     with pytest.raises(ValueError, match="epsilon"):
-        nm.saddle_weight(A, 10.0)
+        weak_networks.saddle_weight(A, 10.0)
 
 
 def test_primal_dual_bad_input():
     with pytest.raises(ValueError, match="b must be a scalar or have length 1"):
-        nm.primal_dual(np.ones((1, 2)), [1.0, 2.0])
+        weak_networks.primal_dual(np.ones((1, 2)), [1.0, 2.0])
     with pytest.raises(ValueError, match="Q must be positive semidefinite"):
-        nm.primal_dual(np.ones((1, 2)), [1.0], Q=-np.eye(2))
+        weak_networks.primal_dual(np.ones((1, 2)), [1.0], Q=-np.eye(2))
     with pytest.raises(ValueError, match="Q must be symmetric"):
-        nm.primal_dual(np.ones((1, 2)), [1.0], Q=[[1.0, 1.0], [0.0, 1.0]])
+        weak_networks.primal_dual(np.ones((1, 2)), [1.0], Q=[[1.0, 1.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="weights must have non-negative"):
-        nm.primal_dual(np.ones((1, 2)), [1.0], weights=[-1.0, 1.0])
+        weak_networks.primal_dual(np.ones((1, 2)), [1.0], weights=[-1.0, 1.0])
 
 
 # ----------------------------------------------------------------------------- certificates
@@ -198,14 +198,14 @@ def test_diffusive_network_translation_invariance_and_certificate():
     Adj = rng.uniform(0, 1, (4, 4)) * (rng.uniform(size=(4, 4)) < 0.7)
     np.fill_diagonal(Adj, 0)
     xi = np.array([1.0, 2.0, 0.5, 3.0])
-    F = nm.diffusive_network(Adj, xi)
+    F = weak_networks.diffusive_network(Adj, xi)
     pts = rng.normal(size=(8, 4))
     _check_jacobian(F, pts[:3])
     x = pts[0]
     np.testing.assert_allclose(F(x + 1.7 * xi), F(x), atol=1e-12)
-    assert nm.translation_invariant(F, xi, pts)
-    assert not nm.translation_invariant(F, np.ones(4), pts)
-    weight, p = nm.certifying_weight(F, pts, kind="translation")
+    assert conservation.translation_invariant(F, xi, pts)
+    assert not conservation.translation_invariant(F, np.ones(4), pts)
+    weight, p = conservation.certifying_weight(F, pts, kind="translation")
     assert p == np.inf
     np.testing.assert_allclose(1 / weight, xi / xi.sum(), rtol=1e-8)
     assert np.abs(systems.lognorm_along(F, pts, np.inf, weight)).max() < 1e-12
@@ -217,27 +217,27 @@ def test_conservation_weight_and_its_errors():
     np.fill_diagonal(K, 0)
     V = rng.uniform(0.5, 3, 4)
     A = (K.T - np.diag(K.sum(axis=1))) / V[:, None]
-    eta = nm.conservation_weight(A)
+    eta = conservation.conservation_weight(A)
     np.testing.assert_allclose(eta, V / V.sum(), atol=1e-10)
     assert norms.lognorm(A, 1, eta) == pytest.approx(0.0, abs=1e-12)
     # two closed components: a 2-dimensional null space still gives a positive eta
     B = np.zeros((4, 4))
     B[:2, :2] = [[-1.0, 2.0], [1.0, -2.0]]
     B[2:, 2:] = [[-3.0, 1.0], [3.0, -1.0]]
-    eta2 = nm.conservation_weight(B)
+    eta2 = conservation.conservation_weight(B)
     assert np.all(eta2 > 0) and np.abs(eta2 @ B).max() < 1e-10
     with pytest.raises(ValueError, match="no nonzero"):
-        nm.conservation_weight(-np.eye(3))
+        conservation.conservation_weight(-np.eye(3))
     with pytest.raises(ValueError, match="no positive"):
-        nm.conservation_weight(np.array([[-1.0, 1.0], [0.0, 0.0]]))
+        conservation.conservation_weight(np.array([[-1.0, 1.0], [0.0, 0.0]]))
     with pytest.raises(ValueError, match="not Metzler"):
-        nm.certifying_weight(lambda x: np.array([[-1.0, -1.0], [1.0, 1.0]]), np.zeros((1, 2)))
+        conservation.certifying_weight(lambda x: np.array([[-1.0, -1.0], [1.0, 1.0]]), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="kind"):
-        nm.certifying_weight(lambda x: np.zeros((2, 2)), np.zeros((1, 2)), kind="both")
+        conservation.certifying_weight(lambda x: np.zeros((2, 2)), np.zeros((1, 2)), kind="both")
     with pytest.raises(TypeError, match="jacobian"):
-        nm.has_conservation_law(3, [1, 1], np.zeros((1, 2)))
+        conservation.has_conservation_law(3, [1, 1], np.zeros((1, 2)))
     with pytest.raises(ValueError, match="points must have shape"):
-        nm.translation_invariant(lambda x: np.zeros((2, 2)), [1, 1], np.zeros((2, 3)))
+        conservation.translation_invariant(lambda x: np.zeros((2, 2)), [1, 1], np.zeros((2, 3)))
 
 
 def test_oslip_quotients_are_bounded_by_the_lognorm():
@@ -245,15 +245,15 @@ def test_oslip_quotients_are_bounded_by_the_lognorm():
     A = rng.normal(size=(3, 3))
     X, Y = rng.normal(size=(200, 3)), rng.normal(size=(200, 3))
     for p in (1, 2, np.inf):
-        q = systems.oslip_quotients(lambda x: A @ x, X, Y, p)
+        q = estimates.oslip_quotients(lambda x: A @ x, X, Y, p)
         assert q.max() <= norms.lognorm(A, p) + 1e-12
     with pytest.raises(ValueError, match="differ"):
-        systems.oslip_quotients(lambda x: x, X[:2], X[:2])
+        estimates.oslip_quotients(lambda x: x, X[:2], X[:2])
     with pytest.raises(TypeError, match="f must be callable"):
-        systems.oslip_quotients(3, X, Y)
+        estimates.oslip_quotients(3, X, Y)
 
 
 def test_conservation_weight_self_check():
-    assert exercises.check("ch3.conservation_weight", nm.conservation_weight, quiet=True)
+    assert exercises.check("ch3.conservation_weight", conservation.conservation_weight, quiet=True)
     assert not exercises.check("ch3.conservation_weight",
                                lambda A: np.ones(A.shape[0]) / A.shape[0], quiet=True)

@@ -19,21 +19,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import norms
+from .. import norms
 from .plot import BOUND_STYLE
-from ._checks import as_positive_int, as_real_array, as_square_matrix, check_p
+from .._checks import as_positive_int, as_real_array, as_square_matrix, check_p
 
 __all__ = ["unit_circle", "ball_vertices", "sphere_samples", "max_stretch", "plot_ball",
            "plot_stretch"]
 
 
 def _weight_matrix(weight, n: int, p: float) -> np.ndarray:
-    """The matrix T of the norm ||T x||_p (identity if weight is None), validated by norms."""
-    norms.vector_norm(np.ones(n), p, weight)  # raises a ValueError/TypeError naming `weight`
-    if weight is None:
-        return np.eye(n)
-    w = np.asarray(weight, dtype=float)
-    return np.diag(w) if w.ndim == 1 else w
+    """The matrix T of the norm ||T x||_p: the identity for the plain norm (validated by norms)."""
+    T = norms.weight_matrix(weight, n, p)
+    return np.eye(n) if T is None else T
 
 
 def _plain_circle(p: float, num: int) -> np.ndarray:

@@ -18,8 +18,8 @@ guarantees, :math:`\operatorname{osLip}_2(F) \le -c`:
   for ``k = 0`` a rotation, whose Jacobian is skew, so :math:`c = 0` (weakly contracting).
 
 A certificate is returned only when it is a proof; sampled Jacobians never produce one.
-The exact "corner" computation for maps whose Jacobian is ``base + diag(d) @ gain`` lives in
-:mod:`contraction.slopes`.
+The exact maximum over the box of slopes, for maps whose Jacobian is ``base + diag(d) @ gain``,
+lives in :mod:`contraction.slopes`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import norms, systems
-from ._checks import as_positive_scalar
+from .. import norms, rnn, systems
+from .._checks import as_positive_scalar
+from .._records import Record
 
 __all__ = ["SYSTEMS", "Example", "example", "certificate_label"]
 
@@ -41,7 +42,7 @@ _ROT = np.array([[np.cos(np.pi / 6), -np.sin(np.pi / 6)], [np.sin(np.pi / 6), np
 
 
 @dataclass(frozen=True)
-class Example:
+class Example(Record):
     """One entry of the catalogue.
 
     Attributes
@@ -86,7 +87,7 @@ def example(name: str, k: float) -> Example:
     corners = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
     if name == "firing rate":
         W = k * _W0
-        field = systems.firing_rate(W)
+        field = rnn.firing_rate(W)
         rate = _rate_or_none(1.0 - norms.induced_norm(W, 2))
         return Example(field, rate, "c = 1 - ||W||_2", 2.0, 1.6 * corners,
                        np.array([[-0.2, 1.5], [0.5, -1.5]]))

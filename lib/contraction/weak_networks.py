@@ -15,11 +15,8 @@ Jacobian.
 * :func:`diffusive_network` -- a translation-invariant monotone network: :math:`\ell_\infty`
   weighted by :math:`1/\xi`.
 
-For monotone systems (Metzler Jacobians) with a conservation law :math:`\eta^\top Df(x) = 0` or a
-translation invariance :math:`Df(x)\xi = 0`, :func:`certifying_weight` finds the norm in which the
-log norm of every Jacobian is exactly zero (:math:`\ell_1` weighted by :math:`\eta`, or
-:math:`\ell_\infty` weighted by :math:`1/\xi`); :func:`has_conservation_law` and
-:func:`translation_invariant` test the two properties on sample points.
+The weights that certify the monotone models (a conservation law or a translation invariance)
+are found by :mod:`contraction.conservation`.
 
 References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for network
 systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Bullo, *Contraction Theory
@@ -29,10 +26,9 @@ for Dynamical Systems*, KDP, 2023.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
 from . import norms
-from ._checks import as_positive_scalar, as_real_array, as_square_matrix, check_p
+from ._checks import as_positive_scalar, as_real_array, as_square_matrix, as_vector
 from .norms import is_metzler
 from .systems import VectorField
 
@@ -44,30 +40,7 @@ __all__ = [
     "primal_dual",
     "saddle_weight",
     "diffusive_network",
-    "has_conservation_law",
-    "translation_invariant",
-    "conservation_weight",
-    "certifying_weight",
 ]
-
-
-# ----------------------------------------------------------------------------- validation
-def _vector(value, name: str, n: int, default=None, nonnegative=False, positive=False):
-    """A length-n real vector (a scalar is broadcast), validated; ``default`` if value is None."""
-    if value is None:
-        if default is None:
-            raise TypeError(f"{name} is required, got None")
-        return np.array(default, dtype=float)
-    arr = as_real_array(value, name)
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must be a scalar or have length {n}, got shape {arr.shape}")
-    if positive and np.any(arr <= 0):
-        raise ValueError(f"{name} must have strictly positive entries")
-    if nonnegative and np.any(arr < 0):
-        raise ValueError(f"{name} must have non-negative entries")
-    return arr
 
 
 def _saturation(value, n: int) -> np.ndarray:
@@ -91,24 +64,6 @@ def _saturation(value, n: int) -> np.ndarray:
     if np.any(np.isnan(arr)) or np.any(arr <= 0):
         raise ValueError("saturation must have entries in (0, inf] (np.inf for a linear flow)")
     return arr
-
-
-def _points(points, dim: int) -> np.ndarray:
-    pts = as_real_array(points, "points")
-    if pts.ndim == 1:
-        pts = pts[None, :]
-    if pts.ndim != 2 or pts.shape[1] != dim:
-        raise ValueError(f"points must have shape (k, {dim}), got {pts.shape}")
-    return pts
-
-
-def _jacobian_callable(jacobian):
-    if isinstance(jacobian, VectorField):
-        return jacobian.jacobian
-    if not callable(jacobian):
-        raise TypeError("jacobian must be callable or a VectorField, "
-                        f"got {type(jacobian).__name__}")
-    return jacobian
 
 
 # ----------------------------------------------------------------------------- compartmental
@@ -153,10 +108,10 @@ def compartmental(rates, outflow, inflow=None, saturation=None, volumes=None) ->
         raise ValueError("rates must have non-negative entries")
     if np.any(np.diag(K) != 0):
         raise ValueError("rates must have a zero diagonal (no flow from a compartment to itself)")
-    k0 = _vector(outflow, "outflow", n, nonnegative=True)
-    u = _vector(inflow, "inflow", n, default=np.zeros(n), nonnegative=True)
+    k0 = as_vector(outflow, "outflow", n, nonnegative=True)
+    u = as_vector(inflow, "inflow", n, default=np.zeros(n), nonnegative=True)
     S = _saturation(saturation, n)
-    V = _vector(volumes, "volumes", n, default=np.ones(n), positive=True)
+    V = as_vector(volumes, "volumes", n, default=np.ones(n), positive=True)
     Kfull = np.hstack([K, k0[:, None]])  # flows i -> j, then i -> outside
 
     def f(x):
@@ -195,7 +150,7 @@ def lotka_volterra_mutualistic(r, A, log_coordinates=False) -> VectorField:
     n = A.shape[0]
     if not is_metzler(A):
         raise ValueError("A must be Metzler (mutualistic: a_ij >= 0 for i != j)")
-    r = _vector(r, "r", n)
+    r = as_vector(r, "r", n)
     if not isinstance(log_coordinates, bool):
         raise TypeError("log_coordinates must be True or False")
     params = {"r": r, "A": A, "log_coordinates": log_coordinates}
@@ -269,11 +224,11 @@ def ctm_traffic(routing, arrivals, capacity, jam_density, free_speed=1.0, conges
         raise ValueError("routing must be non-negative with a zero diagonal")
     if np.any(R.sum(axis=1) > 1 + 1e-12):
         raise ValueError("routing rows must sum to at most 1")
-    lam = _vector(arrivals, "arrivals", n, nonnegative=True)
-    cap = _vector(capacity, "capacity", n, positive=True)
-    jam = _vector(jam_density, "jam_density", n, positive=True)
-    v = _vector(free_speed, "free_speed", n, positive=True)
-    w = _vector(congestion_speed, "congestion_speed", n, positive=True)
+    lam = as_vector(arrivals, "arrivals", n, nonnegative=True)
+    cap = as_vector(capacity, "capacity", n, positive=True)
+    jam = as_vector(jam_density, "jam_density", n, positive=True)
+    v = as_vector(free_speed, "free_speed", n, positive=True)
+    w = as_vector(congestion_speed, "congestion_speed", n, positive=True)
     if (priority is None) != (arrival_priority is None):
         raise ValueError("give both priority and arrival_priority, or neither")
     if priority is None:
@@ -285,7 +240,7 @@ def ctm_traffic(routing, arrivals, capacity, jam_density, free_speed=1.0, conges
         P = as_square_matrix(priority, "priority")
         if P.shape != (n, n):
             raise ValueError(f"priority must have shape ({n}, {n}), got {P.shape}")
-        p0 = _vector(arrival_priority, "arrival_priority", n, nonnegative=True)
+        p0 = as_vector(arrival_priority, "arrival_priority", n, nonnegative=True)
         if np.any(P < 0) or np.any((R == 0) & (P != 0)):
             raise ValueError("priority must be non-negative and zero where routing is zero")
         if np.any(P.sum(axis=0) + p0 > 1 + 1e-12):
@@ -344,7 +299,7 @@ def primal_dual(A, b, Q=None, c=None, weights=None) -> VectorField:
     """
     A = as_real_array(A, "A", ndim=2)
     m, n = A.shape
-    b = _vector(b, "b", m)
+    b = as_vector(b, "b", m)
     if Q is None:
         Q = np.zeros((n, n))
     Q = as_square_matrix(Q, "Q")
@@ -354,8 +309,8 @@ def primal_dual(A, b, Q=None, c=None, weights=None) -> VectorField:
         raise ValueError("Q must be symmetric")
     if np.linalg.eigvalsh(Q)[0] < -1e-12 * max(1.0, np.abs(Q).max()):
         raise ValueError("Q must be positive semidefinite")
-    c = _vector(c, "c", n, default=np.zeros(n))
-    wts = _vector(weights, "weights", n, default=np.ones(n), nonnegative=True)
+    c = as_vector(c, "c", n, default=np.zeros(n))
+    wts = as_vector(weights, "weights", n, default=np.ones(n), nonnegative=True)
 
     def f(state):
         x, lam = state[:n], state[n:]
@@ -401,7 +356,7 @@ def diffusive_network(adjacency, xi=None) -> VectorField:
     n = Adj.shape[0]
     if np.any(Adj < 0) or np.any(np.diag(Adj) != 0):
         raise ValueError("adjacency must be non-negative with a zero diagonal")
-    xi = _vector(xi, "xi", n, default=np.ones(n), positive=True)
+    xi = as_vector(xi, "xi", n, default=np.ones(n), positive=True)
 
     def f(x):
         y = x / xi
@@ -413,106 +368,3 @@ def diffusive_network(adjacency, xi=None) -> VectorField:
         return G / xi[None, :] - np.diag(G.sum(axis=1) / xi)
 
     return VectorField("diffusive network", f, jacobian, n, {"adjacency": Adj, "xi": xi})
-
-
-# ----------------------------------------------------------------------------- certificates
-def _annihilates(jacobian, vector, name, points, tol, left) -> bool:
-    """True if ``vector^T Df(x)`` (left) or ``Df(x) vector`` (right) vanishes at every point."""
-    jac = _jacobian_callable(jacobian)
-    v = as_real_array(vector, name, ndim=1)
-    tol = as_positive_scalar(tol, "tol")
-    for x in _points(points, v.size):
-        J = np.asarray(jac(x), dtype=float)
-        residual = v @ J if left else J @ v
-        if np.abs(residual).max() > tol * max(1.0, np.abs(J).max()) * np.abs(v).max():
-            return False
-    return True
-
-
-def has_conservation_law(jacobian, eta, points, tol=1e-9) -> bool:
-    r"""True if :math:`\eta^\top Df(x) = 0` (to ``tol``, relative) at every row of ``points``.
-
-    ``jacobian`` is a callable ``x -> Df(x)`` or a VectorField. A conservation law
-    :math:`\eta^\top f(x) = \text{const}` holds on a connected domain exactly when
-    :math:`\eta^\top Df \equiv 0`; sampled points can refute it, not prove it.
-    """
-    return _annihilates(jacobian, eta, "eta", points, tol, left=True)
-
-
-def translation_invariant(jacobian, xi, points, tol=1e-9) -> bool:
-    r"""True if :math:`Df(x)\xi = 0` (to ``tol``, relative) at every row of ``points``.
-
-    :math:`Df\xi \equiv 0` is equivalent to :math:`f(x + \alpha\xi) = f(x)` for all
-    :math:`x, \alpha`; sampled points can refute it, not prove it.
-    """
-    return _annihilates(jacobian, xi, "xi", points, tol, left=False)
-
-
-def _positive_null_vector(M: np.ndarray, what: str, rtol=1e-9) -> np.ndarray:
-    """A vector v > 0 with M v = 0, normalised to sum 1; ValueError if there is none."""
-    _, sing, Vt = np.linalg.svd(M)
-    scale = max(1.0, sing[0] if sing.size else 1.0)
-    rank = int(np.sum(sing > rtol * scale))
-    N = Vt[rank:].T  # orthonormal basis of the null space
-    if N.shape[1] == 0:
-        raise ValueError(f"there is no nonzero {what}")
-    if N.shape[1] == 1:
-        v = N[:, 0] * np.sign(N[:, 0].sum() or 1.0)
-    else:  # look for a positive combination: maximise t with N c >= t, sum(N c) = 1
-        k = N.shape[1]
-        cost = np.zeros(k + 1)
-        cost[-1] = -1.0
-        res = linprog(cost, A_ub=np.hstack([-N, np.ones((N.shape[0], 1))]),
-                      b_ub=np.zeros(N.shape[0]), A_eq=np.append(N.sum(axis=0), 0.0)[None, :],
-                      b_eq=[1.0], bounds=[(None, None)] * k + [(None, 1.0)])
-        v = N @ res.x[:k] if res.success else -np.ones(N.shape[0])
-    if np.any(v <= rtol * np.abs(v).max()):
-        raise ValueError(f"there is no positive {what}")
-    return v / v.sum()
-
-
-def conservation_weight(A) -> np.ndarray:
-    r"""The positive :math:`\eta` with :math:`\eta^\top A = 0` and :math:`\sum_i\eta_i = 1`.
-
-    For an irreducible Metzler ``A`` with spectral abscissa 0 this is the left Perron vector, and
-    then :math:`\mu_{1,[\eta]}(A) = \max_j (\eta^\top A)_j/\eta_j = 0` (Section 3.2). Raises
-    ``ValueError`` if ``A`` has no positive left null vector.
-    """
-    A = as_square_matrix(A, "A")
-    return _positive_null_vector(A.T, "eta with eta^T A = 0")
-
-
-def certifying_weight(jacobian, points, kind="conservation", require_metzler=True):
-    r"""The weight in which a monotone network with a conservation law or a translation
-    invariance has log norm exactly 0 (Section 3.2).
-
-    * ``kind="conservation"``: finds :math:`\eta > 0` (sum 1) with :math:`\eta^\top Df(x) = 0` at
-      all ``points`` and returns ``(eta, 1)``: for Metzler Jacobians
-      :math:`\mu_{1,[\eta]}(Df(x)) = \max_j(\eta^\top Df(x))_j/\eta_j = 0`.
-    * ``kind="translation"``: finds :math:`\xi > 0` (sum 1) with :math:`Df(x)\xi = 0` and returns
-      ``(1/xi, np.inf)``: :math:`\mu_{\infty,[\xi]^{-1}}(Df(x)) = \max_i (Df(x)\xi)_i/\xi_i = 0`.
-
-    The result ``(weight, p)`` plugs into ``norms.lognorm(J, p, weight)``. Raises ``ValueError``
-    if no positive vector annihilates all sampled Jacobians, or (with ``require_metzler``) if a
-    Jacobian is not Metzler.
-    """
-    jac = _jacobian_callable(jacobian)
-    if kind not in ("conservation", "translation"):
-        raise ValueError(f"kind must be 'conservation' or 'translation', got {kind!r}")
-    pts = as_real_array(points, "points")
-    if pts.ndim == 1:
-        pts = pts[None, :]
-    if pts.ndim != 2:
-        raise ValueError(f"points must have shape (k, n), got {pts.shape}")
-    Js = [as_square_matrix(jac(x), "jacobian(x)") for x in pts]
-    if Js[0].shape[0] != pts.shape[1]:
-        raise ValueError(f"points must have {Js[0].shape[0]} columns, got {pts.shape[1]}")
-    if require_metzler:
-        for J in Js:
-            if not is_metzler(J, tol=1e-12 * max(1.0, np.abs(J).max())):
-                raise ValueError("a sampled Jacobian is not Metzler (the system is not monotone)")
-    if kind == "conservation":
-        eta = _positive_null_vector(np.vstack([J.T for J in Js]), "eta with eta^T Df(x) = 0")
-        return eta, 1
-    xi = _positive_null_vector(np.vstack(Js), "xi with Df(x) xi = 0")
-    return 1.0 / xi, np.inf

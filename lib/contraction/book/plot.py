@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._checks import as_real_array
+from .._checks import as_real_array
 
 BOUND_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.5}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]

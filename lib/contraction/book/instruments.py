@@ -1,4 +1,4 @@
-r"""Small instruments for the implicit-network section of Chapter 4 (Section 4.2).
+r"""Instruments that measure implicit networks against their theory (Section 4.2 of the book).
 
 * :func:`feedforward_to_implicit` writes a ReLU multilayer perceptron as an implicit network
   :math:`x = \Phi(Ax + Bu + b)`, :math:`y = Cx + c` with a strictly block-triangular :math:`A`;
@@ -14,11 +14,26 @@ non-Euclidean contractions", NeurIPS 2021 (key ``jafarpour2021``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ._checks import as_positive_int, as_positive_scalar, as_real_array
+from .._checks import as_positive_int, as_positive_scalar, as_real_array, check_callable
+from .._records import Record
 
-__all__ = ["feedforward_to_implicit", "linf_error_ratios", "saved_tensor_bytes"]
+__all__ = ["ImplicitForm", "feedforward_to_implicit", "linf_error_ratios", "saved_tensor_bytes"]
+
+
+@dataclass(frozen=True)
+class ImplicitForm(Record):
+    """``x = Phi(A x + B u + b)``, ``y = C x + c``; ``blocks`` are the hidden layer sizes."""
+
+    A: np.ndarray
+    B: np.ndarray
+    b: np.ndarray
+    C: np.ndarray
+    c: np.ndarray
+    blocks: list
 
 
 def _check_layers(weights, biases):
@@ -56,7 +71,8 @@ def feedforward_to_implicit(weights, biases):
 
     Returns
     -------
-    dict with ``A, B, b, C, c`` (numpy arrays) and ``blocks``, the hidden layer sizes.
+    ImplicitForm
+        ``A, B, b, C, c`` (numpy arrays) and ``blocks``, the hidden layer sizes.
     """
     Ws, bs = _check_layers(weights, biases)
     sizes = [W.shape[0] for W in Ws[:-1]]
@@ -67,8 +83,7 @@ def feedforward_to_implicit(weights, biases):
     for k in range(1, len(sizes)):
         A[starts[k]:starts[k + 1], starts[k - 1]:starts[k]] = Ws[k]
     C[:, starts[-2]:] = Ws[-1]
-    return {"A": A, "B": B, "b": np.concatenate(bs[:-1]), "C": C, "c": bs[-1].copy(),
-            "blocks": sizes}
+    return ImplicitForm(A, B, np.concatenate(bs[:-1]), C, bs[-1].copy(), sizes)
 
 
 def linf_error_ratios(step, x0, x_star, max_steps=1000, floor=1e-10):
@@ -81,8 +96,7 @@ def linf_error_ratios(step, x0, x_star, max_steps=1000, floor=1e-10):
     contraction with factor :math:`q` in :math:`\ell_\infty` keeps every entry at most :math:`q`.
     Stops when all errors are below ``floor`` or after ``max_steps`` steps.
     """
-    if not callable(step):
-        raise TypeError(f"step must be callable, got {type(step).__name__}")
+    check_callable(step, "step")
     if tuple(getattr(x0, "shape", ())) != tuple(getattr(x_star, "shape", (None,))) \
             or len(x0.shape) != 2:
         raise ValueError("x0 and x_star must be arrays of the same shape (batch, n)")
@@ -114,8 +128,7 @@ def saved_tensor_bytes(fn):
     the backward pass while ``fn`` runs (each saved tensor counted once per save)."""
     import torch
 
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    check_callable(fn, "fn")
     total = [0]
 
     def pack(t):

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from contraction import implicit_demos, norms
+from contraction import norms
+from contraction.book import instruments
 
 
 def _mlp(rng, sizes):
@@ -22,7 +23,7 @@ def _forward(weights, biases, u):
 def test_feedforward_fixed_point_is_the_forward_pass(sizes):
     rng = np.random.default_rng(0)
     weights, biases = _mlp(rng, sizes)
-    inn = implicit_demos.feedforward_to_implicit(weights, biases)
+    inn = instruments.feedforward_to_implicit(weights, biases)
     depth = len(sizes) - 2
     A = inn["A"]
     assert np.allclose(np.triu(A), 0.0)                          # strictly lower triangular
@@ -40,21 +41,21 @@ def test_feedforward_bad_input():
     rng = np.random.default_rng(1)
     weights, biases = _mlp(rng, (3, 4, 2))
     with pytest.raises(ValueError, match="weights"):
-        implicit_demos.feedforward_to_implicit(weights[:1], biases[:1])
+        instruments.feedforward_to_implicit(weights[:1], biases[:1])
     with pytest.raises(ValueError, match="biases"):
-        implicit_demos.feedforward_to_implicit(weights, biases[:1])
+        instruments.feedforward_to_implicit(weights, biases[:1])
     with pytest.raises(ValueError, match=r"weights\[1\]"):
-        implicit_demos.feedforward_to_implicit([weights[0], np.ones((2, 5))], biases)
+        instruments.feedforward_to_implicit([weights[0], np.ones((2, 5))], biases)
     with pytest.raises(ValueError, match=r"biases\[0\]"):
-        implicit_demos.feedforward_to_implicit(weights, [np.ones(3), biases[1]])
+        instruments.feedforward_to_implicit(weights, [np.ones(3), biases[1]])
     with pytest.raises(ValueError, match="non-finite"):
-        implicit_demos.feedforward_to_implicit([weights[0] * np.nan, weights[1]], biases)
+        instruments.feedforward_to_implicit([weights[0] * np.nan, weights[1]], biases)
 
 
 def test_error_ratios_of_a_linear_contraction_equal_its_factor():
     q = 0.7
     x_star = np.array([[1.0, -2.0], [0.5, 0.0]])
-    ratios = implicit_demos.linf_error_ratios(lambda x: x_star + q * (x - x_star),
+    ratios = instruments.linf_error_ratios(lambda x: x_star + q * (x - x_star),
                                               np.zeros((2, 2)), x_star, max_steps=500)
     assert 0 < ratios.size < 500 and np.allclose(ratios, q)
 
@@ -72,19 +73,19 @@ def test_error_ratios_with_torch_and_a_banach_map():
     x = torch.zeros(4, 2)
     for _ in range(200):
         x = step(x)
-    ratios = implicit_demos.linf_error_ratios(step, 5 * torch.randn(4, 2), x, floor=1e-8)
+    ratios = instruments.linf_error_ratios(step, 5 * torch.randn(4, 2), x, floor=1e-8)
     assert ratios.size > 0 and ratios.max() <= factor + 1e-9
 
 
 def test_error_ratios_bad_input():
     with pytest.raises(TypeError, match="step"):
-        implicit_demos.linf_error_ratios(3, np.zeros((1, 2)), np.zeros((1, 2)))
+        instruments.linf_error_ratios(3, np.zeros((1, 2)), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="x_star"):
-        implicit_demos.linf_error_ratios(lambda x: x, np.zeros((1, 2)), np.zeros((2, 2)))
+        instruments.linf_error_ratios(lambda x: x, np.zeros((1, 2)), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="floor"):
-        implicit_demos.linf_error_ratios(lambda x: x, np.zeros((1, 2)), np.ones((1, 2)), floor=0)
+        instruments.linf_error_ratios(lambda x: x, np.zeros((1, 2)), np.ones((1, 2)), floor=0)
     with pytest.raises(ValueError, match="non-finite"):
-        implicit_demos.linf_error_ratios(lambda x: x * np.inf, np.ones((1, 2)), np.zeros((1, 2)))
+        instruments.linf_error_ratios(lambda x: x * np.inf, np.ones((1, 2)), np.zeros((1, 2)))
 
 
 def test_saved_tensor_bytes_grows_with_unrolled_depth():
@@ -96,12 +97,12 @@ def test_saved_tensor_bytes_grows_with_unrolled_depth():
             x = torch.relu(x @ W.T)
         return x.sum()
 
-    sizes = [implicit_demos.saved_tensor_bytes(lambda k=k: unrolled(k))[1] for k in (1, 2, 5, 10)]
+    sizes = [instruments.saved_tensor_bytes(lambda k=k: unrolled(k))[1] for k in (1, 2, 5, 10)]
     per_layer = sizes[1] - sizes[0]                 # layer 1 keeps less: its input needs no grad
     assert sizes[0] > 0 and per_layer > 0
     assert sizes[3] - sizes[2] == 5 * per_layer     # memory grows linearly with the depth
-    assert implicit_demos.saved_tensor_bytes(lambda: unrolled(3))[0].requires_grad
+    assert instruments.saved_tensor_bytes(lambda: unrolled(3))[0].requires_grad
     with torch.no_grad():
-        assert implicit_demos.saved_tensor_bytes(lambda: unrolled(4))[1] == 0
+        assert instruments.saved_tensor_bytes(lambda: unrolled(4))[1] == 0
     with pytest.raises(TypeError, match="fn"):
-        implicit_demos.saved_tensor_bytes(5)
+        instruments.saved_tensor_bytes(5)

@@ -1,8 +1,8 @@
-"""Self-checks for the coding exercises: they say whether a function is right, not what the answer is.
+"""Self-checks for the coding exercises of every chapter: right or not, never the answer.
 
 Usage in a notebook::
 
-    from contraction import exercises
+    from contraction.book import exercises
     exercises.check("ch1.lognorm_inf", my_lognorm_inf)
 
 Each registered exercise has a reference solution (kept here, out of the reader's way), a list
@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import fixedpoint, norms
+from .. import conservation, graphs, networks, norms, steps
 
 __all__ = ["check", "available", "register"]
 
@@ -98,8 +98,8 @@ register(
 )
 register(
     "ch1.euclidean_step",
-    lambda c, lip: (fixedpoint.forward_step_bounds(c, lip)["alpha_opt"],
-                    fixedpoint.forward_step_bounds(c, lip)["factor_opt"]),
+    lambda c, lip: (steps.forward_step_bounds(c, lip).alpha_opt,
+                    steps.forward_step_bounds(c, lip).factor_opt),
     [(1.0, 1.0), (1.0, 3.0), (0.5, 2.0), (2.0, 10.0), (0.1, 0.25)],
     "minimise 1 - 2*alpha*c + alpha**2 * lip**2 over alpha, then take the square root at the minimiser.",
 )
@@ -169,8 +169,7 @@ register(
 )
 register(
     "ch2.implicit_step",
-    lambda A: (fixedpoint.implicit_step_bounds(A)["alpha"],
-               fixedpoint.implicit_step_bounds(A)["factor"]),
+    lambda A: (steps.implicit_step_bounds(A).alpha, steps.implicit_step_bounds(A).factor),
     _implicit_cases(),
     "keep every diagonal entry of (1 - alpha) I + alpha D A non-negative for all D in [0, I]; "
     "then ||.||_inf is 1 - alpha (1 - max(mu_inf(A), 0)).",
@@ -178,8 +177,6 @@ register(
 
 
 # --- Chapter 3 exercises (ic)
-from . import networks as _networks  # noqa: E402
-
 
 def _gain_certificate_cases(seed=31):
     rng = np.random.default_rng(seed)
@@ -196,7 +193,7 @@ def _gain_certificate_cases(seed=31):
 
 register(
     "ch3.gain_certificate",
-    _networks.certified_rate,
+    networks.certified_rate,
     _gain_certificate_cases(),
     "build Gamma with -rates on the diagonal and the gains off it; the certified rate is minus "
     "its largest eigenvalue real part when that is negative, and 0.0 otherwise.",
@@ -204,8 +201,6 @@ register(
 
 
 # --- Chapter 3 exercises (sc)
-from . import seminorms as _seminorms  # noqa: E402
-
 
 def _connectivity_cases(seed=33):
     rng = np.random.default_rng(seed)
@@ -213,8 +208,8 @@ def _connectivity_cases(seed=33):
     star[0, 1:] = star[1:, 0] = 1.0
     two_parts = np.zeros((5, 5))
     two_parts[:2, :2] = two_parts[2:, 2:] = 1.0                    # disconnected: lambda_2 = 0
-    cases = [(_seminorms.path_graph(2),), (_seminorms.path_graph(5),), (_seminorms.ring_graph(7),),
-             (_seminorms.complete_graph(4),), (star,), (two_parts,)]
+    cases = [(graphs.path_graph(2),), (graphs.path_graph(5),), (graphs.ring_graph(7),),
+             (graphs.complete_graph(4),), (star,), (two_parts,)]
     for n in (3, 6):
         W = rng.uniform(0.1, 2.0, (n, n)) * (rng.uniform(size=(n, n)) < 0.7)
         cases.append((np.triu(W, 1) + np.triu(W, 1).T + np.diag(rng.uniform(0, 1, n)),))
@@ -223,7 +218,7 @@ def _connectivity_cases(seed=33):
 
 register(
     "ch3.algebraic_connectivity",
-    _seminorms.algebraic_connectivity,
+    graphs.algebraic_connectivity,
     _connectivity_cases(),
     "L = diag(row sums of A) - A (self-loops cancel); np.linalg.eigvalsh sorts the eigenvalues "
     "in increasing order: return the second one.",
@@ -231,8 +226,6 @@ register(
 
 
 # --- Chapter 3 exercises (wc)
-from . import network_models as _network_models  # noqa: E402
-
 
 def _conservation_cases(seed=41):
     rng = np.random.default_rng(seed)
@@ -248,7 +241,7 @@ def _conservation_cases(seed=41):
 
 register(
     "ch3.conservation_weight",
-    _network_models.conservation_weight,
+    conservation.conservation_weight,
     _conservation_cases(),
     "eta spans the null space of A.T (scipy.linalg.null_space or the last right singular vector "
     "of A.T); fix its sign so that it is positive and divide by its sum.",
