@@ -72,6 +72,9 @@ def test_failures_are_reported_never_nan():
     _, info = solvers.solve(lambda z: 0.99 * z + 1, z0, method="picard", max_iter=4,
                             strict=False)
     assert not info.converged and "max_iter=4" in info.reason and info.iterations == 4
+    z, _ = solvers.solve(lambda z: 0.5 * z, z0, method="picard", max_iter=3, tol=1e-12,
+                         check_every=2, strict=False)
+    torch.testing.assert_close(z, z0 / 8)  # the latest iterate, not the last checked one
     with pytest.raises(solvers.NotConverged, match="did not converge: max_iter") as caught:
         solvers.solve(lambda z: 0.99 * z + 1, z0, method="picard", max_iter=4)
     assert caught.value.info.iterations == 4

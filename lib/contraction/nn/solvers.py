@@ -141,7 +141,10 @@ def iterate(step, z0, tol, max_iter, method="", alpha=1.0, check_every=4, scale=
             info = _check(res, done_at, k, max_iter, tol, first, method, alpha)
             first = float(res.max()) if first is None else first
             if info is not None:
-                return _finish(z if info.converged else good, info, strict, what)
+                # a finite run that ran out of iterations keeps its latest iterate; a run that
+                # went non-finite or diverged falls back to the last finite checked one
+                latest = info.converged or info.reason.startswith("max_iter")
+                return _finish(z if latest else good, info, strict, what)
             good = z
         z = _hold(done, z, z_next)
     raise AssertionError("unreachable")  # pragma: no cover
