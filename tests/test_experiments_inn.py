@@ -7,7 +7,7 @@ import torch
 from contraction import data, experiments, implicit
 from contraction.book import exercises
 from contraction.experiments import inn
-from contraction.nn import robustness
+from contraction.nn import results, robustness
 
 TINY = {"data": "digits", "split_seed": 0, "n_train": 300, "n_test": 60, "n_hidden": 12,
         "epochs": 2, "batch_size": 64, "lr": 1e-2, "gammas": [0.5], "lambdas": [0.0, 1e-2],
@@ -43,6 +43,40 @@ def test_registered_and_recorded(tmp_path, tiny_settings):
         assert all(c <= p for c, p in zip(r["certified_accuracy"], r["pgd_accuracy"]))
     assert runs[2]["certified_accuracy"] is None  # the free implicit network has no bound
     assert record["config"]["epochs"] == 2 and len(record["metrics"]["summary"]) == 4
+    # the config a notebook computes without running is the one the run recorded
+    assert record["config"] == inn.record_config("fast")
+    assert results.check_config(record, inn.record_config("fast"))
+    assert not results.check_config(record, inn.record_config("full"))
+
+
+def test_notebook_settings_stay_small_in_both_modes():
+    fast, full = inn.notebook_settings("fast"), inn.notebook_settings("full")
+    assert fast == inn.SETTINGS["fast"] and fast is not inn.SETTINGS["fast"]
+    assert full["data"] == inn.SETTINGS["full"]["data"]
+    assert full["n_train"] <= 10000 and full["n_test"] <= 2000
+    same = {k: v for k, v in full.items() if k not in ("data", "n_train", "n_test")}
+    assert same == {k: fast[k] for k in same}          # the same small sweep, other data
+    with pytest.raises(ValueError, match="mode"):
+        inn.notebook_settings("turbo")
+    with pytest.raises(ValueError, match="mode"):
+        inn.record_config("turbo")
+
+
+def test_load_data_limits_are_upper_bounds():
+    whole, used = inn.load_data("digits", 0, 10**6, 10**6)
+    assert len(whole.y_train) == 1347 and len(whole.y_test) == 450 and "subset" not in used
+    part, used = inn.load_data("digits", 0, 100, 10**6)
+    assert len(part.y_train) == 100 and len(part.y_test) == 450 and "subset" in used
+
+
+def test_sweep_runs_the_notebook_settings(tiny_settings):
+    artifacts = {}
+    outcome = inn.sweep(TINY, artifacts=artifacts)
+    assert set(outcome) == {"metrics", "data_used", "data_checksum"}
+    assert len(artifacts["models"]) == len(outcome["metrics"]["runs"]) == 4
+    assert artifacts["dataset"].x_train.shape[1] == 64
+    with pytest.raises(TypeError, match="artifacts"):
+        inn.sweep(TINY, artifacts=[])
 
 
 def test_full_mode_falls_back_to_digits_and_says_so(tmp_path, tiny_settings, monkeypatch):
@@ -123,6 +157,11 @@ def test_summarize_averages_over_seeds():
     assert row["n_seeds"] == 2 and row["clean_accuracy"] == 0.75
     assert row["lipschitz_bound"] is None and row["mu_inf"] is None
     assert row["pgd_accuracy"] == [0.75, 0.0]
+    assert row["clean_accuracy_std"] == pytest.approx(np.std([0.5, 1.0], ddof=1))
+    assert row["pgd_accuracy_std"] == [pytest.approx(np.std([0.5, 1.0], ddof=1)), 0.0]
+    assert row["lipschitz_bound_std"] is None and row["empirical_lipschitz_std"] == 0.0
+    (single,) = inn.summarize(runs[:1])
+    assert single["n_seeds"] == 1 and single["clean_accuracy_std"] is None
 
 
 def test_principal_subnetwork_keeps_the_constraint():
@@ -162,6 +201,9 @@ def test_certified_accuracy(digits):
     assert curve[0] == pytest.approx(clean) and curve[-1] == 0.0
     assert all(a >= b for a, b in zip(curve, curve[1:]))
     assert inn.certified_accuracy(model, digits, [0.5], lipschitz=0.0) == [pytest.approx(clean)]
+    with torch.no_grad():
+        first = float((model(digits.x_test[:20]).argmax(1) == digits.y_test[:20]).float().mean())
+    assert inn.certified_accuracy(model, digits, [0.0], n_test=20) == [pytest.approx(first)]
     for bad in ([], [-0.1], [[0.1]], [float("nan")]):
         with pytest.raises(ValueError, match="eps"):
             inn.certified_accuracy(model, digits, bad)

@@ -1,6 +1,8 @@
 """Rules every chapter notebook follows (DESIGN.md sections 2 and 6), checked without running it."""
 
+import configparser
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -64,3 +66,26 @@ def test_no_huge_text_output(path):
         for out in cell.get("outputs", []):
             text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
             assert len(text) < 20_000, f"cell {i} prints {len(text)} characters of text"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_nbval_comments(path):
+    """nbval also obeys comments such as ``# NBVAL_IGNORE_OUTPUT`` or ``# NBVAL_SKIP``; the book
+    marks cells with tags only, so that the allowed-tags check above sees every exception."""
+    for i, cell in enumerate(_load(path)["cells"]):
+        if cell["cell_type"] == "code":
+            assert "NBVAL_" not in "".join(cell["source"]).upper(), \
+                f"cell {i} has an NBVAL_ comment; use a cell tag (nbval-ignore-output) instead"
+
+
+def test_sanitize_patterns_never_cross_a_line_break():
+    """A pattern that spans lines could hide a number of a strictly compared output."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "tests" / "nbval_sanitize.cfg")
+    assert config.sections()
+    for section in config.sections():
+        pattern = re.compile(config[section]["regex"])
+        for text in ("16.5\n  s=1.0", "1.0\n\ns", "[00:01<\n]", "12\tms\n", "3\n ms"):
+            for match in pattern.finditer(text):
+                assert "\n" not in match.group(), (section, text, match.group())
+        assert pattern.pattern.count("\\s") == 0, f"{section}: \\s matches a line break"

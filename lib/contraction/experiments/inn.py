@@ -19,12 +19,18 @@ A dataset standardised as :math:`(p - m)/s` turns a pixel radius :math:`\varepsi
 :math:`\varepsilon/s` in model units, and a model-unit Lipschitz constant :math:`L` into
 :math:`L/s` logits per pixel (:func:`pixel_scale`).
 
-Fast mode: the 8x8 digits, one seed, a short sweep (the notebook runs it in about 30 s on two
-CPU cores). Full mode: MNIST when its files can be loaded, else the digits with the full sweep;
-``data_used`` says which. :data:`SETTINGS` holds both; ``tol`` is the solver tolerance during
-training and ``eval_tol`` the tighter one for evaluation and attacks, ``n_attack`` limits the test
-rows attacked (None: all), and ``baseline_gamma`` names the constrained family that the book
-compares with the baselines.
+Fast mode: the 8x8 digits, one seed, a short sweep (three penalties, eight epochs, attacks and
+certificates on 200 test images; under a minute on two CPU cores). Full mode: MNIST when its files
+can be loaded, else the digits with the full sweep; ``data_used`` says which. :data:`SETTINGS`
+holds both; ``tol`` is the solver tolerance during training and ``eval_tol`` the tighter one for
+evaluation and attacks, ``n_attack`` limits the test rows that are attacked and certified (None:
+all; clean accuracy always uses the whole test set), and ``baseline_gamma`` names the constrained
+family that the book compares with the baselines.
+
+The full sweep is a script (``python -m contraction.experiments inn_digits --mode full``) whose
+record the book shows; the sweep that Section 4.3 trains itself is :func:`notebook_settings`, small
+in both modes, run by :func:`sweep`. :func:`record_config` is the config that :func:`inn_digits`
+records, so a notebook can check a record against the code without running it.
 Reference: Jafarpour, Davydov, Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour2021``).
 """
 
@@ -38,16 +44,17 @@ from . import register
 
 __all__ = ["SETTINGS", "MODEL_KINDS", "build_model", "lipschitz_penalty", "pixel_scale",
            "load_data", "sweep_plan", "robust_accuracies", "certified_accuracy", "evaluate_model",
-           "train_and_evaluate", "inn_digits", "summarize", "principal_subnetwork"]
+           "train_and_evaluate", "notebook_settings", "record_config", "sweep", "inn_digits",
+           "summarize", "principal_subnetwork"]
 
 MODEL_KINDS = ("constrained", "unconstrained", "feedforward")
 
 SETTINGS = {
     "fast": {"data": "digits", "split_seed": 0, "n_train": None, "n_test": None,
-             "n_hidden": 100, "epochs": 12, "batch_size": 128, "lr": 5e-3,
-             "gammas": [0.0, 0.5], "lambdas": [0.0, 1e-3, 1e-2, 1e-1], "seeds": [0],
-             "baseline_gamma": 0.5, "eps": [0.02, 0.05, 0.1, 0.15, 0.2], "pgd_steps": 10,
-             "n_attack": None, "lipschitz_eps": 0.05, "tol": 1e-3, "eval_tol": 1e-5,
+             "n_hidden": 100, "epochs": 8, "batch_size": 128, "lr": 5e-3,
+             "gammas": [0.0, 0.5], "lambdas": [0.0, 1e-2, 1e-1], "seeds": [0],
+             "baseline_gamma": 0.5, "eps": [0.02, 0.05, 0.1, 0.15, 0.2], "pgd_steps": 5,
+             "n_attack": 200, "lipschitz_eps": 0.05, "tol": 1e-3, "eval_tol": 1e-5,
              "max_iter": 300},
     "full": {"data": "mnist", "split_seed": 0, "n_train": None, "n_test": None,
              "n_hidden": 100, "epochs": 20, "batch_size": 128, "lr": 2e-3,
@@ -57,6 +64,43 @@ SETTINGS = {
              "n_attack": 2000, "lipschitz_eps": 0.05, "tol": 1e-4, "eval_tol": 1e-6,
              "max_iter": 500},
 }
+
+# The notebook's own sweep in full mode: the fast sweep on the full mode's data, MNIST cut to a
+# subset that a GPU (or a patient CPU) trains in a few minutes.
+_NOTEBOOK_FULL_DATA = {"n_train": 10000, "n_test": 2000}
+
+
+def _check_mode(mode):
+    if mode not in SETTINGS:
+        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
+    return mode
+
+
+def notebook_settings(mode):
+    """The small sweep that Section 4.3 trains itself in ``mode`` (a new dict).
+
+    ``"fast"``: ``SETTINGS["fast"]``. ``"full"``: the same sweep (models, penalties, epochs,
+    attacks) on the full mode's data, MNIST limited to a random subset of 10,000 training and
+    2,000 test images; where MNIST cannot be loaded (no network) :func:`load_data` falls back to
+    the whole digits set, so the notebook then trains exactly its fast sweep. The long sweep of
+    ``SETTINGS["full"]`` is the experiment script; the notebook shows its record (DESIGN.md,
+    section 5).
+    """
+    settings = dict(SETTINGS["fast"])
+    if _check_mode(mode) == "full":
+        settings.update(data=SETTINGS["full"]["data"], **_NOTEBOOK_FULL_DATA)
+    return settings
+
+
+def record_config(mode):
+    """The ``config`` that :func:`inn_digits` records for ``mode``, computed without running.
+
+    A notebook passes it to :func:`contraction.nn.results.check_config` to tell whether a recorded
+    run was produced by the code in front of the reader.
+    """
+    return {**SETTINGS[_check_mode(mode)], "mode": mode,
+            "units": "eps and Lipschitz constants per pixel in [0, 1]",
+            "optimizer": "adam", "loss": "cross-entropy + lambda * Lipschitz bound"}
 
 
 def _check_kind(kind):
@@ -109,7 +153,9 @@ def load_data(source, split_seed=0, n_train=None, n_test=None):
     """``(dataset, data_used)`` for ``source`` ``"digits"`` or ``"mnist"``.
 
     MNIST needs its files (downloaded or cached, see :func:`contraction.data.mnist`); when they
-    cannot be had, the digits are used instead and ``data_used`` says so and why.
+    cannot be had, the digits are used instead and ``data_used`` says so and why. ``n_train`` and
+    ``n_test`` are upper limits (a random subset when the data has more rows, the whole split
+    otherwise), so one setting serves MNIST and its digits fallback.
     """
     from .. import data
 
@@ -127,6 +173,8 @@ def load_data(source, split_seed=0, n_train=None, n_test=None):
             note = f" -- fallback: MNIST could not be loaded ({reason})"
     else:
         dataset = data.digits(seed=split_seed)
+    n_train = None if n_train is None or n_train >= len(dataset.y_train) else n_train
+    n_test = None if n_test is None or n_test >= len(dataset.y_test) else n_test
     if n_train is not None or n_test is not None:
         dataset = dataset.subset(n_train, n_test, seed=split_seed)
     return dataset, dataset.name + note
@@ -189,8 +237,12 @@ def robust_accuracies(model, dataset, settings):
     return out
 
 
-def certified_accuracy(model, dataset, eps, lipschitz=None):
+def certified_accuracy(model, dataset, eps, lipschitz=None, n_test=None):
     r"""Certified test accuracy for each pixel radius in ``eps``: a lower bound on robust accuracy.
+
+    On the first ``n_test`` test rows (None: all), the rows that :func:`robust_accuracies`
+    attacks when ``n_test = settings["n_attack"]``, so certificates and attacks score the same
+    points.
 
     A test point counts when it is classified correctly with a logit margin
     :math:`> 2L\varepsilon + 2\delta`, where :math:`L` is in logits per pixel (default: the
@@ -207,7 +259,7 @@ def certified_accuracy(model, dataset, eps, lipschitz=None):
     std, _ = pixel_scale(dataset)
     if lipschitz is None:
         lipschitz = implicit.lipschitz_bound(model) / std
-    x, y = dataset.test
+    x, y = _attack_rows(dataset, n_test)
     with torch.no_grad():
         logits = model(x)
     error = 0.0
@@ -242,7 +294,8 @@ def evaluate_model(model, dataset, settings):
               "lipschitz_bound": bound / std if math.isfinite(bound) else None,
               "empirical_lipschitz": empirical / std}
     scores["forward_converged"] = _solver_report(model)
-    scores["certified_accuracy"] = (certified_accuracy(model, dataset, settings["eps"])
+    scores["certified_accuracy"] = (certified_accuracy(model, dataset, settings["eps"],
+                                                       n_test=settings["n_attack"])
                                     if math.isfinite(bound) else None)
     accuracies = robust_accuracies(model, dataset, settings)
     scores.update(fgsm_accuracy=accuracies["fgsm"], pgd_accuracy=accuracies["pgd"])
@@ -290,25 +343,24 @@ def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
     return model, record
 
 
-@register("inn_digits")
-def inn_digits(mode, artifacts=None, progress=False):
-    """Robust implicit networks: accuracy vs Lipschitz bound and attacks (digits / MNIST).
+def sweep(settings, artifacts=None, progress=False):
+    """Train and score every run of :func:`sweep_plan` (``settings`` as in :data:`SETTINGS`).
 
-    Trains every run of :func:`sweep_plan` with :func:`train_and_evaluate` (one CPU thread, see
-    :func:`contraction.runtime.single_thread`) and returns ``{"metrics": {"eps", "runs", "summary"}, "config",
-    "data_used"}``. A dict passed as ``artifacts`` receives ``"models"`` (the trained models, in
-    the order of ``metrics["runs"]``) and ``"dataset"``, for notebooks that explore them further;
-    ``progress=True`` shows one progress bar over the runs.
+    Each run is :func:`train_and_evaluate`, on one CPU thread
+    (:func:`contraction.runtime.single_thread`) and on :func:`contraction.runtime.device`.
+    Returns ``{"metrics": {"eps", "runs", "summary"}, "data_used", "data_checksum"}``. A dict
+    passed as ``artifacts`` receives ``"models"`` (the trained models, in the order of
+    ``metrics["runs"]``) and ``"dataset"`` (the data used); ``progress=True`` shows one progress
+    bar over the runs. Section 4.3 calls it with :func:`notebook_settings`.
     """
     from tqdm.auto import tqdm
 
     from .. import runtime
+    from ..nn.results import tensor_checksum
 
-    if mode not in SETTINGS:
-        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
     if artifacts is not None and not isinstance(artifacts, dict):
         raise TypeError(f"artifacts must be None or a dict, got {type(artifacts).__name__}")
-    settings = dict(SETTINGS[mode])
+    settings = dict(settings)
     dataset, data_used = load_data(settings["data"], settings["split_seed"],
                                    settings["n_train"], settings["n_test"])
     dataset = _on_device(dataset, runtime.device())
@@ -324,20 +376,31 @@ def inn_digits(mode, artifacts=None, progress=False):
     if artifacts is not None:
         artifacts.update(models=models, dataset=dataset)
     metrics = {"eps": list(settings["eps"]), "runs": runs, "summary": summarize(runs)}
-    config = {**settings, "mode": mode, "units": "eps and Lipschitz constants per pixel in [0, 1]",
-              "optimizer": "adam", "loss": "cross-entropy + lambda * Lipschitz bound"}
-    from ..nn.results import tensor_checksum
-
-    return {"metrics": metrics, "config": config, "data_used": data_used,
+    return {"metrics": metrics, "data_used": data_used,
             "data_checksum": tensor_checksum(dataset.x_train, dataset.y_train,
                                              dataset.x_test, dataset.y_test)}
+
+
+@register("inn_digits")
+def inn_digits(mode, artifacts=None, progress=False):
+    """Robust implicit networks: accuracy vs Lipschitz bound and attacks (digits / MNIST).
+
+    The sweep of ``SETTINGS[mode]`` (:func:`sweep`) with its config (:func:`record_config`):
+    returns ``{"metrics": {"eps", "runs", "summary"}, "config", "data_used", "data_checksum"}``;
+    ``artifacts`` and ``progress`` as in :func:`sweep`.
+    """
+    config = record_config(mode)
+    if artifacts is not None and not isinstance(artifacts, dict):
+        raise TypeError(f"artifacts must be None or a dict, got {type(artifacts).__name__}")
+    return {**sweep(SETTINGS[mode], artifacts, progress), "config": config}
 
 
 def summarize(runs):
     """Average the records of equal (model, gamma, lambda) over seeds.
 
-    Returns a list of dicts with those keys, ``n_seeds``, and the mean of every numeric score
-    (lists entrywise); a score that is None for some seed stays None.
+    Returns a list of dicts with those keys, ``n_seeds``, the mean of every numeric score
+    (lists entrywise) under the score's name, and its sample standard deviation over seeds under
+    ``NAME_std`` (None for a single seed); a score that is None for some seed stays None.
     """
     if not isinstance(runs, (list, tuple)) or not runs:
         raise ValueError("runs must be a non-empty list of records from train_and_evaluate")
@@ -350,6 +413,7 @@ def summarize(runs):
         for key in ("clean_accuracy", "mu_inf", "lipschitz_bound", "empirical_lipschitz",
                     "fgsm_accuracy", "pgd_accuracy", "certified_accuracy"):
             row[key] = _mean([m[key] for m in members])
+            row[key + "_std"] = _std([m[key] for m in members])
         rows.append(row)
     return rows
 
@@ -360,6 +424,15 @@ def _mean(values):
     if isinstance(values[0], (list, tuple)):
         return [sum(column) / len(column) for column in zip(*values)]
     return sum(values) / len(values)
+
+
+def _std(values):
+    if len(values) < 2 or any(v is None for v in values):
+        return None
+    if isinstance(values[0], (list, tuple)):
+        return [_std(list(column)) for column in zip(*values)]
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 def principal_subnetwork(model, keep):
