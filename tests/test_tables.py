@@ -24,3 +24,15 @@ def test_table_per_column_formats_and_bad_input():
         tables.table([[1, 2]], columns=["a"])
     with pytest.raises(ValueError, match="floatfmt"):
         tables.table([[1.0, 2.0]], floatfmt=[".1f"])
+
+
+def test_table_from_a_dict_of_rows():
+    t = tables.table({"W1": (0.5, 2), "W2": [float("inf"), None]}, ["layer", "x", "n"],
+                     floatfmt=".3f")
+    lines = repr(t).splitlines()
+    assert lines[0].split() == ["layer", "x", "n"]
+    assert lines[2].split() == ["W1", "0.500", "2"] and lines[3].split() == ["W2", "inf"]
+    one = repr(tables.table({1: 0.25, float("inf"): "x"}, ["p", "gap"])).splitlines()
+    assert one[2].split() == ["1", "0.25"] and one[3].split() == ["inf", "x"]
+    with pytest.raises(ValueError, match="columns"):
+        tables.table({"a": (1, 2)}, ["a", "b"])

@@ -37,11 +37,13 @@ def repository_url() -> str:
 def setup_cell_source() -> str:
     url = repository_url()
     return (
-        "# Colab only: install the book's support library `contraction` (does nothing elsewhere).\n"
+        "# Colab only: install the support library `contraction` (no-op elsewhere).\n"
         "import sys\n"
+        "\n"
         'if "google.colab" in sys.modules:\n'
         f'    %pip install -q "contraction @ git+{url}.git"\n'
         "    from google.colab import output\n"
+        "\n"
         "    output.enable_custom_widget_manager()"
     )
 

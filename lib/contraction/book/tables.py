@@ -22,6 +22,11 @@ def _format(value, fmt: str) -> str:
     return str(value)
 
 
+def _is_sequence(value) -> bool:
+    """True for lists, tuples, arrays and other iterables of cells, False for one cell."""
+    return hasattr(value, "__iter__") and not isinstance(value, (str, bytes))
+
+
 class Table:
     """A formatted table; build it with :func:`table`."""
 
@@ -52,8 +57,11 @@ def table(rows, columns=None, floatfmt=".4g", title=None) -> Table:
 
     Parameters
     ----------
-    rows : iterable of sequences
-        One sequence of cells per row: numbers, strings, or None for an empty cell.
+    rows : iterable of sequences, or dict
+        One sequence of cells per row: numbers, strings, or None for an empty cell. A dict
+        maps each row's label (its first cell) to the rest of the row (a sequence, or one
+        value), so that ``table({"W1": (0.9, 1.2)}, ["layer", "Lip", "osLip"])`` has the
+        row ``W1 0.9 1.2`` and ``table({1: 0.5}, ["p", "gap"])`` the row ``1 0.5``.
     columns : sequence of str, optional
         The headers (default: the column numbers).
     floatfmt : str or sequence of str
@@ -62,6 +70,9 @@ def table(rows, columns=None, floatfmt=".4g", title=None) -> Table:
     title : str, optional
         A caption above the table.
     """
+    if isinstance(rows, dict):
+        rows = [[label, *rest] if _is_sequence(rest) else [label, rest]
+                for label, rest in rows.items()]
     rows = [list(r) for r in rows]
     if not rows:
         raise ValueError("rows must contain at least one row")
