@@ -27,8 +27,12 @@ from contraction import elcd
 from contraction.book.tables import table
 from contraction.trajectories import LASA_2D, lasa
 
-PAPER_LASA_2D = {"SDD": "0.37 ± 0.32", "EFlow": "1.05 ± 0.25", "NCDS": "0.59 ± 0.61",
-                 "ELCD": "0.12 ± 0.11"}
+PAPER_LASA_2D = {
+    "SDD": "0.37 ± 0.32",
+    "EFlow": "1.05 ± 0.25",
+    "NCDS": "0.59 ± 0.61",
+    "ELCD": "0.12 ± 0.11",
+}
 
 
 def median_seconds(model, x0, steps, repeats):
@@ -47,16 +51,20 @@ def rollout_rows(dims, batches, steps, repeats, nodes):
             torch.manual_seed(0)
             x0 = torch.randn(batch, dim)
             fast = median_seconds(elcd.ELCD(dim, hidden=16), x0, steps, repeats)
-            slow = median_seconds(B.NCDS(dim, hidden=16, nodes=nodes), x0, steps, repeats)
+            slow = median_seconds(
+                B.NCDS(dim, hidden=16, nodes=nodes), x0, steps, repeats
+            )
             rows.append([dim, batch, 1e3 * fast, 1e3 * slow, fast / slow])
     return rows
 
 
 def builders(dim, x_star):
-    return {"SDD": lambda: B.SDD(dim, x_star=x_star),
-            "EFlow": lambda: B.eflow(dim, x_star=x_star),
-            "NCDS": lambda: B.latent_ncds(dim, x_star=x_star),
-            "ELCD": lambda: elcd.latent_elcd(dim, x_star=x_star)}
+    return {
+        "SDD": lambda: B.SDD(dim, x_star=x_star),
+        "EFlow": lambda: B.eflow(dim, x_star=x_star),
+        "NCDS": lambda: B.latent_ncds(dim, x_star=x_star),
+        "ELCD": lambda: elcd.latent_elcd(dim, x_star=x_star),
+    }
 
 
 def lasa_rows(shapes, seeds, epochs, subsample):
@@ -71,11 +79,23 @@ def lasa_rows(shapes, seeds, epochs, subsample):
                 start = time.perf_counter()
                 elcd.train(model, data, epochs=epochs, seed=seed, device="cpu")
                 seconds[name] += time.perf_counter() - start
-                distance = elcd.demonstration_distances(model, data.positions, data.dt).mean()
+                distance = elcd.demonstration_distances(
+                    model, data.positions, data.dt
+                ).mean()
                 scores[name].append(distance)
-                print(f"  {shape:>10s} seed {seed} {name:>5s}: DTWD {distance:.3f}", flush=True)
-    return [[name, f"{np.mean(s):.2f} ± {np.std(s):.2f}", PAPER_LASA_2D[name], seconds[name]]
-            for name, s in scores.items()]
+                print(
+                    f"  {shape:>10s} seed {seed} {name:>5s}: DTWD {distance:.3f}",
+                    flush=True,
+                )
+    return [
+        [
+            name,
+            f"{np.mean(s):.2f} ± {np.std(s):.2f}",
+            PAPER_LASA_2D[name],
+            seconds[name],
+        ]
+        for name, s in scores.items()
+    ]
 
 
 def main():
@@ -91,15 +111,28 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)  # a fair, reproducible comparison on a shared machine
     rows = rollout_rows((2, 4, 8), (100, 1000), args.steps, args.repeats, args.nodes)
-    print(table(rows, ["dim", "batch", "ELCD ms", "NCDS ms", "ELCD/NCDS"],
-                floatfmt=["d", "d", ".1f", ".1f", ".2f"],
-                title=f"RK4 rollout, {args.steps} steps, width 16, NCDS with {args.nodes} nodes"))
+    print(
+        table(
+            rows,
+            ["dim", "batch", "ELCD ms", "NCDS ms", "ELCD/NCDS"],
+            floatfmt=["d", "d", ".1f", ".1f", ".2f"],
+            title=f"RK4 rollout, {args.steps} steps, width 16, NCDS with {args.nodes} nodes",
+        )
+    )
     if args.skip_lasa:
         return
-    print(f"\nLASA-2D, fast: {args.shapes} shapes x {args.seeds} seeds, {args.epochs} epochs")
-    rows = lasa_rows(LASA_2D[:args.shapes], args.seeds, args.epochs, args.subsample)
-    print(table(rows, ["model", "DTWD (this run)", "DTWD (Table 4.1)", "train s"],
-                floatfmt=".1f", title="Trajectory distance on LASA-2D"))
+    print(
+        f"\nLASA-2D, fast: {args.shapes} shapes x {args.seeds} seeds, {args.epochs} epochs"
+    )
+    rows = lasa_rows(LASA_2D[: args.shapes], args.seeds, args.epochs, args.subsample)
+    print(
+        table(
+            rows,
+            ["model", "DTWD (this run)", "DTWD (Table 4.1)", "train s"],
+            floatfmt=".1f",
+            title="Trajectory distance on LASA-2D",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -30,15 +30,25 @@ from contraction import monotone as mo
 from contraction import runtime
 from contraction.nn import robustness, train
 
-TOL, MAX_ITER = 1e-6, 3000  # the solver comparison (in float64: float32 stalls near 1e-6)
+TOL, MAX_ITER = (
+    1e-6,
+    3000,
+)  # the solver comparison (in float64: float32 stalls near 1e-6)
 TRAIN_TOL, TRAIN_MAX_ITER = 1e-4, 300  # training (float32)
 
 
 def fit(model, data, args):
     """The book's one training loop (contraction.nn.train.fit); returns (seconds, epochs)."""
     start = time.perf_counter()
-    history = train.fit(model, data.train, epochs=args.epochs, lr=args.lr,
-                        batch_size=args.batch, seed=args.seed, progress=False)
+    history = train.fit(
+        model,
+        data.train,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch,
+        seed=args.seed,
+        progress=False,
+    )
     return time.perf_counter() - start, len(history["loss"])
 
 
@@ -60,8 +70,12 @@ def measure(model, X, y, repeats=5):
         loss.backward()
         backward_ms.append(1e3 * (time.perf_counter() - t0))
         model.zero_grad()
-    return (info_forward, model.last_backward_solve, statistics.median(forward_ms),
-            statistics.median(backward_ms))
+    return (
+        info_forward,
+        model.last_backward_solve,
+        statistics.median(forward_ms),
+        statistics.median(backward_ms),
+    )
 
 
 def best_forward_backward_step(mon, grid=200):
@@ -70,8 +84,10 @@ def best_forward_backward_step(mon, grid=200):
     M = torch.eye(W.shape[0], dtype=W.dtype) - W
     lip = float(torch.linalg.matrix_norm(M, ord=2))
     alphas = np.linspace(0, 2 * mon.m / lip**2, grid + 2)[1:-1]
-    factors = [float(torch.linalg.matrix_norm(torch.eye(len(M), dtype=M.dtype) - a * M, ord=2))
-               for a in alphas]
+    factors = [
+        float(torch.linalg.matrix_norm(torch.eye(len(M), dtype=M.dtype) - a * M, ord=2))
+        for a in alphas
+    ]
     return float(alphas[int(np.argmin(factors))])
 
 
@@ -80,13 +96,17 @@ def describe(info):
 
 
 def solver_table(rows):
-    header = f"{'model / solver':34s} {'alpha':>7s} {'fwd it':>7s} {'fwd ms':>8s} " \
-             f"{'bwd it':>7s} {'bwd ms':>8s}"
+    header = (
+        f"{'model / solver':34s} {'alpha':>7s} {'fwd it':>7s} {'fwd ms':>8s} "
+        f"{'bwd it':>7s} {'bwd ms':>8s}"
+    )
     print(header)
     print("-" * len(header))
     for name, alpha, (info_f, info_b, ms_f, ms_b) in rows:
-        print(f"{name:34s} {alpha:7.4f} {describe(info_f):>7s} {ms_f:8.2f} "
-              f"{describe(info_b):>7s} {ms_b:8.2f}")
+        print(
+            f"{name:34s} {alpha:7.4f} {describe(info_f):>7s} {ms_f:8.2f} "
+            f"{describe(info_b):>7s} {ms_b:8.2f}"
+        )
         for info, which in ((info_f, "forward"), (info_b, "backward")):
             if not info.converged:
                 print(f"{'':34s} {which}: {info.reason}")
@@ -98,8 +118,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (1 gives steadier times on a shared machine)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1 gives steadier times on a shared machine)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     runtime.seed_everything(args.seed)
@@ -107,51 +131,73 @@ def main():
     X_test, y_test = data.test
     print(f"data: {data.name}; torch threads {torch.get_num_threads()}")
 
-    inn = im.ImplicitNetwork(64, 100, 10, gamma=0.5, tol=TRAIN_TOL, max_iter=TRAIN_MAX_ITER)
+    inn = im.ImplicitNetwork(
+        64, 100, 10, gamma=0.5, tol=TRAIN_TOL, max_iter=TRAIN_MAX_ITER
+    )
     seconds, epochs = fit(inn, data, args)
     bounds = inn.step_bounds()
     steps = epochs * -(-len(data.y_train) // args.batch)
-    print(f"\nimplicit network (n=100, gamma=0.5): test accuracy "
-          f"{accuracy(inn, data):.4f} after {epochs} epochs in {seconds:.1f} s "
-          f"({1e3 * seconds / steps:.1f} ms per training step)")
-    print(f"  mu_inf(A) = {im.mu_inf(inn):.4f}, theory alpha = {bounds['alpha']:.4f}, "
-          f"Banach factor = {bounds['factor']:.4f}, "
-          f"Lipschitz bound = {im.lipschitz_bound(inn):.2f}")
+    print(
+        f"\nimplicit network (n=100, gamma=0.5): test accuracy "
+        f"{accuracy(inn, data):.4f} after {epochs} epochs in {seconds:.1f} s "
+        f"({1e3 * seconds / steps:.1f} ms per training step)"
+    )
+    print(
+        f"  mu_inf(A) = {im.mu_inf(inn):.4f}, theory alpha = {bounds['alpha']:.4f}, "
+        f"Banach factor = {bounds['factor']:.4f}, "
+        f"Lipschitz bound = {im.lipschitz_bound(inn):.2f}"
+    )
     gen = torch.Generator().manual_seed(args.seed)
-    print(f"  empirical l_inf Lipschitz (eps=0.05, 256 test points) = "
-          f"{robustness.empirical_lipschitz(inn, X_test[:256], 0.05, generator=gen):.2f}")
+    print(
+        f"  empirical l_inf Lipschitz (eps=0.05, 256 test points) = "
+        f"{robustness.empirical_lipschitz(inn, X_test[:256], 0.05, generator=gen):.2f}"
+    )
 
     feed = im.FeedForward(64, 100, 10)
     seconds_ff, epochs_ff = fit(feed, data, args)
-    print(f"feed-forward baseline: test accuracy {accuracy(feed, data):.4f} "
-          f"after {epochs_ff} epochs in {seconds_ff:.1f} s")
+    print(
+        f"feed-forward baseline: test accuracy {accuracy(feed, data):.4f} "
+        f"after {epochs_ff} epochs in {seconds_ff:.1f} s"
+    )
 
     mon = mo.MonotoneNetwork(64, 100, 10, m=0.1, tol=TRAIN_TOL, max_iter=TRAIN_MAX_ITER)
     seconds_mon, epochs_mon = fit(mon, data, args)
-    print(f"MON baseline (m=0.1, Peaceman-Rachford): test accuracy "
-          f"{accuracy(mon, data):.4f} after {epochs_mon} epochs "
-          f"in {seconds_mon:.1f} s")
+    print(
+        f"MON baseline (m=0.1, Peaceman-Rachford): test accuracy "
+        f"{accuracy(mon, data):.4f} after {epochs_mon} epochs "
+        f"in {seconds_mon:.1f} s"
+    )
 
     X_batch, y_batch = X_test[:256].double(), y_test[:256]
     for model in (inn.double(), mon.double()):
         # report failures in the table instead of raising: Picard is expected to fail here
-        model.solver = dataclasses.replace(model.solver, tol=TOL, max_iter=MAX_ITER,
-                                           strict=False)
+        model.solver = dataclasses.replace(
+            model.solver, tol=TOL, max_iter=MAX_ITER, strict=False
+        )
     rows = []
-    for name, method, alpha in (("INN Picard", "picard", 1.0),
-                                ("INN averaged (theory alpha)", "averaged", None),
-                                ("INN Anderson (m=5, theory alpha)", "anderson", None)):
+    for name, method, alpha in (
+        ("INN Picard", "picard", 1.0),
+        ("INN averaged (theory alpha)", "averaged", None),
+        ("INN Anderson (m=5, theory alpha)", "anderson", None),
+    ):
         inn.solver = dataclasses.replace(inn.solver, method=method, alpha=alpha)
         used = bounds["alpha"] if alpha is None else alpha
         rows.append((name, used, measure(inn, X_batch, y_batch)))
-    for name, method, alpha in (("MON forward-backward (m/L^2)", "forward-backward", None),
-                                ("MON forward-backward (best norm)", "forward-backward",
-                                 best_forward_backward_step(mon)),
-                                ("MON Peaceman-Rachford (alpha=1)", "peaceman-rachford", None)):
+    for name, method, alpha in (
+        ("MON forward-backward (m/L^2)", "forward-backward", None),
+        (
+            "MON forward-backward (best norm)",
+            "forward-backward",
+            best_forward_backward_step(mon),
+        ),
+        ("MON Peaceman-Rachford (alpha=1)", "peaceman-rachford", None),
+    ):
         mon.solver = dataclasses.replace(mon.solver, method=method, alpha=alpha)
         rows.append((name, mon.step_size(), measure(mon, X_batch, y_batch)))
-    print(f"\nsolvers on one test batch of {len(X_batch)}, tolerance {TOL:g} "
-          f"(max |G(x) - x| over the batch), max_iter {MAX_ITER}, median of 5 runs:")
+    print(
+        f"\nsolvers on one test batch of {len(X_batch)}, tolerance {TOL:g} "
+        f"(max |G(x) - x| over the batch), max_iter {MAX_ITER}, median of 5 runs:"
+    )
     solver_table(rows)
 
 

@@ -33,8 +33,12 @@ from torch import nn
 from contraction import quantize as Q
 from contraction.book.tables import table
 
-VARIANTS = {"dkm": dict(method="dkm"), "idkm": dict(method="idkm"),
-            "idkm-anderson": dict(method="idkm", backward="anderson"), "jfb": dict(method="jfb")}
+VARIANTS = {
+    "dkm": dict(method="dkm"),
+    "idkm": dict(method="idkm"),
+    "idkm-anderson": dict(method="idkm", backward="anderson"),
+    "jfb": dict(method="jfb"),
+}
 
 
 def problem(args, device):
@@ -42,12 +46,13 @@ def problem(args, device):
     torch.manual_seed(args.seed)
     layer = nn.Linear(args.cols, args.rows).to(device)
     x = torch.randn(args.batch, args.cols, generator=g).to(device)
-    y = x @ torch.randn(args.cols, args.rows, generator=g).to(device) / args.cols ** 0.5
+    y = x @ torch.randn(args.cols, args.rows, generator=g).to(device) / args.cols**0.5
     return layer, x, y
 
 
 def cold_step(layer, x, y, C0, t, args, options, record):
     """One training step's forward and backward with exactly t clustering iterations."""
+
     def step():
         W = Q.to_subvectors(layer.weight, 1)
         C = Q.soft_kmeans(W, C0, args.tau, iters=t, tol=None, record=record, **options)
@@ -55,37 +60,53 @@ def cold_step(layer, x, y, C0, t, args, options, record):
         loss = (nn.functional.linear(x, Wq, layer.bias) - y).square().mean()
         loss.backward()
         layer.zero_grad(set_to_none=True)
+
     return step
 
 
 def memory_rows(args, device):
     layer, x, y = problem(args, device)
-    C0 = Q.init_codebook(Q.to_subvectors(layer.weight.detach(), 1).cpu(), args.k,
-                         "quantile").to(device)
+    C0 = Q.init_codebook(
+        Q.to_subvectors(layer.weight.detach(), 1).cpu(), args.k, "quantile"
+    ).to(device)
     rows, peaks = [], {}
     for t in args.iters:
         for name, options in VARIANTS.items():
             record = Q.KMeansRecord()
-            report = Q.backward_memory(cold_step(layer, x, y, C0, t, args, options, record),
-                                       device)
+            report = Q.backward_memory(
+                cold_step(layer, x, y, C0, t, args, options, record), device
+            )
             peaks[name, t] = report.saved_peak
-            rows.append([t, name, report.saved_peak / 2**20,
-                         None if report.cuda_peak is None else report.cuda_peak / 2**20,
-                         "" if record.backward is None else record.backward.iterations,
-                         record.fallback or ""])
+            rows.append(
+                [
+                    t,
+                    name,
+                    report.saved_peak / 2**20,
+                    None if report.cuda_peak is None else report.cuda_peak / 2**20,
+                    "" if record.backward is None else record.backward.iterations,
+                    record.fallback or "",
+                ]
+            )
     return rows, peaks
 
 
 def cold_times(args, device, t=30):
     layer, x, y = problem(args, device)
-    C0 = Q.init_codebook(Q.to_subvectors(layer.weight.detach(), 1).cpu(), args.k,
-                         "quantile").to(device)
+    C0 = Q.init_codebook(
+        Q.to_subvectors(layer.weight.detach(), 1).cpu(), args.k, "quantile"
+    ).to(device)
     times = {}
     for name, options in VARIANTS.items():
         record = Q.KMeansRecord()
-        times[name] = Q.time_step(cold_step(layer, x, y, C0, t, args, options, record),
-                                  repeats=args.repeats, warmup=1, device=device)
-        times[name, "adjoint"] = "" if record.backward is None else record.backward.iterations
+        times[name] = Q.time_step(
+            cold_step(layer, x, y, C0, t, args, options, record),
+            repeats=args.repeats,
+            warmup=1,
+            device=device,
+        )
+        times[name, "adjoint"] = (
+            "" if record.backward is None else record.backward.iterations
+        )
     return times
 
 
@@ -102,13 +123,19 @@ def train_times(args, device, name, options):
         opt.step()
         if device.type == "cuda":
             torch.cuda.synchronize()
-        if i >= 3:  # the first steps move the codebook from its start; time the steady state
+        if (
+            i >= 3
+        ):  # the first steps move the codebook from its start; time the steady state
             seconds.append(time.perf_counter() - start)
             forward.append(q.record.forward.iterations)
             adjoint.append(q.record.backward.iterations if q.record.backward else 0)
             fallbacks += q.record.fallback == "jfb"
-    return (statistics.median(seconds), statistics.mean(forward), statistics.mean(adjoint),
-            fallbacks)
+    return (
+        statistics.median(seconds),
+        statistics.mean(forward),
+        statistics.mean(adjoint),
+        fallbacks,
+    )
 
 
 def main():
@@ -123,48 +150,98 @@ def main():
     parser.add_argument("--steps", type=int, default=23)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads (1 by default: on a shared machine a descheduled "
-                             "second thread stalls every op and drowns the comparison)")
+    parser.add_argument(
+        "--device", default="cuda" if torch.cuda.is_available() else "cpu"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads (1 by default: on a shared machine a descheduled "
+        "second thread stalls every op and drowns the comparison)",
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
-    print(f"layer {args.rows}x{args.cols} (m = {args.rows * args.cols}, d = 1), k = {args.k}, "
-          f"tau = {args.tau:g}, batch = {args.batch}, device = {device}, "
-          f"torch threads = {torch.get_num_threads()}")
+    print(
+        f"layer {args.rows}x{args.cols} (m = {args.rows * args.cols}, d = 1), k = {args.k}, "
+        f"tau = {args.tau:g}, batch = {args.batch}, device = {device}, "
+        f"torch threads = {torch.get_num_threads()}"
+    )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # failures are counted in the tables
+        warnings.simplefilter(
+            "ignore", RuntimeWarning
+        )  # failures are counted in the tables
         rows, peaks = memory_rows(args, device)
-        print(table(rows, columns=["t", "method", "saved peak MiB", "CUDA peak MiB",
-                                   "adjoint its", "fallback"],
-                    floatfmt=["d", "", ".3f", ".3f", "", ""],
-                    title="1. backward memory of one training step, exactly t iterations"))
+        print(
+            table(
+                rows,
+                columns=[
+                    "t",
+                    "method",
+                    "saved peak MiB",
+                    "CUDA peak MiB",
+                    "adjoint its",
+                    "fallback",
+                ],
+                floatfmt=["d", "", ".3f", ".3f", "", ""],
+                title="1. backward memory of one training step, exactly t iterations",
+            )
+        )
         t0, t1 = min(args.iters), max(args.iters)
         if 30 in args.iters:
             ratio = peaks["dkm", 30] / peaks["idkm", 30]
-            print(f"DKM / IDKM memory at t = 30: {ratio:.1f}x (target >= 10x): "
-                  f"{'met' if ratio >= 10 else 'NOT met'}")
+            print(
+                f"DKM / IDKM memory at t = 30: {ratio:.1f}x (target >= 10x): "
+                f"{'met' if ratio >= 10 else 'NOT met'}"
+            )
         drift = abs(peaks["idkm", t1] / peaks["idkm", t0] - 1)
-        print(f"IDKM memory from t = {t0} to {t1}: changes by {100 * drift:.1f} % "
-              f"(target within 10 %): {'met' if drift <= 0.1 else 'NOT met'}")
+        print(
+            f"IDKM memory from t = {t0} to {t1}: changes by {100 * drift:.1f} % "
+            f"(target within 10 %): {'met' if drift <= 0.1 else 'NOT met'}"
+        )
         cold = cold_times(args, device)
         rows = []
         for name, options in VARIANTS.items():
             sec, fwd, adj, fb = train_times(args, device, name, options)
-            rows.append([name, 1e3 * cold[name], cold[name] / cold["dkm"], cold[name, "adjoint"],
-                         1e3 * sec, fwd, adj, fb])
+            rows.append(
+                [
+                    name,
+                    1e3 * cold[name],
+                    cold[name] / cold["dkm"],
+                    cold[name, "adjoint"],
+                    1e3 * sec,
+                    fwd,
+                    adj,
+                    fb,
+                ]
+            )
         base = rows[0][4]
         for row in rows:
             row.insert(5, row[4] / base)
-        print(table(rows, columns=["method", "(a) ms/step", "(a) x DKM", "(a) adjoint its",
-                                   "(b) ms/step", "(b) x DKM", "(b) fwd its", "(b) adjoint its",
-                                   "(b) fallbacks"],
-                    floatfmt=["", ".1f", ".2f", "", ".1f", ".2f", ".1f", ".1f", "d"],
-                    title="2. time per training step at t = 30: (a) exactly 30 iterations from "
-                          f"a cold codebook; (b) training, warm start, tol 1e-6, cap 30, "
-                          f"lr {args.lr:g}"))
-        print("dissertation, Table 2.2 (k = 8, d = 1): IDKM 0.66x and IDKM-JFB 0.47x of DKM")
+        print(
+            table(
+                rows,
+                columns=[
+                    "method",
+                    "(a) ms/step",
+                    "(a) x DKM",
+                    "(a) adjoint its",
+                    "(b) ms/step",
+                    "(b) x DKM",
+                    "(b) fwd its",
+                    "(b) adjoint its",
+                    "(b) fallbacks",
+                ],
+                floatfmt=["", ".1f", ".2f", "", ".1f", ".2f", ".1f", ".1f", "d"],
+                title="2. time per training step at t = 30: (a) exactly 30 iterations from "
+                f"a cold codebook; (b) training, warm start, tol 1e-6, cap 30, "
+                f"lr {args.lr:g}",
+            )
+        )
+        print(
+            "dissertation, Table 2.2 (k = 8, d = 1): IDKM 0.66x and IDKM-JFB 0.47x of DKM"
+        )
 
 
 if __name__ == "__main__":

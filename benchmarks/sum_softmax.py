@@ -39,8 +39,9 @@ def sync(device):
 
 def median_ms(x, k, method, repeats, backward=True):
     """Median wall time (ms) of ssm forward (+ backward, with a fixed upstream gradient)."""
-    upstream = torch.randn(x.shape, generator=torch.Generator().manual_seed(1),
-                           dtype=x.dtype).to(x.device)
+    upstream = torch.randn(
+        x.shape, generator=torch.Generator().manual_seed(1), dtype=x.dtype
+    ).to(x.device)
     times = []
     for r in range(repeats + 1):  # the first run warms up caches and kernels
         leaf = x.detach().clone().requires_grad_(backward)
@@ -67,16 +68,30 @@ def timing_rows(args, device):
     for name, dtype in DTYPES.items():
         for scale in (1.0, 1e3):
             g = torch.Generator().manual_seed(0)
-            x = (torch.randn(args.batch, args.n, generator=g, dtype=torch.float64) * scale)
+            x = (
+                torch.randn(args.batch, args.n, generator=g, dtype=torch.float64)
+                * scale
+            )
             x = x.to(dtype=dtype, device=device)
             fwd = {m: median_ms(x, args.k, m, args.repeats, False) for m in S.METHODS}
             both = {m: median_ms(x, args.k, m, args.repeats) for m in S.METHODS}
             its = {m: iterations(x, args.k, m) for m in S.METHODS}
             ratio = both["newton"] / both["bisection"]
             ratios.append(ratio)
-            rows.append([name, scale, its["newton"], its["bisection"], fwd["newton"],
-                         fwd["bisection"], fwd["newton"] / fwd["bisection"], both["newton"],
-                         both["bisection"], ratio])
+            rows.append(
+                [
+                    name,
+                    scale,
+                    its["newton"],
+                    its["bisection"],
+                    fwd["newton"],
+                    fwd["bisection"],
+                    fwd["newton"] / fwd["bisection"],
+                    both["newton"],
+                    both["bisection"],
+                    ratio,
+                ]
+            )
     return rows, ratios
 
 
@@ -87,7 +102,10 @@ def robustness_rows(args, device):
     for name, dtype in DTYPES.items():
         for scale in SCALES:
             g = torch.Generator().manual_seed(1)
-            x = (torch.randn(args.batch, args.n, generator=g, dtype=torch.float64) * scale)
+            x = (
+                torch.randn(args.batch, args.n, generator=g, dtype=torch.float64)
+                * scale
+            )
             x = x.to(dtype=dtype, device=device)
             tol = 2 * S._default_tol(dtype, args.k, args.n)
             for method in S.METHODS:
@@ -109,28 +127,57 @@ def main():
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads (1 by default: on a shared machine, a second thread "
-                             "that is descheduled stalls every op and drowns the comparison)")
+    parser.add_argument(
+        "--device", default="cuda" if torch.cuda.is_available() else "cpu"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads (1 by default: on a shared machine, a second thread "
+        "that is descheduled stalls every op and drowns the comparison)",
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
-    print(f"ssm forward+backward, n = {args.n}, k = {args.k}, batch = {args.batch}, "
-          f"device = {device}, torch threads = {torch.get_num_threads()}")
+    print(
+        f"ssm forward+backward, n = {args.n}, k = {args.k}, batch = {args.batch}, "
+        f"device = {device}, torch threads = {torch.get_num_threads()}"
+    )
     rows, ratios = timing_rows(args, device)
-    print(table(rows, columns=["dtype", "scale", "newton its", "bisect its", "fwd newton ms",
-                               "fwd bisect ms", "fwd ratio", "f+b newton ms", "f+b bisect ms",
-                               "f+b ratio"],
-                floatfmt=["", "g", "d", "d", ".1f", ".1f", ".3f", ".1f", ".1f", ".3f"],
-                title="median times, forward only and forward + backward (ratio = newton / "
-                      "bisection)"))
-    print(f"worst forward+backward ratio {max(ratios):.3f} (target <= 0.2): "
-          f"{'met' if max(ratios) <= 0.2 else 'NOT met'}")
+    print(
+        table(
+            rows,
+            columns=[
+                "dtype",
+                "scale",
+                "newton its",
+                "bisect its",
+                "fwd newton ms",
+                "fwd bisect ms",
+                "fwd ratio",
+                "f+b newton ms",
+                "f+b bisect ms",
+                "f+b ratio",
+            ],
+            floatfmt=["", "g", "d", "d", ".1f", ".1f", ".3f", ".1f", ".1f", ".3f"],
+            title="median times, forward only and forward + backward (ratio = newton / "
+            "bisection)",
+        )
+    )
+    print(
+        f"worst forward+backward ratio {max(ratios):.3f} (target <= 0.2): "
+        f"{'met' if max(ratios) <= 0.2 else 'NOT met'}"
+    )
     rows, failures = robustness_rows(args, device)
-    print(table(rows, columns=["dtype", "scale", "method", "max |sum-k|", "tol", ""],
-                floatfmt=["", "g", "", ".2e", ".2e", ""],
-                title="robustness: inputs randn * scale"))
+    print(
+        table(
+            rows,
+            columns=["dtype", "scale", "method", "max |sum-k|", "tol", ""],
+            floatfmt=["", "g", "", ".2e", ".2e", ""],
+            title="robustness: inputs randn * scale",
+        )
+    )
     print(f"failures: {failures} of {len(rows)}")
 
 

@@ -21,7 +21,9 @@ WEIGHTS = [(p, w) for p in P_VALUES for w in (None, np.array([1.0, 2.5]))] + [(2
 def test_unit_circle_points_have_norm_one_and_close(p, weight):
     pts = balls.unit_circle(p, weight, num=201)
     assert pts.shape[1] == 2 and pts.shape[0] >= 200
-    np.testing.assert_allclose([norms.vector_norm(x, p, weight) for x in pts], 1.0, atol=1e-12)
+    np.testing.assert_allclose(
+        [norms.vector_norm(x, p, weight) for x in pts], 1.0, atol=1e-12
+    )
     np.testing.assert_allclose(pts[0], pts[-1], atol=1e-12)
     # counterclockwise: positive signed area (shoelace formula)
     area = 0.5 * np.sum(pts[:-1, 0] * pts[1:, 1] - pts[1:, 0] * pts[:-1, 1])
@@ -51,8 +53,10 @@ def test_vertices_give_the_induced_norm_exactly(p):
     for n in (1, 3, 5):
         A, eta = rng.normal(size=(n, n)), rng.uniform(0.3, 3, n)
         V = balls.ball_vertices(n, p, eta)
-        assert V.shape == ((2 * n if p == 1 else 2 ** n), n)
-        assert balls.max_stretch(A, V, p, eta) == pytest.approx(norms.induced_norm(A, p, eta))
+        assert V.shape == ((2 * n if p == 1 else 2**n), n)
+        assert balls.max_stretch(A, V, p, eta) == pytest.approx(
+            norms.induced_norm(A, p, eta)
+        )
 
 
 @given(arrays(float, (3, 3), elements=st.floats(-5, 5, allow_nan=False)))
@@ -60,7 +64,9 @@ def test_vertices_give_the_induced_norm_exactly(p):
 def test_max_stretch_never_exceeds_induced_norm(A):
     for p in P_VALUES:
         X = balls.sphere_samples(3, 50, p, rng=np.random.default_rng(1))
-        assert balls.max_stretch(A, X, p) <= norms.induced_norm(A, p) * (1 + 1e-9) + 1e-12
+        assert (
+            balls.max_stretch(A, X, p) <= norms.induced_norm(A, p) * (1 + 1e-9) + 1e-12
+        )
 
 
 def test_sphere_samples_have_norm_one():

@@ -10,8 +10,12 @@ F64 = torch.float64
 
 def builders(dim):
     x_star = torch.linspace(-0.5, 0.5, dim)
-    return {"SDD": B.SDD(dim, x_star=x_star), "EFlow": B.eflow(dim, x_star=x_star),
-            "NCDS": B.NCDS(dim, x_star=x_star), "latent NCDS": B.latent_ncds(dim, x_star=x_star)}
+    return {
+        "SDD": B.SDD(dim, x_star=x_star),
+        "EFlow": B.eflow(dim, x_star=x_star),
+        "NCDS": B.NCDS(dim, x_star=x_star),
+        "latent NCDS": B.latent_ncds(dim, x_star=x_star),
+    }
 
 
 @pytest.mark.parametrize("dim", [2, 4])

@@ -13,13 +13,19 @@ import torch
 
 from contraction import data
 
-MNIST_NAMES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+MNIST_NAMES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
 
 
 def idx_bytes(array: np.ndarray, code: int) -> bytes:
     big_endian = array.astype(np.dtype(data._IDX_DTYPES[code]))
-    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     return header + big_endian.tobytes()
 
 
@@ -38,10 +44,16 @@ def trust(monkeypatch, *paths):
 def write_tiny_mnist(directory, n_train=5, n_test=3):
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    arrays = [rng.integers(0, 256, (n_train, 28, 28)), rng.integers(0, 10, n_train),
-              rng.integers(0, 256, (n_test, 28, 28)), rng.integers(0, 10, n_test)]
-    return [write(directory / name, idx_bytes(a, 0x08), compress=True)
-            for name, a in zip(MNIST_NAMES, arrays)], arrays
+    arrays = [
+        rng.integers(0, 256, (n_train, 28, 28)),
+        rng.integers(0, 10, n_train),
+        rng.integers(0, 256, (n_test, 28, 28)),
+        rng.integers(0, 10, n_test),
+    ]
+    return [
+        write(directory / name, idx_bytes(a, 0x08), compress=True)
+        for name, a in zip(MNIST_NAMES, arrays)
+    ], arrays
 
 
 def cifar_records(labels, rng):
@@ -59,9 +71,17 @@ def fake_digits(n=300):
 
 # ----------------------------------------------------------------------------- read_idx
 
+
 @pytest.mark.parametrize("compress", [False, True])
-@pytest.mark.parametrize("code,values", [(0x08, [[0, 255], [7, 9]]), (0x0C, [[-5, 70000]]),
-                                         (0x0D, [[1.5, -2.25, 3.0]]), (0x0B, [-3, 4, 300])])
+@pytest.mark.parametrize(
+    "code,values",
+    [
+        (0x08, [[0, 255], [7, 9]]),
+        (0x0C, [[-5, 70000]]),
+        (0x0D, [[1.5, -2.25, 3.0]]),
+        (0x0B, [-3, 4, 300]),
+    ],
+)
 def test_read_idx_round_trip(tmp_path, compress, code, values):
     array = np.array(values)
     path = write(tmp_path / "a.idx", idx_bytes(array, code), compress)
@@ -84,6 +104,7 @@ def test_read_idx_rejects_bad_files(tmp_path):
 
 # ----------------------------------------------------------------------------- read_cifar_binary
 
+
 def test_read_cifar_binary_layout(tmp_path):
     raw, pixels = cifar_records([3, 9], np.random.default_rng(0))
     images, labels = data.read_cifar_binary(write(tmp_path / "b.bin", raw))
@@ -102,6 +123,7 @@ def test_read_cifar_binary_rejects_bad_files(tmp_path):
 
 
 # ----------------------------------------------------------------------------- download and cache
+
 
 def test_offline_download_fails_fast_naming_cache_dir(tmp_path, monkeypatch):
     def offline(url, timeout):
@@ -123,10 +145,15 @@ def test_download_writes_and_verifies(tmp_path, monkeypatch):
     files, arrays = write_tiny_mnist(tmp_path / "source")
     trust(monkeypatch, *files)
     served = {f.name: f.read_bytes() for f in files}
-    monkeypatch.setattr(data, "_open_url",
-                        lambda url, timeout: io.BytesIO(served[url.rsplit("/", 1)[-1]]))
+    monkeypatch.setattr(
+        data,
+        "_open_url",
+        lambda url, timeout: io.BytesIO(served[url.rsplit("/", 1)[-1]]),
+    )
     dataset = data.mnist(cache_dir=tmp_path / "cache")
-    assert sorted(p.name for p in (tmp_path / "cache" / "mnist").iterdir()) == sorted(MNIST_NAMES)
+    assert sorted(p.name for p in (tmp_path / "cache" / "mnist").iterdir()) == sorted(
+        MNIST_NAMES
+    )
     assert dataset.y_test.tolist() == arrays[3].tolist()
 
 
@@ -139,9 +166,13 @@ def test_mnist_from_cached_files(tmp_path):
     assert dataset.y_train.dtype == torch.int64 and dataset.num_classes <= 10
     expected = (arrays[0][0, 0, 3] / 255 - 0.1307) / 0.3081
     assert dataset.x_train[0, 3].item() == pytest.approx(expected, rel=1e-5)
-    raw = data.mnist(cache_dir=tmp_path, download=False, verify=False, normalize=False,
-                     flatten=False)
-    assert raw.x_test.shape == (3, 1, 28, 28) and 0 <= raw.x_test.min() <= raw.x_test.max() <= 1
+    raw = data.mnist(
+        cache_dir=tmp_path, download=False, verify=False, normalize=False, flatten=False
+    )
+    assert (
+        raw.x_test.shape == (3, 1, 28, 28)
+        and 0 <= raw.x_test.min() <= raw.x_test.max() <= 1
+    )
 
 
 def test_verified_and_unknown_checksums(tmp_path, monkeypatch):
@@ -167,40 +198,59 @@ def test_cifar10_from_a_tiny_archive(tmp_path, monkeypatch):
             tar.addfile(member, io.BytesIO(raw))
     trust(monkeypatch, archive)
     dataset = data.cifar10(cache_dir=tmp_path, download=False)
-    assert dataset.x_train.shape == (10, 3, 32, 32) and dataset.x_test.shape == (2, 3, 32, 32)
+    assert dataset.x_train.shape == (10, 3, 32, 32) and dataset.x_test.shape == (
+        2,
+        3,
+        32,
+        32,
+    )
     assert dataset.y_train.tolist() == [0, 9] * 5
-    raw = data.cifar10(cache_dir=tmp_path, download=False, normalize=False, flatten=True)
+    raw = data.cifar10(
+        cache_dir=tmp_path, download=False, normalize=False, flatten=True
+    )
     blue = (raw.x_train[:, 2048:] - data.CIFAR10_MEAN[2]) / data.CIFAR10_STD[2]
     torch.testing.assert_close(dataset.x_train[:, 2].reshape(10, -1), blue)
 
 
 # ----------------------------------------------------------------------------- digits and splits
 
+
 def test_digits_split_and_normalisation(monkeypatch):
     monkeypatch.setattr(data, "_digits_arrays", fake_digits)
     dataset = data.digits(seed=0)
     assert dataset.x_train.shape == (220, 64) and dataset.x_test.shape == (80, 64)
-    assert torch.bincount(dataset.y_test).tolist() == [8] * 10  # round(0.25 * 30) per class
+    assert (
+        torch.bincount(dataset.y_test).tolist() == [8] * 10
+    )  # round(0.25 * 30) per class
     assert abs(dataset.x_train.mean().item()) < 1e-5
     assert dataset.x_train.std(unbiased=False).item() == pytest.approx(1, rel=1e-4)
     plain = data.digits(seed=0, normalize=False)
     assert plain.mean == (0.0,) and 0 <= plain.x_train.min() <= plain.x_train.max() <= 1
-    torch.testing.assert_close((plain.x_train - dataset.mean[0]) / dataset.std[0],
-                               dataset.x_train)
+    torch.testing.assert_close(
+        (plain.x_train - dataset.mean[0]) / dataset.std[0], dataset.x_train
+    )
     assert not torch.equal(data.digits(seed=1).y_test, dataset.y_test)
     assert torch.equal(data.digits(seed=0).x_test, dataset.x_test)
     with pytest.raises(TypeError, match="normalize"):
         data.digits(normalize="yes")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("sklearn") is None, reason="scikit-learn absent")
+@pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None, reason="scikit-learn absent"
+)
 def test_real_digits():
     dataset = data.digits()
-    assert dataset.x_train.shape[1] == 64 and len(dataset.y_train) + len(dataset.y_test) == 1797
+    assert (
+        dataset.x_train.shape[1] == 64
+        and len(dataset.y_train) + len(dataset.y_test) == 1797
+    )
 
 
 def test_digits_without_sklearn_says_what_to_install(monkeypatch):
-    for module in ("sklearn", "sklearn.datasets"):  # None in sys.modules blocks an import
+    for module in (
+        "sklearn",
+        "sklearn.datasets",
+    ):  # None in sys.modules blocks an import
         monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(ImportError, match="scikit-learn"):
         data.digits()
@@ -209,7 +259,12 @@ def test_digits_without_sklearn_says_what_to_install(monkeypatch):
 def test_stratified_split_properties():
     labels = np.repeat(np.arange(4), [10, 20, 30, 40])
     train, test = data.stratified_split(labels, 0.25, seed=3)
-    assert np.bincount(labels[test]).tolist() == [2, 5, 8, 10]  # round-half-even on 2.5, 7.5
+    assert np.bincount(labels[test]).tolist() == [
+        2,
+        5,
+        8,
+        10,
+    ]  # round-half-even on 2.5, 7.5
     assert sorted(np.concatenate([train, test]).tolist()) == list(range(100))
     for bad in (0, 1, 1.5, True):
         with pytest.raises(ValueError, match="test_fraction"):

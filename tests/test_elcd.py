@@ -40,11 +40,13 @@ def test_theorem_bound_holds_and_its_slack_is_the_rayleigh_integral(dim):
     with torch.no_grad():
         sym, _ = model.factors(path.reshape(-1, dim))
         e = errors.reshape(-1, dim)
-        quotient = ((torch.einsum("bij,bj->bi", sym, e) ** 2).sum(-1) / (e * e).sum(-1))
+        quotient = (torch.einsum("bij,bj->bi", sym, e) ** 2).sum(-1) / (e * e).sum(-1)
     quotient = quotient.reshape(steps + 1, -1)
     slack = torch.cumulative_trapezoid(quotient, dx=dt, dim=0)
     predicted = -model.alpha * times[1:] - slack
-    assert torch.allclose(measured[1:], predicted, atol=1e-3)  # trapezoid error, O(dt^2)
+    assert torch.allclose(
+        measured[1:], predicted, atol=1e-3
+    )  # trapezoid error, O(dt^2)
 
 
 @pytest.mark.parametrize("dim", [2, 4, 8])
@@ -57,7 +59,9 @@ def test_theorem_bound_is_attained_when_the_symmetric_factor_vanishes(dim):
     x0 = model.x_star + torch.randn(8, dim, dtype=F64)
     path = elcd.rk4(model, x0, 0.02, 100)
     ratio = (path[-1] - model.x_star).norm(dim=-1) / (x0 - model.x_star).norm(dim=-1)
-    assert torch.allclose(ratio, torch.full_like(ratio, math.exp(-0.3 * 2.0)), rtol=1e-7)
+    assert torch.allclose(
+        ratio, torch.full_like(ratio, math.exp(-0.3 * 2.0)), rtol=1e-7
+    )
 
 
 @pytest.mark.parametrize("dim", [2, 4, 8])
@@ -83,7 +87,9 @@ def test_exactly_one_equilibrium_at_x_star(dim):
         assert torch.equal(model(model.x_star[None]), torch.zeros(1, dim, dtype=F64))
         x = 4.0 * torch.randn(512, dim, dtype=F64)
         e = x - model.x_star
-        assert torch.all((e * model(x)).sum(-1) <= -model.alpha * (e * e).sum(-1) + 1e-12)
+        assert torch.all(
+            (e * model(x)).sum(-1) <= -model.alpha * (e * e).sum(-1) + 1e-12
+        )
 
     def field(point):
         with torch.no_grad():
@@ -103,7 +109,7 @@ def test_latent_velocity_is_the_inverse_jacobian_times_the_latent_field():
     velocity = model(x)
     for i in range(len(x)):
         jac = torch.autograd.functional.jacobian(model.transform, x[i])
-        latent = model.field(model.encode(x[i:i + 1]), model.latent_star())[0]
+        latent = model.field(model.encode(x[i : i + 1]), model.latent_star())[0]
         assert torch.allclose(velocity[i], torch.linalg.solve(jac, latent), atol=1e-8)
 
 
@@ -123,8 +129,10 @@ def test_rk4_is_fourth_order_on_a_linear_system():
     a = torch.tensor([[-1.0, 4.0], [0.0, -1.0]], dtype=F64)
     x0 = torch.tensor([[0.0, 2.0]], dtype=F64)
     exact = torch.linalg.matrix_exp(a) @ x0[0]
-    errors = [(elcd.rk4(lambda x: x @ a.T, x0, 1.0 / n, n)[-1, 0] - exact).norm() for n in
-              (10, 20)]
+    errors = [
+        (elcd.rk4(lambda x: x @ a.T, x0, 1.0 / n, n)[-1, 0] - exact).norm()
+        for n in (10, 20)
+    ]
     assert 14 < errors[0] / errors[1] < 18  # 2^4 = 16
 
 
@@ -161,14 +169,23 @@ def test_dtwd_properties_and_a_known_value():
     assert elcd.dtwd(a, a) == 0.0
     assert elcd.dtwd(a, b) == pytest.approx(elcd.dtwd(b, a), abs=1e-15)
     # x -> ref: distances 1 and sqrt 2, mean (1 + sqrt 2)/2; ref -> x: 1
-    assert elcd.dtwd([[0, 0], [1, 0]], [[0, 1]]) == pytest.approx(1 + (1 + math.sqrt(2)) / 2)
+    assert elcd.dtwd([[0, 0], [1, 0]], [[0, 1]]) == pytest.approx(
+        1 + (1 + math.sqrt(2)) / 2
+    )
     # not dynamic time warping: the order of the points does not matter
     assert elcd.dtwd(a[::-1], b) == pytest.approx(elcd.dtwd(a, b))
     assert elcd.dtwd(torch.as_tensor(a), b) == pytest.approx(elcd.dtwd(a, b))
 
 
-@pytest.mark.parametrize("bad, error", [([[0.0, 1.0]], ValueError), ([[np.nan, 0, 0]], ValueError),
-                                        (np.zeros((0, 3)), ValueError), ("ab", TypeError)])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ([[0.0, 1.0]], ValueError),
+        ([[np.nan, 0, 0]], ValueError),
+        (np.zeros((0, 3)), ValueError),
+        ("ab", TypeError),
+    ],
+)
 def test_dtwd_rejects_bad_input(bad, error):
     with pytest.raises(error):
         elcd.dtwd(bad, np.zeros((4, 3)))

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contraction import estimates, fixedpoint, norms, rnn, steps, systems
+from contraction import estimates, norms, rnn, steps, systems
 
 
 def _rotation(c, s):
@@ -12,7 +12,9 @@ def _rotation(c, s):
 
 def test_random_pairs_shapes_and_gaps():
     rng = np.random.default_rng(0)
-    X, Y = estimates.random_pairs(rng, 3, num=500, radius=2.0, center=[1.0, 0.0, -1.0], min_gap=0.01)
+    X, Y = estimates.random_pairs(
+        rng, 3, num=500, radius=2.0, center=[1.0, 0.0, -1.0], min_gap=0.01
+    )
     assert X.shape == Y.shape == (500, 3)
     gaps = np.linalg.norm(X - Y, axis=1)
     assert np.all(gaps >= 0.01 - 1e-12) and np.all(gaps <= 2.0 + 1e-12)
@@ -29,7 +31,9 @@ def test_sampled_factor_of_linear_map_is_below_and_close_to_the_norm():
     assert measured.shape == alphas.shape
     # for -cI + skew every direction is stretched equally, so sampling is exact
     np.testing.assert_allclose(measured, exact, rtol=1e-10)
-    assert isinstance(estimates.sampled_step_factor(systems.linear(A), 0.2, X, Y), float)
+    assert isinstance(
+        estimates.sampled_step_factor(systems.linear(A), 0.2, X, Y), float
+    )
 
 
 def test_sampled_factor_never_exceeds_exact_firing_rate_factor():

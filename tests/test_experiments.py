@@ -14,13 +14,20 @@ def small_digits(monkeypatch):
     """A learnable stand-in for the digits, so these tests do not depend on scikit-learn."""
     rng = np.random.default_rng(2)
     labels = np.arange(200) % 10
-    pixels = np.clip(rng.integers(0, 17, (10, 64))[labels] + rng.integers(-1, 2, (200, 64)), 0, 16)
+    pixels = np.clip(
+        rng.integers(0, 17, (10, 64))[labels] + rng.integers(-1, 2, (200, 64)), 0, 16
+    )
     monkeypatch.setattr(data, "_digits_arrays", lambda: (pixels.astype(float), labels))
 
 
 def test_cli_lists_experiments():
-    done = subprocess.run([sys.executable, "-m", "contraction.experiments", "--list"],
-                          capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "contraction.experiments", "--list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "smoke" in done.stdout and "Logistic regression" in done.stdout
 
 
@@ -49,7 +56,9 @@ def test_cli_rejects_bad_usage(capsys):
 
 def test_register_and_run(tmp_path, monkeypatch):
     monkeypatch.setattr(experiments, "EXPERIMENTS", {})
-    experiments.register("fine")(lambda mode: {"metrics": {"m": mode}, "data_used": "none"})
+    experiments.register("fine")(
+        lambda mode: {"metrics": {"m": mode}, "data_used": "none"}
+    )
     path = experiments.run("fine", "full", results_dir=tmp_path)
     assert json.loads(path.read_text())["metrics"] == {"m": "full"}
     with pytest.raises(ValueError, match="already registered"):
@@ -62,9 +71,14 @@ def test_register_and_run(tmp_path, monkeypatch):
         experiments.run("fine", "turbo")
 
 
-@pytest.mark.parametrize("outcome,match", [({"data_used": "x"}, "metrics"),
-                                           ({"metrics": {}}, "data_used"),
-                                           ({"metrics": {}, "data_used": "x", "extra": 1}, "extra")])
+@pytest.mark.parametrize(
+    "outcome,match",
+    [
+        ({"data_used": "x"}, "metrics"),
+        ({"metrics": {}}, "data_used"),
+        ({"metrics": {}, "data_used": "x", "extra": 1}, "extra"),
+    ],
+)
 def test_run_checks_what_an_experiment_returns(tmp_path, monkeypatch, outcome, match):
     monkeypatch.setitem(experiments.EXPERIMENTS, "broken", lambda mode: outcome)
     with pytest.raises((TypeError, ValueError), match=match):

@@ -9,18 +9,37 @@ from contraction.book import exercises
 from contraction.experiments import inn
 from contraction.nn import results, robustness
 
-TINY = {"data": "digits", "split_seed": 0, "n_train": 300, "n_test": 60, "n_hidden": 12,
-        "epochs": 2, "batch_size": 64, "lr": 1e-2, "gammas": [0.5], "lambdas": [0.0, 1e-2],
-        "seeds": [0], "baseline_gamma": 0.5, "eps": [0.05, 0.2], "pgd_steps": 2,
-        "n_attack": 20, "lipschitz_eps": 0.05, "tol": 1e-3, "eval_tol": 1e-4,
-        "max_iter": 200}
+TINY = {
+    "data": "digits",
+    "split_seed": 0,
+    "n_train": 300,
+    "n_test": 60,
+    "n_hidden": 12,
+    "epochs": 2,
+    "batch_size": 64,
+    "lr": 1e-2,
+    "gammas": [0.5],
+    "lambdas": [0.0, 1e-2],
+    "seeds": [0],
+    "baseline_gamma": 0.5,
+    "eps": [0.05, 0.2],
+    "pgd_steps": 2,
+    "n_attack": 20,
+    "lipschitz_eps": 0.05,
+    "tol": 1e-3,
+    "eval_tol": 1e-4,
+    "max_iter": 200,
+}
 
 
 @pytest.fixture
 def tiny_settings(monkeypatch):
     monkeypatch.setitem(inn.SETTINGS, "fast", dict(TINY))
-    monkeypatch.setitem(inn.SETTINGS, "full", {**TINY, "data": "mnist", "seeds": [0, 1],
-                                               "lambdas": [0.0]})
+    monkeypatch.setitem(
+        inn.SETTINGS,
+        "full",
+        {**TINY, "data": "mnist", "seeds": [0, 1], "lambdas": [0.0]},
+    )
     return TINY
 
 
@@ -35,13 +54,21 @@ def test_registered_and_recorded(tmp_path, tiny_settings):
     record = json.loads(path.read_text())
     assert record["mode"] == "fast" and record["data_used"].startswith("digits")
     runs = record["metrics"]["runs"]
-    assert [r["model"] for r in runs] == ["constrained"] * 2 + ["unconstrained", "feedforward"]
+    assert [r["model"] for r in runs] == ["constrained"] * 2 + [
+        "unconstrained",
+        "feedforward",
+    ]
     for r in runs:
         assert 0 <= r["clean_accuracy"] <= 1 and len(r["pgd_accuracy"]) == 2
     for r in runs[:2]:
-        assert r["mu_inf"] <= 0.5 + 1e-6 and r["empirical_lipschitz"] <= r["lipschitz_bound"]
+        assert (
+            r["mu_inf"] <= 0.5 + 1e-6
+            and r["empirical_lipschitz"] <= r["lipschitz_bound"]
+        )
         assert all(c <= p for c, p in zip(r["certified_accuracy"], r["pgd_accuracy"]))
-    assert runs[2]["certified_accuracy"] is None  # the free implicit network has no bound
+    assert (
+        runs[2]["certified_accuracy"] is None
+    )  # the free implicit network has no bound
     assert record["config"]["epochs"] == 2 and len(record["metrics"]["summary"]) == 4
     # the config a notebook computes without running is the one the run recorded
     assert record["config"] == inn.record_config("fast")
@@ -55,7 +82,7 @@ def test_notebook_settings_stay_small_in_both_modes():
     assert full["data"] == inn.SETTINGS["full"]["data"]
     assert full["n_train"] <= 10000 and full["n_test"] <= 2000
     same = {k: v for k, v in full.items() if k not in ("data", "n_train", "n_test")}
-    assert same == {k: fast[k] for k in same}          # the same small sweep, other data
+    assert same == {k: fast[k] for k in same}  # the same small sweep, other data
     with pytest.raises(ValueError, match="mode"):
         inn.notebook_settings("turbo")
     with pytest.raises(ValueError, match="mode"):
@@ -64,7 +91,9 @@ def test_notebook_settings_stay_small_in_both_modes():
 
 def test_load_data_limits_are_upper_bounds():
     whole, used = inn.load_data("digits", 0, 10**6, 10**6)
-    assert len(whole.y_train) == 1347 and len(whole.y_test) == 450 and "subset" not in used
+    assert (
+        len(whole.y_train) == 1347 and len(whole.y_test) == 450 and "subset" not in used
+    )
     part, used = inn.load_data("digits", 0, 100, 10**6)
     assert len(part.y_train) == 100 and len(part.y_test) == 450 and "subset" in used
 
@@ -79,15 +108,21 @@ def test_sweep_runs_the_notebook_settings(tiny_settings):
         inn.sweep(TINY, artifacts=[])
 
 
-def test_full_mode_falls_back_to_digits_and_says_so(tmp_path, tiny_settings, monkeypatch):
+def test_full_mode_falls_back_to_digits_and_says_so(
+    tmp_path, tiny_settings, monkeypatch
+):
     def no_network(*args, **kwargs):
-        raise RuntimeError("t10k-images-idx3-ubyte.gz is not in the cache directory /nowhere")
+        raise RuntimeError(
+            "t10k-images-idx3-ubyte.gz is not in the cache directory /nowhere"
+        )
 
     monkeypatch.setattr(data, "mnist", no_network)
     artifacts = {}
     outcome = inn.inn_digits("full", artifacts=artifacts)
     assert "fallback: MNIST could not be loaded" in outcome["data_used"]
-    assert outcome["data_used"].startswith("digits") and "/nowhere" in outcome["data_used"]
+    assert (
+        outcome["data_used"].startswith("digits") and "/nowhere" in outcome["data_used"]
+    )
     assert len(outcome["metrics"]["runs"]) == 2 * 3
     summary = outcome["metrics"]["summary"]
     assert [row["n_seeds"] for row in summary] == [2, 2, 2]
@@ -98,8 +133,12 @@ def test_full_mode_falls_back_to_digits_and_says_so(tmp_path, tiny_settings, mon
 
 def test_same_seed_same_numbers(digits):
     settings = {**TINY, "epochs": 1}
-    first = inn.train_and_evaluate("constrained", digits, settings, gamma=0.0, lam=1e-2)[1]
-    second = inn.train_and_evaluate("constrained", digits, settings, gamma=0.0, lam=1e-2)[1]
+    first = inn.train_and_evaluate(
+        "constrained", digits, settings, gamma=0.0, lam=1e-2
+    )[1]
+    second = inn.train_and_evaluate(
+        "constrained", digits, settings, gamma=0.0, lam=1e-2
+    )[1]
     assert first == second
 
 
@@ -112,7 +151,9 @@ def test_penalty_equals_certified_bound(kind):
             model.T.mul_(0.1)  # small enough that mu_inf < 1 and the bound is finite
     penalty = inn.lipschitz_penalty(model)
     assert penalty.requires_grad
-    assert float(penalty.detach()) == pytest.approx(implicit.lipschitz_bound(model), rel=1e-5)
+    assert float(penalty.detach()) == pytest.approx(
+        implicit.lipschitz_bound(model), rel=1e-5
+    )
 
 
 def test_weighted_penalty_matches_bound():
@@ -121,7 +162,8 @@ def test_weighted_penalty_matches_bound():
     with torch.no_grad():
         model.log_eta.normal_()
     assert float(inn.lipschitz_penalty(model).detach()) == pytest.approx(
-        implicit.lipschitz_bound(model), rel=1e-5)
+        implicit.lipschitz_bound(model), rel=1e-5
+    )
 
 
 def test_pixel_scale_and_bad_inputs(digits):
@@ -149,10 +191,21 @@ def test_pixel_scale_and_bad_inputs(digits):
 
 
 def test_summarize_averages_over_seeds():
-    runs = [{"model": "feedforward", "gamma": None, "lambda": 0.0, "clean_accuracy": a,
-             "mu_inf": None, "lipschitz_bound": b, "empirical_lipschitz": 1.0,
-             "fgsm_accuracy": [a, a], "pgd_accuracy": [a, 0.0], "certified_accuracy": [a, 0.0]}
-            for a, b in ((0.5, 2.0), (1.0, None))]
+    runs = [
+        {
+            "model": "feedforward",
+            "gamma": None,
+            "lambda": 0.0,
+            "clean_accuracy": a,
+            "mu_inf": None,
+            "lipschitz_bound": b,
+            "empirical_lipschitz": 1.0,
+            "fgsm_accuracy": [a, a],
+            "pgd_accuracy": [a, 0.0],
+            "certified_accuracy": [a, 0.0],
+        }
+        for a, b in ((0.5, 2.0), (1.0, None))
+    ]
     (row,) = inn.summarize(runs)
     assert row["n_seeds"] == 2 and row["clean_accuracy"] == 0.75
     assert row["lipschitz_bound"] is None and row["mu_inf"] is None
@@ -189,7 +242,9 @@ def test_principal_subnetwork_keeps_the_constraint():
     with pytest.raises(ValueError, match="keep"):
         inn.principal_subnetwork(model, [8])
     with pytest.raises(TypeError, match="model"):
-        inn.principal_subnetwork(implicit.ImplicitNetwork(2, 3, 2, unconstrained=True), [0])
+        inn.principal_subnetwork(
+            implicit.ImplicitNetwork(2, 3, 2, unconstrained=True), [0]
+        )
 
 
 def test_certified_accuracy(digits):
@@ -200,10 +255,16 @@ def test_certified_accuracy(digits):
         clean = float((model(digits.x_test).argmax(1) == digits.y_test).float().mean())
     assert curve[0] == pytest.approx(clean) and curve[-1] == 0.0
     assert all(a >= b for a, b in zip(curve, curve[1:]))
-    assert inn.certified_accuracy(model, digits, [0.5], lipschitz=0.0) == [pytest.approx(clean)]
+    assert inn.certified_accuracy(model, digits, [0.5], lipschitz=0.0) == [
+        pytest.approx(clean)
+    ]
     with torch.no_grad():
-        first = float((model(digits.x_test[:20]).argmax(1) == digits.y_test[:20]).float().mean())
-    assert inn.certified_accuracy(model, digits, [0.0], n_test=20) == [pytest.approx(first)]
+        first = float(
+            (model(digits.x_test[:20]).argmax(1) == digits.y_test[:20]).float().mean()
+        )
+    assert inn.certified_accuracy(model, digits, [0.0], n_test=20) == [
+        pytest.approx(first)
+    ]
     for bad in ([], [-0.1], [[0.1]], [float("nan")]):
         with pytest.raises(ValueError, match="eps"):
             inn.certified_accuracy(model, digits, bad)
@@ -216,14 +277,18 @@ def test_fgsm_step_exercise():
         return np.clip(x + eps * np.sign(grad), low, high)
 
     assert exercises.check("ch4.fgsm_step", good, quiet=True)
-    assert not exercises.check("ch4.fgsm_step", lambda x, g, e, lo, hi: x + e * np.sign(g),
-                               quiet=True)
-    assert not exercises.check("ch4.fgsm_step", lambda x, g, e, lo, hi: np.clip(x + e * g, lo, hi),
-                               quiet=True)
+    assert not exercises.check(
+        "ch4.fgsm_step", lambda x, g, e, lo, hi: x + e * np.sign(g), quiet=True
+    )
+    assert not exercises.check(
+        "ch4.fgsm_step", lambda x, g, e, lo, hi: np.clip(x + e * g, lo, hi), quiet=True
+    )
     torch.manual_seed(4)
     model, x = torch.nn.Linear(6, 3), torch.rand(5, 6)
     y = torch.tensor([0, 1, 2, 1, 0])
     x_var = x.clone().requires_grad_(True)
-    grad = torch.autograd.grad(torch.nn.functional.cross_entropy(model(x_var), y), x_var)[0]
+    grad = torch.autograd.grad(
+        torch.nn.functional.cross_entropy(model(x_var), y), x_var
+    )[0]
     expected = good(x.numpy(), grad.numpy(), 0.1, 0.0, 1.0)
     assert np.allclose(robustness.fgsm(model, x, y, 0.1).numpy(), expected, atol=1e-6)

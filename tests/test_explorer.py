@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from contraction import norms, systems
+from contraction import systems
 from contraction.book import explorer
 
 
@@ -25,7 +25,9 @@ def test_rates_match_their_formulas():
         assert explorer.example("firing rate", k).rate == pytest.approx(1 - k)
         assert explorer.example("linear", k).rate == pytest.approx(1 - k)
     for k in (0.0, 0.5, 2.0):
-        assert explorer.example("gradient flow", k).rate == pytest.approx(min(0.1 + k, 1.0))
+        assert explorer.example("gradient flow", k).rate == pytest.approx(
+            min(0.1 + k, 1.0)
+        )
     assert explorer.example("firing rate", 1.0).rate == 0.0
     assert explorer.example("linear", 1.5).rate is None
     assert explorer.example("firing rate", 1.2).rate is None
@@ -34,10 +36,15 @@ def test_rates_match_their_formulas():
 
 
 def test_certificate_labels():
-    assert explorer.certificate_label(explorer.example("linear", 0.5)) == "certified rate c = 0.50"
+    assert (
+        explorer.certificate_label(explorer.example("linear", 0.5))
+        == "certified rate c = 0.50"
+    )
     assert "weakly" in explorer.certificate_label(explorer.example("Van der Pol", 0.0))
-    assert explorer.certificate_label(explorer.example("Van der Pol", 1.0)) == \
-        "no contraction certificate"
+    assert (
+        explorer.certificate_label(explorer.example("Van der Pol", 1.0))
+        == "no contraction certificate"
+    )
     with pytest.raises(TypeError, match="ex"):
         explorer.certificate_label("linear")
 

@@ -93,7 +93,11 @@ def test_euclidean_bounds_exact():
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.floats(0.01, 10), st.floats(1.0, 200.0), st.sampled_from(["euclidean", "non-euclidean"]))
+@given(
+    st.floats(0.01, 10),
+    st.floats(1.0, 200.0),
+    st.sampled_from(["euclidean", "non-euclidean"]),
+)
 def test_bounds_are_optimal_and_admissible(c, kappa, norm):
     lip = c * kappa
     out = fp.forward_step_bounds(c, lip, norm)
@@ -101,20 +105,28 @@ def test_bounds_are_optimal_and_admissible(c, kappa, norm):
     factors = steps.forward_step_factor(grid, c, lip, norm)
     assert np.all(factors < 1 + 1e-12)
     assert out["factor_opt"] <= factors.min() + 1e-12
-    assert steps.forward_step_factor(out["alpha_max"], c, lip, norm) == pytest.approx(1.0, abs=1e-9)
+    assert steps.forward_step_factor(out["alpha_max"], c, lip, norm) == pytest.approx(
+        1.0, abs=1e-9
+    )
 
 
 def test_non_euclidean_series_of_the_slides():
     # slides: alpha* c = 1/(2 k^2) - 3/(8 k^3) + O(k^-4);  factor = 1 - 1/(4k^2) + 1/(8k^3) + O(k^-4)
     c, kappa = 1.0, 200.0
     out = fp.forward_step_bounds(c, kappa, "non-euclidean")
-    assert out["alpha_opt"] == pytest.approx(1 / (2 * kappa**2) - 3 / (8 * kappa**3), rel=1e-4)
-    assert out["factor_opt"] == pytest.approx(1 - 1 / (4 * kappa**2) + 1 / (8 * kappa**3), abs=1e-9)
+    assert out["alpha_opt"] == pytest.approx(
+        1 / (2 * kappa**2) - 3 / (8 * kappa**3), rel=1e-4
+    )
+    assert out["factor_opt"] == pytest.approx(
+        1 - 1 / (4 * kappa**2) + 1 / (8 * kappa**3), abs=1e-9
+    )
 
 
 def test_forward_step_factor_bound_holds_for_linear_maps():
     c, s = 1.0, 3.0
-    A = np.array([[-c, s], [-s, -c]])  # osLip_2 = -c, Lip_2 = sqrt(c^2 + s^2), bound attained
+    A = np.array(
+        [[-c, s], [-s, -c]]
+    )  # osLip_2 = -c, Lip_2 = sqrt(c^2 + s^2), bound attained
     lip = np.hypot(c, s)
     for alpha in np.linspace(0.01, 0.3, 7):
         exact = np.linalg.norm(np.eye(2) + alpha * A, 2)
@@ -123,10 +135,16 @@ def test_forward_step_factor_bound_holds_for_linear_maps():
 
 def test_non_euclidean_factor_bounds_infinity_norm():
     A = np.array([[-4.0, 1.0, 0.5], [0.5, -3.0, 1.0], [1.0, 1.0, -5.0]])
-    c, lip = -np.max(np.diag(A) + np.abs(A).sum(1) - np.abs(np.diag(A))), np.linalg.norm(A, np.inf)
+    c, lip = (
+        -np.max(np.diag(A) + np.abs(A).sum(1) - np.abs(np.diag(A))),
+        np.linalg.norm(A, np.inf),
+    )
     for alpha in np.linspace(0.01, 0.9 / lip, 9):
         measured = np.linalg.norm(np.eye(3) + alpha * A, np.inf)
-        assert measured <= steps.forward_step_factor(alpha, c, lip, "non-euclidean") + 1e-12
+        assert (
+            measured
+            <= steps.forward_step_factor(alpha, c, lip, "non-euclidean") + 1e-12
+        )
 
 
 def test_averaged_step_bounds_match_expansion():

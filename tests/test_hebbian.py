@@ -71,20 +71,51 @@ def test_zero_field_keeps_the_spin():
     assert np.array_equal(hb.update_neuron(W, s, 1), s)
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: hb.hebbian_weights([[1.0, 0.5]]), ValueError, "patterns must have entries -1"),
-    (lambda: hb.hebbian_weights([1.0, -1.0]), ValueError, "patterns must have shape"),
-    (lambda: hb.energy(np.eye(3), np.ones(2)), ValueError, "s has 2 neurons"),
-    (lambda: hb.energy(np.ones((2, 3)), np.ones(3)), ValueError, "W must be square"),
-    (lambda: hb.update_neuron(np.eye(3), np.ones(3), 3), ValueError, "i must be a neuron"),
-    (lambda: hb.recall(np.eye(3), np.ones(3), mode="chaotic"), ValueError, "mode must be"),
-    (lambda: hb.recall(np.eye(3), np.ones(3), max_sweeps=0), ValueError, "max_sweeps"),
-    (lambda: hb.flip_bits(np.ones(3), 1.5), ValueError, "fraction must be"),
-    (lambda: hb.overlap(np.ones(3), np.ones((2, 4))), ValueError, "patterns must have shape"),
-    (lambda: hb.random_patterns(0, 5), ValueError, "n_patterns"),
-    (lambda: hb.capacity_curve(10, [2.5]), TypeError, "n_patterns"),
-    (lambda: hb.energy(np.eye(2), "ab"), TypeError, "s must be"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (
+            lambda: hb.hebbian_weights([[1.0, 0.5]]),
+            ValueError,
+            "patterns must have entries -1",
+        ),
+        (
+            lambda: hb.hebbian_weights([1.0, -1.0]),
+            ValueError,
+            "patterns must have shape",
+        ),
+        (lambda: hb.energy(np.eye(3), np.ones(2)), ValueError, "s has 2 neurons"),
+        (
+            lambda: hb.energy(np.ones((2, 3)), np.ones(3)),
+            ValueError,
+            "W must be square",
+        ),
+        (
+            lambda: hb.update_neuron(np.eye(3), np.ones(3), 3),
+            ValueError,
+            "i must be a neuron",
+        ),
+        (
+            lambda: hb.recall(np.eye(3), np.ones(3), mode="chaotic"),
+            ValueError,
+            "mode must be",
+        ),
+        (
+            lambda: hb.recall(np.eye(3), np.ones(3), max_sweeps=0),
+            ValueError,
+            "max_sweeps",
+        ),
+        (lambda: hb.flip_bits(np.ones(3), 1.5), ValueError, "fraction must be"),
+        (
+            lambda: hb.overlap(np.ones(3), np.ones((2, 4))),
+            ValueError,
+            "patterns must have shape",
+        ),
+        (lambda: hb.random_patterns(0, 5), ValueError, "n_patterns"),
+        (lambda: hb.capacity_curve(10, [2.5]), TypeError, "n_patterns"),
+        (lambda: hb.energy(np.eye(2), "ab"), TypeError, "s must be"),
+    ],
+)
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()

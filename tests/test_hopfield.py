@@ -24,7 +24,9 @@ def test_one_step_retrieval_of_separated_memories_within_the_softmax_bound():
     """|x+ - xi_i| <= 2 M (N - 1) exp(-beta gap), gap = score of xi_i minus the best other score:
     the measured error is below the bound, and the bound is small, so the check has teeth."""
     xi, g = separated_memories()
-    x = xi + 0.05 * torch.randn(xi.shape, generator=g, dtype=F64)  # one noisy query per memory
+    x = xi + 0.05 * torch.randn(
+        xi.shape, generator=g, dtype=F64
+    )  # one noisy query per memory
     beta = 40.0
     out = H.mchn_update(xi, x, beta)
     scores = x @ xi.T
@@ -58,7 +60,9 @@ def test_khopfield_retrieves_the_k_nearest_memories_in_order(kind):
     scores = H.similarity(xi, x, kind)
     top = torch.sort(scores, dim=-1, descending=True)
     order = top.indices[..., :4]
-    cold = 40.0 / float((top.values[..., :4] - top.values[..., 1:5]).min())  # beyond the gaps
+    cold = 40.0 / float(
+        (top.values[..., :4] - top.values[..., 1:5]).min()
+    )  # beyond the gaps
     assert torch.equal(H.khopfield_indices(xi, x, cold, 4, kind), order)
     X = H.khopfield(xi, x, cold, 4, kind)  # cold: each column close to one memory
     assert X.shape == (3, 16, 4)
@@ -113,7 +117,9 @@ def test_later_column_energies_may_increase():
     rises = []
     for _ in range(5):
         new = H.khopfield_column_update(xi, x, 1.0, 2)
-        rises.append(H.khopfield_energy(xi, new, 1.0, 2) - H.khopfield_energy(xi, x, 1.0, 2))
+        rises.append(
+            H.khopfield_energy(xi, new, 1.0, 2) - H.khopfield_energy(xi, x, 1.0, 2)
+        )
         x = new
     assert float(torch.stack(rises).max()) > 1e-3
 
@@ -126,15 +132,21 @@ def test_attention_shapes_gradients_and_parameter_count():
     y = att(x)
     assert y.shape == x.shape
     y.square().sum().backward()
-    assert all(p.grad is not None and bool(torch.isfinite(p.grad).all())
-               for p in att.parameters())
+    assert all(
+        p.grad is not None and bool(torch.isfinite(p.grad).all())
+        for p in att.parameters()
+    )
     w = att.attention(x).detach()
     assert w.shape == (2, tokens, tokens, heads)
-    assert float(w.min()) >= -1e-6 and torch.allclose(w.sum(2), torch.ones(2, tokens, heads),
-                                                      atol=1e-4)
+    assert float(w.min()) >= -1e-6 and torch.allclose(
+        w.sum(2), torch.ones(2, tokens, heads), atol=1e-4
+    )
     ours = sum(p.numel() for p in att.parameters())
     mha = sum(p.numel() for p in torch.nn.MultiheadAttention(dim, heads).parameters())
-    assert ours == 3 * dim * (dim // heads) + dim * dim + dim and ours < mha == 4 * dim**2 + 4 * dim
+    assert (
+        ours == 3 * dim * (dim // heads) + dim * dim + dim
+        and ours < mha == 4 * dim**2 + 4 * dim
+    )
 
 
 def test_attention_is_permutation_equivariant_over_tokens():
@@ -161,29 +173,69 @@ def test_batched_queries_match_one_by_one():
     xi, g = separated_memories(N=6, n=5, seed=4)
     x = torch.randn(2, 3, 5, generator=g, dtype=F64)
     X = H.khopfield(xi, x, 3.0, 2, "manhattan", beta2=2.0)
-    rows = torch.stack([H.khopfield(xi, q, 3.0, 2, "manhattan", beta2=2.0)
-                        for q in x.reshape(-1, 5)])
+    rows = torch.stack(
+        [H.khopfield(xi, q, 3.0, 2, "manhattan", beta2=2.0) for q in x.reshape(-1, 5)]
+    )
     assert torch.allclose(X.reshape(-1, 5, 2), rows, atol=1e-12)
     assert H.mchn_update(xi, x, 1.0).shape == x.shape
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda xi, x: H.mchn_update(xi, x, 0.0), ValueError, "beta must be positive"),
-    (lambda xi, x: H.mchn_update(xi, x, -1.0), ValueError, "beta must be positive"),
-    (lambda xi, x: H.mchn_update(xi, x, "1"), TypeError, "beta must be a real number"),
-    (lambda xi, x: H.mchn_update(xi, x, math.inf), ValueError, "beta must be finite"),
-    (lambda xi, x: H.mchn_update(xi[0], x, 1.0), ValueError, "memories must have shape"),
-    (lambda xi, x: H.mchn_update(xi, x[..., :3], 1.0), ValueError, "x has last dimension 3"),
-    (lambda xi, x: H.mchn_update(xi, x.long(), 1.0), TypeError, "x must have a floating"),
-    (lambda xi, x: H.mchn_update(xi * math.nan, x, 1.0), ValueError, "memories has non-finite"),
-    (lambda xi, x: H.khopfield(xi, x, 1.0, 6), ValueError, "k must be in 1..5"),
-    (lambda xi, x: H.khopfield(xi, x, 1.0, 0), ValueError, "k must be in 1..5"),
-    (lambda xi, x: H.khopfield(xi, x, 1.0, 2.5), TypeError, "k must be an integer"),
-    (lambda xi, x: H.khopfield(xi, x, 1.0, 2, "cosine"), ValueError, "similarity must be"),
-    (lambda xi, x: H.khopfield(xi, x, 1.0, 2, beta2=0.0), ValueError, "beta must be positive"),
-    (lambda xi, x: H.khopfield_energy(xi, x, 1.0, 6), ValueError, "i must be in 1..5"),
-    (lambda xi, x: H.similarity(xi, x, "l3"), ValueError, "similarity must be"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda xi, x: H.mchn_update(xi, x, 0.0), ValueError, "beta must be positive"),
+        (lambda xi, x: H.mchn_update(xi, x, -1.0), ValueError, "beta must be positive"),
+        (
+            lambda xi, x: H.mchn_update(xi, x, "1"),
+            TypeError,
+            "beta must be a real number",
+        ),
+        (
+            lambda xi, x: H.mchn_update(xi, x, math.inf),
+            ValueError,
+            "beta must be finite",
+        ),
+        (
+            lambda xi, x: H.mchn_update(xi[0], x, 1.0),
+            ValueError,
+            "memories must have shape",
+        ),
+        (
+            lambda xi, x: H.mchn_update(xi, x[..., :3], 1.0),
+            ValueError,
+            "x has last dimension 3",
+        ),
+        (
+            lambda xi, x: H.mchn_update(xi, x.long(), 1.0),
+            TypeError,
+            "x must have a floating",
+        ),
+        (
+            lambda xi, x: H.mchn_update(xi * math.nan, x, 1.0),
+            ValueError,
+            "memories has non-finite",
+        ),
+        (lambda xi, x: H.khopfield(xi, x, 1.0, 6), ValueError, "k must be in 1..5"),
+        (lambda xi, x: H.khopfield(xi, x, 1.0, 0), ValueError, "k must be in 1..5"),
+        (lambda xi, x: H.khopfield(xi, x, 1.0, 2.5), TypeError, "k must be an integer"),
+        (
+            lambda xi, x: H.khopfield(xi, x, 1.0, 2, "cosine"),
+            ValueError,
+            "similarity must be",
+        ),
+        (
+            lambda xi, x: H.khopfield(xi, x, 1.0, 2, beta2=0.0),
+            ValueError,
+            "beta must be positive",
+        ),
+        (
+            lambda xi, x: H.khopfield_energy(xi, x, 1.0, 6),
+            ValueError,
+            "i must be in 1..5",
+        ),
+        (lambda xi, x: H.similarity(xi, x, "l3"), ValueError, "similarity must be"),
+    ],
+)
 def test_bad_input(call, error, match):
     xi, g = separated_memories(N=6, n=5, seed=5)
     x = torch.randn(2, 5, generator=g, dtype=F64)

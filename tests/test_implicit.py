@@ -13,7 +13,7 @@ from contraction import implicit as im
 from contraction import norms
 from contraction.nn import robustness
 from contraction.nn.implicit import fixed_point
-from contraction.nn.solvers import SolverConfig, SolveInfo
+from contraction.nn.solvers import SolveInfo
 
 DOUBLE = torch.float64
 
@@ -35,11 +35,14 @@ def spread_weights(model, seed=2, scale=0.6):
     """Off-diagonal rows of size ~scale*n, so that alpha < 1 and the averaged step matters."""
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        model.T.copy_(scale * (2 * torch.rand(model.T.shape, generator=gen, dtype=DOUBLE) - 1))
+        model.T.copy_(
+            scale * (2 * torch.rand(model.T.shape, generator=gen, dtype=DOUBLE) - 1)
+        )
     return model
 
 
 # --- parametrisation ------------------------------------------------------------------------
+
 
 @settings(max_examples=60, deadline=None)
 @given(arrays(np.float64, (5, 5), elements=st.floats(-10, 10)), st.floats(-3, 0.99))
@@ -49,8 +52,9 @@ def test_parametrisation_bounds_mu_inf(T, gamma):
     off = np.abs(A).sum(1) - np.abs(np.diag(A))
     t_diag = (np.diag(A) - gamma + off) / 2  # the preimage of the docstring's converse
     T_back = A - np.diag(np.diag(A)) + np.diag(t_diag)
-    np.testing.assert_allclose(im.constrained_matrix(torch.from_numpy(T_back), gamma).numpy(), A,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        im.constrained_matrix(torch.from_numpy(T_back), gamma).numpy(), A, atol=1e-9
+    )
 
 
 @settings(max_examples=20, deadline=None)
@@ -66,6 +70,7 @@ def test_weighted_model_contracts_in_its_norm(seed, gamma):
 
 
 # --- forward solve ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method", ["averaged", "anderson"])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -91,6 +96,7 @@ def test_anderson_needs_fewer_iterations():
 
 
 # --- implicit differentiation ------------------------------------------------------------------
+
 
 def unrolled_loss(model, x, y, steps=400):
     A, drive = model.A(), model.input(x)
@@ -124,7 +130,9 @@ def test_implicit_gradients_match_unrolled_autograd(weighted):
 def test_gradcheck_with_respect_to_inputs():
     model = spread_weights(tiny_model())
     x, _ = batch(rows=3)
-    assert torch.autograd.gradcheck(model, (x.requires_grad_(True),), eps=1e-6, atol=1e-6)
+    assert torch.autograd.gradcheck(
+        model, (x.requires_grad_(True),), eps=1e-6, atol=1e-6
+    )
 
 
 def test_strict_backward_raises_when_adjoint_fails():
@@ -133,11 +141,17 @@ def test_strict_backward_raises_when_adjoint_fails():
 
     def strict_give_up(vjp, v):
         g, info = give_up(vjp, v)
-        raise RuntimeError(f"backward (adjoint) fixed point did not converge: {info.reason}")
+        raise RuntimeError(
+            f"backward (adjoint) fixed point did not converge: {info.reason}"
+        )
 
     w = torch.full((2,), 0.5, dtype=DOUBLE, requires_grad=True)
-    out = fixed_point(lambda s, w: s * w, torch.ones(2, 2, dtype=DOUBLE), w,
-                      adjoint_solver=strict_give_up)
+    out = fixed_point(
+        lambda s, w: s * w,
+        torch.ones(2, 2, dtype=DOUBLE),
+        w,
+        adjoint_solver=strict_give_up,
+    )
     with pytest.raises(RuntimeError, match="adjoint"):
         out.sum().backward()
 
@@ -151,10 +165,13 @@ def test_jfb_and_unrolled_backward_options():
         grads[mode] = gradients(model, F.cross_entropy(model(x), y), x)
     for g_imp, g_unr in zip(grads["implicit"], grads["unrolled"]):
         torch.testing.assert_close(g_imp, g_unr, rtol=1e-6, atol=1e-9)
-    assert any(float((a - b).norm()) > 1e-6 for a, b in zip(grads["implicit"], grads["jfb"]))
+    assert any(
+        float((a - b).norm()) > 1e-6 for a, b in zip(grads["implicit"], grads["jfb"])
+    )
 
 
 # --- robustness --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", ["plain", "weighted", "feedforward"])
 def test_lipschitz_bound_exceeds_empirical_estimate(kind):
@@ -165,24 +182,32 @@ def test_lipschitz_bound_exceeds_empirical_estimate(kind):
         model = spread_weights(tiny_model(weighted=kind == "weighted"))
     x, _ = batch(rows=16)
     gen = torch.Generator().manual_seed(0)
-    estimate = robustness.empirical_lipschitz(model, x, eps=0.05, n_random=5, steps=5, generator=gen)
+    estimate = robustness.empirical_lipschitz(
+        model, x, eps=0.05, n_random=5, steps=5, generator=gen
+    )
     bound = im.lipschitz_bound(model)
     assert 0 < estimate <= bound
     # one formula: the float bound is the differentiable penalty read as a number
-    assert bound == pytest.approx(float(robustness.lipschitz_penalty(model).detach()), rel=1e-12)
+    assert bound == pytest.approx(
+        float(robustness.lipschitz_penalty(model).detach()), rel=1e-12
+    )
 
 
 def test_attacks_stay_in_the_ball_and_raise_the_loss():
     model = spread_weights(tiny_model(tol=1e-8))
     x, y = batch(rows=8)
     clean = F.cross_entropy(model(x), y).detach()
-    for x_adv in (robustness.fgsm(model, x, y, 0.1), robustness.pgd(model, x, y, 0.1, steps=5)):
+    for x_adv in (
+        robustness.fgsm(model, x, y, 0.1),
+        robustness.pgd(model, x, y, 0.1, steps=5),
+    ):
         assert float((x_adv - x).abs().max()) <= 0.1 + 1e-12
         assert float(x_adv.min()) >= 0 and float(x_adv.max()) <= 1
         assert float(F.cross_entropy(model(x_adv), y).detach()) >= float(clean)
 
 
 # --- reporting failures and bad input ------------------------------------------------------
+
 
 def expansive_model(**kwargs):
     model = tiny_model(unconstrained=True, max_iter=200, **kwargs)
@@ -198,16 +223,26 @@ def test_unconstrained_non_convergence_is_reported():
     out = model(x)
     assert not model.last_solve.converged and model.last_solve.reason
     assert torch.isfinite(out).all()
-    assert model.step_bounds()["factor"] is None and im.lipschitz_bound(model) == math.inf
+    assert (
+        model.step_bounds()["factor"] is None and im.lipschitz_bound(model) == math.inf
+    )
     with pytest.raises(RuntimeError, match="did not converge"):
         expansive_model()(x)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"gamma": 1.0}, "gamma"), ({"gamma": float("nan")}, "gamma"), ({"n_hidden": 0}, "n_hidden"),
-    ({"tol": -1.0}, "tol"), ({"max_iter": 0}, "max_iter"), ({"method": "newton"}, "method"),
-    ({"alpha": -0.5}, "alpha"), ({"weighted": True, "unconstrained": True}, "weighted"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"gamma": 1.0}, "gamma"),
+        ({"gamma": float("nan")}, "gamma"),
+        ({"n_hidden": 0}, "n_hidden"),
+        ({"tol": -1.0}, "tol"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"method": "newton"}, "method"),
+        ({"alpha": -0.5}, "alpha"),
+        ({"weighted": True, "unconstrained": True}, "weighted"),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, match):
     args = {"n_in": 4, "n_hidden": 6, "n_out": 3} | kwargs
     with pytest.raises((ValueError, TypeError), match=match):
@@ -218,7 +253,10 @@ def test_bad_forward_inputs_and_weights():
     model = tiny_model()
     with pytest.raises(ValueError, match="x must have shape"):
         model(torch.zeros(2, 5, dtype=DOUBLE))
-    assert model(torch.zeros(2, 2, 2, dtype=DOUBLE)).shape == (2, 3)  # (batch, *features)
+    assert model(torch.zeros(2, 2, 2, dtype=DOUBLE)).shape == (
+        2,
+        3,
+    )  # (batch, *features)
     with pytest.raises(RuntimeError, match="non-finite"):
         model(torch.full((2, 4), math.nan, dtype=DOUBLE))
     with torch.no_grad():
@@ -258,7 +296,9 @@ def test_backward_tolerance_is_relative_to_the_gradient():
     torch.manual_seed(0)
     model = im.ImplicitNetwork(4, 6, 3, gamma=0.5, tol=1e-3).double()
     x = torch.randn(5, 4, dtype=torch.float64)
-    (1e-6 * model(x).sum()).backward()  # a tiny loss: an absolute tol would stop at once
+    (
+        1e-6 * model(x).sum()
+    ).backward()  # a tiny loss: an absolute tol would stop at once
     assert model.last_backward_solve.converged
     assert model.last_backward_solve.iterations > 1
 
@@ -269,5 +309,7 @@ def test_anderson_training_step_does_not_crash_on_converged_rows():
     x = torch.randn(16, 4)
     for _ in range(3):
         model.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), torch.zeros(16, dtype=torch.long)).backward()
+        torch.nn.functional.cross_entropy(
+            model(x), torch.zeros(16, dtype=torch.long)
+        ).backward()
     assert model.last_solve.converged

@@ -24,12 +24,15 @@ def test_check_positive_definite_symmetrises_round_off():
     assert np.array_equal(out, out.T)
 
 
-@pytest.mark.parametrize("P, message", [
-    (np.array([[1.0, 2.0], [0.0, 1.0]]), "symmetric"),
-    (np.array([[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
-    (np.zeros((2, 2)), "positive definite"),
-    (np.ones((2, 3)), "square"),
-])
+@pytest.mark.parametrize(
+    "P, message",
+    [
+        (np.array([[1.0, 2.0], [0.0, 1.0]]), "symmetric"),
+        (np.array([[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
+        (np.zeros((2, 2)), "positive definite"),
+        (np.ones((2, 3)), "square"),
+    ],
+)
 def test_check_positive_definite_rejects(P, message):
     with pytest.raises(ValueError, match=message):
         lyapunov.check_positive_definite(P, "Pmat")

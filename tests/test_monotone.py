@@ -22,8 +22,9 @@ def tiny_mon(seed=0, **kwargs):
 
 def batch(seed=1, rows=5):
     gen = torch.Generator().manual_seed(seed)
-    return torch.rand(rows, 4, generator=gen, dtype=DOUBLE), torch.randint(0, 3, (rows,),
-                                                                             generator=gen)
+    return torch.rand(rows, 4, generator=gen, dtype=DOUBLE), torch.randint(
+        0, 3, (rows,), generator=gen
+    )
 
 
 @settings(max_examples=25, deadline=None)
@@ -104,10 +105,15 @@ def test_non_convergence_is_reported_and_strict_raises():
         tiny_mon(method="forward-backward", max_iter=3)(x)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"m": 0.0}, "m must"), ({"method": "douglas"}, "method"), ({"alpha": 0.0}, "alpha"),
-    ({"n_hidden": 0}, "n_hidden"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"m": 0.0}, "m must"),
+        ({"method": "douglas"}, "method"),
+        ({"alpha": 0.0}, "alpha"),
+        ({"n_hidden": 0}, "n_hidden"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     args = {"n_in": 4, "n_hidden": 6, "n_out": 3} | kwargs
     with pytest.raises((ValueError, TypeError), match=match):

@@ -19,16 +19,21 @@ def test_gain_matrix_layout_and_metzler_hurwitz():
     assert norms.is_metzler(G) and networks.is_hurwitz(G)
     assert not norms.is_metzler([[-1.0, -0.1], [0.0, -1.0]])
     assert norms.is_metzler([[-1.0, -0.1], [0.0, -1.0]], tol=0.2)
-    assert not networks.is_hurwitz([[0.0, 1.0], [-1.0, 0.0]])  # purely imaginary eigenvalues
+    assert not networks.is_hurwitz(
+        [[0.0, 1.0], [-1.0, 0.0]]
+    )  # purely imaginary eigenvalues
 
 
-@pytest.mark.parametrize("rates, gains, match", [
-    ([1.0, 0.0], np.zeros((2, 2)), "rates"),
-    ([1.0, 1.0], [[0.0, -1.0], [0.0, 0.0]], "gains"),
-    ([1.0, 1.0], [[0.5, 0.0], [0.0, 0.0]], "gains"),
-    ([1.0, 1.0, 1.0], np.zeros((2, 2)), "gains"),
-    ([[1.0]], np.zeros((1, 1)), "rates"),
-])
+@pytest.mark.parametrize(
+    "rates, gains, match",
+    [
+        ([1.0, 0.0], np.zeros((2, 2)), "rates"),
+        ([1.0, 1.0], [[0.0, -1.0], [0.0, 0.0]], "gains"),
+        ([1.0, 1.0], [[0.5, 0.0], [0.0, 0.0]], "gains"),
+        ([1.0, 1.0, 1.0], np.zeros((2, 2)), "gains"),
+        ([[1.0]], np.zeros((1, 1)), "rates"),
+    ],
+)
 def test_gain_matrix_rejects_bad_input(rates, gains, match):
     with pytest.raises(ValueError, match=match):
         networks.gain_matrix(rates, gains)
@@ -44,7 +49,9 @@ def test_certificate_irreducible_attains_the_spectral_abscissa():
 
 
 def test_certificate_reducible_cascade_is_approached():
-    G = networks.gain_matrix([1.0, 1.0], [[0.0, 5.0], [0.0, 0.0]])  # a cascade: any gain is fine
+    G = networks.gain_matrix(
+        [1.0, 1.0], [[0.0, 5.0], [0.0, 0.0]]
+    )  # a cascade: any gain is fine
     cert = networks.interconnection_certificate(G)
     assert cert["contracting"] and not cert["irreducible"]
     assert cert["rate"] == pytest.approx(1.0)
@@ -55,7 +62,9 @@ def test_certificate_lost_beyond_small_gain_and_for_non_metzler():
     c1, c2 = 1.0, 0.5
     for g in (0.6, 0.8):  # g12 * g21 = g**2 versus c1 * c2 = 0.5
         G = networks.gain_matrix([c1, c2], [[0, g], [g, 0]])
-        assert networks.interconnection_certificate(G)["contracting"] == (g * g < c1 * c2)
+        assert networks.interconnection_certificate(G)["contracting"] == (
+            g * g < c1 * c2
+        )
     cert = networks.interconnection_certificate([[-1.0, -0.5], [0.2, -1.0]])
     assert not cert["contracting"]
 
@@ -63,39 +72,54 @@ def test_certificate_lost_beyond_small_gain_and_for_non_metzler():
 def test_certified_rate_two_subsystems_closed_form():
     c1, c2, g12, g21 = 1.0, 0.5, 0.4, 0.6
     expected = (c1 + c2 - np.sqrt((c1 - c2) ** 2 + 4 * g12 * g21)) / 2
-    assert networks.certified_rate([c1, c2], [[0, g12], [g21, 0]]) == pytest.approx(expected)
+    assert networks.certified_rate([c1, c2], [[0, g12], [g21, 0]]) == pytest.approx(
+        expected
+    )
     assert networks.certified_rate([c1, c2], [[0, 2.0], [2.0, 0]]) == 0.0
 
 
 def test_gain_certificate_exercise_accepts_reference():
     assert "ch3.gain_certificate" in exercises.available()
     assert exercises.check("ch3.gain_certificate", networks.certified_rate, quiet=True)
-    assert not exercises.check("ch3.gain_certificate", lambda r, g: -np.max(np.linalg.eigvals(
-        networks.gain_matrix(r, g)).real), quiet=True)  # forgets the "0.0 if not Hurwitz" case
+    assert not exercises.check(
+        "ch3.gain_certificate",
+        lambda r, g: -np.max(np.linalg.eigvals(networks.gain_matrix(r, g)).real),
+        quiet=True,
+    )  # forgets the "0.0 if not Hurwitz" case
 
 
 def test_composite_norm_values_and_trajectories():
     x = np.array([3.0, -4.0, 1.0, 1.0, -2.0])
     sizes, eta = [2, 3], np.array([0.5, 2.0])
-    assert networks.composite_norm(x, sizes, 2, eta) == pytest.approx(max(0.5 * 5, 2 * 6 ** 0.5))
-    assert networks.composite_norm(x, sizes, [np.inf, 1], eta) == pytest.approx(max(2.0, 8.0))
+    assert networks.composite_norm(x, sizes, 2, eta) == pytest.approx(
+        max(0.5 * 5, 2 * 6**0.5)
+    )
+    assert networks.composite_norm(x, sizes, [np.inf, 1], eta) == pytest.approx(
+        max(2.0, 8.0)
+    )
     X = np.stack([x, 2 * x])
-    np.testing.assert_allclose(networks.composite_norm(X, sizes, 2, eta),
-                               np.array([1, 2]) * networks.composite_norm(x, sizes, 2, eta))
+    np.testing.assert_allclose(
+        networks.composite_norm(X, sizes, 2, eta),
+        np.array([1, 2]) * networks.composite_norm(x, sizes, 2, eta),
+    )
     w = networks.expand_weight(eta, sizes)
     assert networks.composite_norm(x, sizes, np.inf, eta) == pytest.approx(
-        norms.vector_norm(x, np.inf, w))
+        norms.vector_norm(x, np.inf, w)
+    )
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"x": np.ones(4)}, "x"),
-    ({"sizes": [2, 0, 3]}, "sizes"),
-    ({"sizes": 5}, "sizes"),
-    ({"eta": [1.0, -1.0]}, "eta"),
-    ({"eta": [1.0, 1.0, 1.0]}, "eta"),
-    ({"norms_per_block": 3}, "p"),
-    ({"norms_per_block": [2]}, "norms_per_block"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"x": np.ones(4)}, "x"),
+        ({"sizes": [2, 0, 3]}, "sizes"),
+        ({"sizes": 5}, "sizes"),
+        ({"eta": [1.0, -1.0]}, "eta"),
+        ({"eta": [1.0, 1.0, 1.0]}, "eta"),
+        ({"norms_per_block": 3}, "p"),
+        ({"norms_per_block": [2]}, "norms_per_block"),
+    ],
+)
 def test_composite_norm_rejects_bad_input(kwargs, match):
     args = {"x": np.ones(5), "sizes": [2, 3], "norms_per_block": 2, "eta": [1.0, 1.0]}
     args.update(kwargs)
@@ -118,7 +142,10 @@ def test_block_majorant_bounds_the_composite_lognorm(seed, p):
         slope = (networks.composite_norm(x + h * J @ x, sizes, p, eta) - nx) / h
         assert slope <= bound * nx + 1e-5 * (1 + abs(bound)) * nx
     if p == np.inf:  # l_inf blocks: the composite norm is a weighted l_inf norm
-        assert norms.lognorm(J, np.inf, networks.expand_weight(eta, sizes)) <= bound + 1e-12
+        assert (
+            norms.lognorm(J, np.inf, networks.expand_weight(eta, sizes))
+            <= bound + 1e-12
+        )
 
 
 def test_block_majorant_rejects_bad_sizes():
@@ -134,7 +161,9 @@ def test_coupled_firing_rate_matches_its_full_matrix_and_jacobian():
     np.testing.assert_array_equal(W[2:4, 0:2], couplings[(1, 0)])
     np.testing.assert_array_equal(W[0:2, 0:2], blocks[0])
     x = np.random.default_rng(1).normal(size=8)
-    np.testing.assert_allclose(F.jacobian(x), systems.numerical_jacobian(F, x), atol=1e-6)
+    np.testing.assert_allclose(
+        F.jacobian(x), systems.numerical_jacobian(F, x), atol=1e-6
+    )
 
 
 def test_firing_rate_gains_and_gain_matrix_bound_the_jacobian():
@@ -149,13 +178,17 @@ def test_firing_rate_gains_and_gain_matrix_bound_the_jacobian():
         assert np.all(networks.block_majorant(F.jacobian(x), [2] * 4) <= G + 1e-12)
     r2, g2 = networks.firing_rate_gains(blocks, couplings, 2)
     np.testing.assert_allclose(r2, [1 - np.linalg.norm(B, 2) for B in blocks])
-    assert g2[1, 0] == pytest.approx(np.linalg.norm(couplings[(1, 0)], 2)) and g2[0, 1] == 0.0
+    assert (
+        g2[1, 0] == pytest.approx(np.linalg.norm(couplings[(1, 0)], 2))
+        and g2[0, 1] == 0.0
+    )
 
 
 def test_certified_rate_holds_for_simulated_pairs():
     blocks, couplings = _ring_network(0.3)
     cert = networks.interconnection_certificate(
-        networks.gain_matrix(*networks.firing_rate_gains(blocks, couplings)))
+        networks.gain_matrix(*networks.firing_rate_gains(blocks, couplings))
+    )
     assert cert["contracting"]
     F = networks.coupled_firing_rate(blocks, couplings)
     rng = np.random.default_rng(3)
@@ -165,17 +198,35 @@ def test_certified_rate_holds_for_simulated_pairs():
     assert systems.measured_rate(t, d) >= cert["rate"] - 1e-6
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: networks.coupled_firing_rate([], {}), "blocks"),
-    (lambda: networks.coupled_firing_rate([np.eye(2)], []), "couplings"),
-    (lambda: networks.coupled_firing_rate([np.eye(2), np.eye(1)], {(0, 0): np.eye(2)}), "different"),
-    (lambda: networks.coupled_firing_rate([np.eye(2), np.eye(1)], {(0, 2): np.eye(2)}), "keys"),
-    (lambda: networks.coupled_firing_rate([np.eye(2), np.eye(1)], {(0, 1): np.eye(2)}), "shape"),
-    (lambda: networks.coupled_firing_rate([np.ones((2, 3))], {}), "blocks"),
-    (lambda: networks.ring_couplings(1, np.eye(2)), "n"),
-    (lambda: networks.ring_couplings(3, np.eye(2), [1.0, 2.0]), "strengths"),
-    (lambda: networks.firing_rate_gains([np.eye(2)], {}, 1), "p"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: networks.coupled_firing_rate([], {}), "blocks"),
+        (lambda: networks.coupled_firing_rate([np.eye(2)], []), "couplings"),
+        (
+            lambda: networks.coupled_firing_rate(
+                [np.eye(2), np.eye(1)], {(0, 0): np.eye(2)}
+            ),
+            "different",
+        ),
+        (
+            lambda: networks.coupled_firing_rate(
+                [np.eye(2), np.eye(1)], {(0, 2): np.eye(2)}
+            ),
+            "keys",
+        ),
+        (
+            lambda: networks.coupled_firing_rate(
+                [np.eye(2), np.eye(1)], {(0, 1): np.eye(2)}
+            ),
+            "shape",
+        ),
+        (lambda: networks.coupled_firing_rate([np.ones((2, 3))], {}), "blocks"),
+        (lambda: networks.ring_couplings(1, np.eye(2)), "n"),
+        (lambda: networks.ring_couplings(3, np.eye(2), [1.0, 2.0]), "strengths"),
+        (lambda: networks.firing_rate_gains([np.eye(2)], {}, 1), "p"),
+    ],
+)
 def test_network_builders_reject_bad_input(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()

@@ -36,9 +36,12 @@ def test_vector_weight_is_similarity(p):
     rng = np.random.default_rng(0)
     A, eta = rng.normal(size=(4, 4)), rng.uniform(0.5, 2, 4)
     D = np.diag(eta)
-    assert norms.lognorm(A, p, eta) == pytest.approx(norms.lognorm(D @ A @ np.linalg.inv(D), p))
+    assert norms.lognorm(A, p, eta) == pytest.approx(
+        norms.lognorm(D @ A @ np.linalg.inv(D), p)
+    )
     assert norms.induced_norm(A, p, eta) == pytest.approx(
-        norms.induced_norm(D @ A @ np.linalg.inv(D), p))
+        norms.induced_norm(D @ A @ np.linalg.inv(D), p)
+    )
     x = rng.normal(size=4)
     assert norms.vector_norm(x, p, eta) == pytest.approx(np.linalg.norm(eta * x, p))
 
@@ -86,7 +89,9 @@ def test_sandwiched_between_spectral_abscissa_and_norm(A, p):
 @given(square(), square(), st.floats(0, 1), st.sampled_from(P_VALUES))
 def test_convex(A, B, theta, p):
     mixed = norms.lognorm(theta * A + (1 - theta) * B, p)
-    assert mixed <= theta * norms.lognorm(A, p) + (1 - theta) * norms.lognorm(B, p) + 1e-8
+    assert (
+        mixed <= theta * norms.lognorm(A, p) + (1 - theta) * norms.lognorm(B, p) + 1e-8
+    )
 
 
 @pytest.mark.parametrize("func", [norms.lognorm, norms.induced_norm])
@@ -135,14 +140,18 @@ def test_lumer_equality_and_compatibility(p):
     sampled = max(norms.weak_pairing(A @ x, x, p) for x in xs)
     assert sampled <= norms.lognorm(A, p) + 1e-12
     for x in xs[:20]:
-        assert norms.weak_pairing(x, x, p) == pytest.approx(norms.vector_norm(x, p) ** 2)
+        assert norms.weak_pairing(x, x, p) == pytest.approx(
+            norms.vector_norm(x, p) ** 2
+        )
 
 
 def test_weak_pairing_values():
     x, y = np.array([1.0, 2.0, -3.0]), np.array([0.5, -2.0, 2.0])
     assert norms.weak_pairing(x, y, 2) == pytest.approx(x @ y)
     assert norms.weak_pairing(x, y, 1) == pytest.approx(4.5 * (1.0 - 2.0 - 3.0))
-    assert norms.weak_pairing(x, y, np.inf) == pytest.approx(max(-2.0 * 2.0, 2.0 * -3.0))
+    assert norms.weak_pairing(x, y, np.inf) == pytest.approx(
+        max(-2.0 * 2.0, 2.0 * -3.0)
+    )
     with pytest.raises(ValueError, match="x and y must have the same length"):
         norms.weak_pairing(np.ones(2), np.ones(3))
 
@@ -160,7 +169,9 @@ def test_optimal_weight_irreducible(p):
 
 @pytest.mark.parametrize("p", [1, np.inf])
 def test_optimal_weight_reducible_approaches_infimum(p):
-    A = np.array([[-1.0, 5.0], [0.0, -2.0]])  # upper triangular: the infimum -1 is not attained
+    A = np.array(
+        [[-1.0, 5.0], [0.0, -2.0]]
+    )  # upper triangular: the infimum -1 is not attained
     eta, value = norms.optimal_weight(A, p)
     assert np.all(eta > 0)
     assert -1.0 <= value <= -1.0 + 1e-5

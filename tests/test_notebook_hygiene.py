@@ -13,8 +13,15 @@ sys.path.insert(0, str(ROOT / "tools"))
 import notebooks  # noqa: E402  (tools/notebooks.py)
 
 NOTEBOOKS = sorted(ROOT.glob("chapters/*/*.ipynb"))
-ALLOWED_TAGS = {"remove-cell", "remove-input", "remove-output", "hide-input", "hide-output",
-                "nbval-ignore-output", "raises-exception"}
+ALLOWED_TAGS = {
+    "remove-cell",
+    "remove-input",
+    "remove-output",
+    "hide-input",
+    "hide-output",
+    "nbval-ignore-output",
+    "raises-exception",
+}
 
 
 def _load(path):
@@ -29,8 +36,9 @@ def test_there_are_notebooks():
 def test_first_cell_is_the_canonical_colab_setup(path):
     first = _load(path)["cells"][0]
     assert first["cell_type"] == "code"
-    assert "".join(first["source"]) == notebooks.setup_cell_source(), \
+    assert "".join(first["source"]) == notebooks.setup_cell_source(), (
         "run `make notebooks` to refresh the setup cell from _config.yml"
+    )
     assert "remove-cell" in first["metadata"].get("tags", [])
 
 
@@ -40,7 +48,9 @@ def test_every_code_cell_was_executed_without_error(path):
         if cell["cell_type"] != "code" or not "".join(cell["source"]).strip():
             continue
         assert cell["execution_count"] is not None, f"cell {i} has no stored execution"
-        assert all(o["output_type"] != "error" for o in cell["outputs"]), f"cell {i} errored"
+        assert all(o["output_type"] != "error" for o in cell["outputs"]), (
+            f"cell {i} errored"
+        )
         tags = set(cell["metadata"].get("tags", []))
         assert "nbval-skip" not in tags, f"cell {i} is skipped by nbval"
         assert tags <= ALLOWED_TAGS, f"cell {i} has unknown tags {tags - ALLOWED_TAGS}"
@@ -49,7 +59,9 @@ def test_every_code_cell_was_executed_without_error(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_one_title_and_a_takeaways_box(path):
     cells = _load(path)["cells"]
-    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    markdown = "\n".join(
+        "".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
+    )
     titles, in_fence = [], False
     for line in markdown.splitlines():
         in_fence ^= line.lstrip().startswith("```")
@@ -64,7 +76,9 @@ def test_no_huge_text_output(path):
     """A giant text repr (an echoed MIME bundle or array) bloats the page and breaks the PDF."""
     for i, cell in enumerate(_load(path)["cells"]):
         for out in cell.get("outputs", []):
-            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            text = "".join(out.get("text", "")) + "".join(
+                out.get("data", {}).get("text/plain", "")
+            )
             assert len(text) < 20_000, f"cell {i} prints {len(text)} characters of text"
 
 
@@ -74,8 +88,9 @@ def test_no_nbval_comments(path):
     marks cells with tags only, so that the allowed-tags check above sees every exception."""
     for i, cell in enumerate(_load(path)["cells"]):
         if cell["cell_type"] == "code":
-            assert "NBVAL_" not in "".join(cell["source"]).upper(), \
+            assert "NBVAL_" not in "".join(cell["source"]).upper(), (
                 f"cell {i} has an NBVAL_ comment; use a cell tag (nbval-ignore-output) instead"
+            )
 
 
 def test_sanitize_patterns_never_cross_a_line_break():

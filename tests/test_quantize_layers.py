@@ -22,7 +22,9 @@ def test_subvectors_round_trip_and_refuse_a_d_that_does_not_divide():
 
 
 def test_bits_per_weight_and_compression():
-    assert Q.bits_per_weight(8, 1) == 3 and Q.bits_per_weight(2, 2) == 0.5  # Table 2.4's note
+    assert (
+        Q.bits_per_weight(8, 1) == 3 and Q.bits_per_weight(2, 2) == 0.5
+    )  # Table 2.4's note
     assert Q.bits_per_weight(16, 4) == 1
     # n = 1000, k = 8, d = 1: 32000 bits against 3000 index bits + 8 codewords of 32 bits
     assert Q.compression_ratio(1000, 8, 1) == pytest.approx(32000 / (3000 + 256))
@@ -60,10 +62,13 @@ def regression(n_in=8, n_out=4, n=64, seed=0):
 def test_quantized_linear_trains_and_deploys_k_values(method):
     torch.manual_seed(0)
     x, y = regression()
-    layer = Q.QuantizedLinear(nn.Linear(8, 4), k=4, tau=0.05, method=method, iters=10,
-                              backward_max_iter=50)
+    layer = Q.QuantizedLinear(
+        nn.Linear(8, 4), k=4, tau=0.05, method=method, iters=10, backward_max_iter=50
+    )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a lax adjoint may fall back early on
+        warnings.simplefilter(
+            "ignore", RuntimeWarning
+        )  # a lax adjoint may fall back early on
         losses = train(layer, x, y, 5, 0.05)
     assert losses[-1] < losses[0]
     assert layer.layer.weight.grad is not None and layer.record.forward is not None

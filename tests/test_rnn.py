@@ -27,30 +27,40 @@ def test_max_lognorm_diag_matches_all_vertices(p, side):
             A = rng.normal(size=(n, n)) * rng.uniform(0.3, 3)
             lo, hi = np.sort(rng.uniform(0, 2, 2))
             assert norms.max_lognorm_diag(A, lo, hi, p, side) == pytest.approx(
-                brute_force(A, lo, hi, p, side), abs=1e-12)
+                brute_force(A, lo, hi, p, side), abs=1e-12
+            )
             shift, eta = -rng.uniform(0.2, 2, n), rng.uniform(0.2, 3, n)
-            assert norms.max_lognorm_diag(A, lo, hi, p, side, shift, eta) == pytest.approx(
-                brute_force(A, lo, hi, p, side, shift, eta), abs=1e-12)
+            assert norms.max_lognorm_diag(
+                A, lo, hi, p, side, shift, eta
+            ) == pytest.approx(brute_force(A, lo, hi, p, side, shift, eta), abs=1e-12)
 
 
 def test_max_lognorm_diag_slide_formulas():
     A = np.array([[-2.0, 1.0, 0.5], [0.3, 0.4, -1.0], [1.0, -0.2, -0.5]])
     lo, hi = 0.2, 1.5
     assert norms.max_lognorm_diag(A, lo, hi, np.inf) == pytest.approx(
-        max(norms.lognorm(lo * A, np.inf), norms.lognorm(hi * A, np.inf)))
+        max(norms.lognorm(lo * A, np.inf), norms.lognorm(hi * A, np.inf))
+    )
     diag_part = np.diag(np.diag(A))
     assert norms.max_lognorm_diag(A, lo, hi, 1) == pytest.approx(
-        max(norms.lognorm(hi * A, 1), norms.lognorm(hi * A - (hi - lo) * diag_part, 1)))
+        max(norms.lognorm(hi * A, 1), norms.lognorm(hi * A - (hi - lo) * diag_part, 1))
+    )
     # the right-side variants are the transposed left ones in the dual norm
     assert norms.max_lognorm_diag(A, lo, hi, np.inf, "right") == pytest.approx(
-        norms.max_lognorm_diag(A.T, lo, hi, 1, "left"))
+        norms.max_lognorm_diag(A.T, lo, hi, 1, "left")
+    )
     assert norms.max_lognorm_diag(A, lo, hi, 1, "right") == pytest.approx(
-        norms.max_lognorm_diag(A.T, lo, hi, np.inf, "left"))
+        norms.max_lognorm_diag(A.T, lo, hi, np.inf, "left")
+    )
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 6), p=st.sampled_from(PS),
-       side=st.sampled_from(("left", "right")))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 6),
+    p=st.sampled_from(PS),
+    side=st.sampled_from(("left", "right")),
+)
 def test_interior_slopes_never_exceed_the_closed_form(seed, n, p, side):
     rng = np.random.default_rng(seed)
     A = rng.normal(size=(n, n))
@@ -104,7 +114,9 @@ def test_activation_slopes_lie_in_their_bounds():
     y = np.linspace(-30, 30, 2001)
     for name in ACTIVATIONS:
         act = rnn.activation(name)
-        assert np.all(act.slope(y) >= act.d_min - 1e-15) and np.all(act.slope(y) <= act.d_max)
+        assert np.all(act.slope(y) >= act.d_min - 1e-15) and np.all(
+            act.slope(y) <= act.d_max
+        )
         assert np.all(np.isfinite(act.phi(y)))
     assert rnn.activation("leaky_relu", 0.3).d_min == 0.3
     with pytest.raises(ValueError, match="name"):
@@ -148,9 +160,13 @@ def test_oslip_bounds_sampled_jacobians_and_is_attained(model, p):
     sampled = systems.lognorm_along(F, rng.normal(size=(300, 3)) * 3, p)
     assert sampled.max() <= top + 1e-12
     if model == "firing_rate":  # drive each neuron to slope ~1 (z = 0) or ~0 (z = 12)
-        corners = [np.linalg.solve(A, np.array(z) - F.params["u"])
-                   for z in np.array(np.meshgrid(*[[0.0, 12.0]] * 3)).reshape(3, -1).T]
-        assert systems.lognorm_along(F, corners, p).max() == pytest.approx(top, abs=1e-6)
+        corners = [
+            np.linalg.solve(A, np.array(z) - F.params["u"])
+            for z in np.array(np.meshgrid(*[[0.0, 12.0]] * 3)).reshape(3, -1).T
+        ]
+        assert systems.lognorm_along(F, corners, p).max() == pytest.approx(
+            top, abs=1e-6
+        )
 
 
 def test_oslip_lure_is_mu_minus_dmin():
@@ -193,7 +209,11 @@ def test_lp_handles_positive_dmin_and_no_weight_beats_it():
 
 def test_certified_rate_holds_for_simulated_pairs():
     rng = np.random.default_rng(7)
-    A, c, u = rng.normal(size=(3, 3)) * 0.8, np.array([1.0, 1.5, 0.8]), rng.normal(size=3)
+    A, c, u = (
+        rng.normal(size=(3, 3)) * 0.8,
+        np.array([1.0, 1.5, 0.8]),
+        rng.normal(size=3),
+    )
     eta, value = rnn.optimal_weight_firing_rate(A, c, 0.0, 1.0)
     F = rnn.firing_rate(A, u, "tanh", c)
     for _ in range(3):
@@ -213,6 +233,8 @@ def test_max_lognorm_diag_self_check():
 def test_oslip_lure_with_a_matrix_weight_visits_the_corners():
     R = np.linalg.cholesky(np.array([[1.0, 0.9], [0.9, 1.0]])).T
     F = rnn.lure(np.zeros((2, 2)))
-    expected = slopes.corner_max(lambda J: norms.lognorm(J, 2, R), np.zeros((2, 2)), -np.eye(2))
+    expected = slopes.corner_max(
+        lambda J: norms.lognorm(J, 2, R), np.zeros((2, 2)), -np.eye(2)
+    )
     assert rnn.oslip(F, 2, R) == pytest.approx(expected)
-    assert rnn.oslip(F, 2, R) > 0.6 > 0.0 == rnn.oslip(F, 2)   # mu(A) - d_min fails here
+    assert rnn.oslip(F, 2, R) > 0.6 > 0.0 == rnn.oslip(F, 2)  # mu(A) - d_min fails here

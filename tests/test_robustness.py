@@ -45,7 +45,9 @@ def test_ratios_of_a_linear_map_are_attained():
     ratios = estimates.lipschitz_ratios(lambda x: M @ x, X, Y)
     assert ratios[0] == pytest.approx(norms.induced_norm(M))
     os = estimates.oslip_quotients(lambda x: M @ x, X, Y)
-    assert os[1] == pytest.approx(1.0)  # x^T M x / |x|^2 at x = (1, 1) equals mu_2(M) = 1
+    assert os[1] == pytest.approx(
+        1.0
+    )  # x^T M x / |x|^2 at x = (1, 1) equals mu_2(M) = 1
     assert norms.lognorm(M) == pytest.approx(1.0)
 
 
@@ -58,8 +60,13 @@ def test_fixed_points_of_a_linear_map():
 
 def test_fixed_points_report_failure():
     with pytest.raises(RuntimeError, match="row 0"):
-        robustness.fixed_points(lambda x, u: 3 * x + u, np.ones((1, 1)), np.zeros(1),
-                                method="picard", max_iter=50)
+        robustness.fixed_points(
+            lambda x, u: 3 * x + u,
+            np.ones((1, 1)),
+            np.zeros(1),
+            method="picard",
+            max_iter=50,
+        )
 
 
 def test_sensitivity_respects_both_gains():
@@ -68,7 +75,9 @@ def test_sensitivity_respects_both_gains():
     c = robustness.layer_constants(W)
     U = rng.normal(size=(40, 2))
     V = U + 0.1 * rng.normal(size=(40, 2))
-    r = robustness.sensitivity_ratios(_tanh_layer(W), U, V, np.zeros(2), method="picard")
+    r = robustness.sensitivity_ratios(
+        _tanh_layer(W), U, V, np.zeros(2), method="picard"
+    )
     assert r.max() <= robustness.lim_gain(c["lip"], c["lip_u"]) + 1e-8
     assert r.max() <= robustness.oslip_gain(c["os_lip"], c["lip_u"]) + 1e-8
 
@@ -89,25 +98,47 @@ def test_gain_formulas():
     assert robustness.oslip_gain(-1.0, 1.0) == pytest.approx(0.5)
     assert robustness.oslip_gain(1.0, 1.0) == np.inf
     assert robustness.perturbed_bound(0.5, 1.0, 2.0, 1.0) == pytest.approx(6.0)
-    assert np.allclose(robustness.perturbed_bound(0.0, 2.0, np.array([1.0, 2.0])), [2.0, 4.0])
+    assert np.allclose(
+        robustness.perturbed_bound(0.0, 2.0, np.array([1.0, 2.0])), [2.0, 4.0]
+    )
     assert robustness.perturbed_bound(2.0, 1.0, 1.0) == np.inf
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: robustness.layer_constants(np.ones((2, 3))), "W must be square"),
-    (lambda: robustness.layer_constants(np.eye(15)), "W must be at most"),
-    (lambda: robustness.layer_constants(np.eye(2), np.ones((3, 1))), "U must have 2 rows"),
-    (lambda: robustness.layer_constants(np.eye(2), slopes=(1.0, 0.5)), "slopes"),
-    (lambda: robustness.layer_constants(np.eye(2), slopes=3), "slopes"),
-    (lambda: estimates.lipschitz_ratios(np.sin, np.ones((2, 2)), np.ones((3, 2))), "same shape"),
-    (lambda: estimates.lipschitz_ratios(np.sin, np.ones((2, 2)), np.ones((2, 2))), "differ"),
-    (lambda: estimates.oslip_quotients(lambda x: x[:1], np.ones((2, 2)), np.zeros((2, 2))),
-     "f must map"),
-    (lambda: robustness.lim_gain(-0.1, 1.0), "lip_x"),
-    (lambda: robustness.oslip_gain(0.5, float("nan")), "lip_u"),
-    (lambda: robustness.perturbed_bound(0.5, 1.0, -1.0), "u_distance"),
-    (lambda: robustness.perturbed_bound(0.5, 1.0, 1.0, np.inf), "d_norm"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: robustness.layer_constants(np.ones((2, 3))), "W must be square"),
+        (lambda: robustness.layer_constants(np.eye(15)), "W must be at most"),
+        (
+            lambda: robustness.layer_constants(np.eye(2), np.ones((3, 1))),
+            "U must have 2 rows",
+        ),
+        (lambda: robustness.layer_constants(np.eye(2), slopes=(1.0, 0.5)), "slopes"),
+        (lambda: robustness.layer_constants(np.eye(2), slopes=3), "slopes"),
+        (
+            lambda: estimates.lipschitz_ratios(
+                np.sin, np.ones((2, 2)), np.ones((3, 2))
+            ),
+            "same shape",
+        ),
+        (
+            lambda: estimates.lipschitz_ratios(
+                np.sin, np.ones((2, 2)), np.ones((2, 2))
+            ),
+            "differ",
+        ),
+        (
+            lambda: estimates.oslip_quotients(
+                lambda x: x[:1], np.ones((2, 2)), np.zeros((2, 2))
+            ),
+            "f must map",
+        ),
+        (lambda: robustness.lim_gain(-0.1, 1.0), "lip_x"),
+        (lambda: robustness.oslip_gain(0.5, float("nan")), "lip_u"),
+        (lambda: robustness.perturbed_bound(0.5, 1.0, -1.0), "u_distance"),
+        (lambda: robustness.perturbed_bound(0.5, 1.0, 1.0, np.inf), "d_norm"),
+    ],
+)
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()

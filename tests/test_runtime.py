@@ -31,8 +31,16 @@ def test_device_is_a_torch_device():
 def test_seed_everything_is_reproducible():
     import torch
 
-    a = runtime.seed_everything(3).normal(size=3), np.random.rand(), torch.rand(1).item()
-    b = runtime.seed_everything(3).normal(size=3), np.random.rand(), torch.rand(1).item()
+    a = (
+        runtime.seed_everything(3).normal(size=3),
+        np.random.rand(),
+        torch.rand(1).item(),
+    )
+    b = (
+        runtime.seed_everything(3).normal(size=3),
+        np.random.rand(),
+        torch.rand(1).item(),
+    )
     np.testing.assert_array_equal(a[0], b[0])
     assert a[1:] == b[1:]
     with pytest.raises(ValueError, match="seed"):

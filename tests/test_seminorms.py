@@ -28,14 +28,16 @@ def _brute_osc_norm(A):
 def _random_connected(rng, n):
     W = rng.uniform(0.1, 2.0, (n, n)) * (rng.uniform(size=(n, n)) < 0.5)
     W = np.triu(W, 1)
-    W += np.diag(np.ones(n - 1), 1) * 0.5          # a spanning path keeps it connected
+    W += np.diag(np.ones(n - 1), 1) * 0.5  # a spanning path keeps it connected
     return W + W.T
 
 
 # ---------------------------------------------------------------- graphs and Laplacians
 def test_laplacian_properties():
     rng = np.random.default_rng(0)
-    A = _random_connected(rng, 6) + np.diag(rng.uniform(0, 1, 6))   # self-loops are ignored
+    A = _random_connected(rng, 6) + np.diag(
+        rng.uniform(0, 1, 6)
+    )  # self-loops are ignored
     L = graphs.laplacian(A)
     np.testing.assert_allclose(L @ np.ones(6), 0, atol=1e-12)
     np.testing.assert_allclose(L, L.T)
@@ -49,10 +51,14 @@ def test_laplacian_properties():
 def test_algebraic_connectivity_closed_forms():
     for n in (3, 5, 8):
         assert graphs.algebraic_connectivity(graphs.path_graph(n)) == pytest.approx(
-            2 * (1 - np.cos(np.pi / n)))
+            2 * (1 - np.cos(np.pi / n))
+        )
         assert graphs.algebraic_connectivity(graphs.ring_graph(n)) == pytest.approx(
-            2 * (1 - np.cos(2 * np.pi / n)))
-        assert graphs.algebraic_connectivity(graphs.complete_graph(n)) == pytest.approx(n)
+            2 * (1 - np.cos(2 * np.pi / n))
+        )
+        assert graphs.algebraic_connectivity(graphs.complete_graph(n)) == pytest.approx(
+            n
+        )
     two_parts = np.zeros((4, 4))
     two_parts[:2, :2] = two_parts[2:, 2:] = 1.0
     assert abs(graphs.algebraic_connectivity(two_parts)) < 1e-12
@@ -94,15 +100,22 @@ def test_seminorms_are_distances_to_the_consensus_line():
         dist_inf = min(np.abs(x - a).max() for a in alphas)
         assert seminorms.seminorm(x, 2) == pytest.approx(dist2, abs=1e-6)
         assert seminorms.seminorm(x, np.inf) == pytest.approx(dist_inf, abs=1e-3)
-        assert seminorms.seminorm(x, 2) == pytest.approx(np.linalg.norm(seminorms.perp_basis(5).T @ x))
+        assert seminorms.seminorm(x, 2) == pytest.approx(
+            np.linalg.norm(seminorms.perp_basis(5).T @ x)
+        )
     X = rng.normal(size=(4, 3))
-    np.testing.assert_allclose(seminorms.seminorm(X, np.inf), [seminorms.seminorm(r, np.inf) for r in X])
+    np.testing.assert_allclose(
+        seminorms.seminorm(X, np.inf), [seminorms.seminorm(r, np.inf) for r in X]
+    )
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.floats(-10, 10), min_size=4, max_size=4),
-       st.lists(st.floats(-10, 10), min_size=4, max_size=4),
-       st.floats(-5, 5), st.sampled_from([2, np.inf]))
+@given(
+    st.lists(st.floats(-10, 10), min_size=4, max_size=4),
+    st.lists(st.floats(-10, 10), min_size=4, max_size=4),
+    st.floats(-5, 5),
+    st.sampled_from([2, np.inf]),
+)
 def test_seminorm_axioms(x, y, b, p):
     x, y = np.array(x), np.array(y)
     s = lambda v: seminorms.seminorm(v, p)
@@ -116,9 +129,13 @@ def test_seminorm_axioms(x, y, b, p):
 def test_semi_induced_norms_match_their_definition(n):
     rng = np.random.default_rng(n)
     A = _equal_row_sums(rng, n, row_sum=1.3)
-    assert seminorms.semi_induced_norm(A, np.inf) == pytest.approx(_brute_osc_norm(A), rel=1e-12)
+    assert seminorms.semi_induced_norm(A, np.inf) == pytest.approx(
+        _brute_osc_norm(A), rel=1e-12
+    )
     P = seminorms.projector(n)
-    assert seminorms.semi_induced_norm(A, 2) == pytest.approx(np.linalg.norm(P @ A @ P, 2), rel=1e-10)
+    assert seminorms.semi_induced_norm(A, 2) == pytest.approx(
+        np.linalg.norm(P @ A @ P, 2), rel=1e-10
+    )
     U = rng.normal(size=(4000, n))
     sampled = max(seminorms.seminorm(A @ u) / seminorms.seminorm(u) for u in U)
     assert sampled <= seminorms.semi_induced_norm(A, 2) + 1e-12
@@ -130,8 +147,11 @@ def test_semi_lognorm_is_the_limit_of_difference_quotients(p):
     for n in (2, 4, 6):
         A = _equal_row_sums(rng, n, row_sum=-0.4)
         mu = seminorms.semi_lognorm(A, p)
-        quotients = [(seminorms.semi_induced_norm(np.eye(n) + h * A, p) - 1) / h for h in (1e-3, 1e-6)]
-        assert quotients[0] >= mu - 1e-9          # the quotient decreases to its limit
+        quotients = [
+            (seminorms.semi_induced_norm(np.eye(n) + h * A, p) - 1) / h
+            for h in (1e-3, 1e-6)
+        ]
+        assert quotients[0] >= mu - 1e-9  # the quotient decreases to its limit
         assert quotients[1] == pytest.approx(mu, abs=1e-4)
         assert mu <= seminorms.semi_induced_norm(A, p) + 1e-12
 
@@ -152,14 +172,27 @@ def test_consensus_semi_measures():
     for n in (3, 5, 8):
         Adj = _random_connected(rng, n)
         L = graphs.laplacian(Adj)
-        assert seminorms.semi_lognorm(-L, 2) == pytest.approx(-graphs.algebraic_connectivity(Adj))
+        assert seminorms.semi_lognorm(-L, 2) == pytest.approx(
+            -graphs.algebraic_connectivity(Adj)
+        )
         common = np.minimum(Adj[:, None, :], Adj[None, :, :])
-        bracket = [2 * Adj[i, j] + sum(common[i, j, k] for k in range(n) if k not in (i, j))
-                   for i in range(n) for j in range(n) if i != j]
+        bracket = [
+            2 * Adj[i, j] + sum(common[i, j, k] for k in range(n) if k not in (i, j))
+            for i in range(n)
+            for j in range(n)
+            if i != j
+        ]
         assert seminorms.semi_lognorm(-L, np.inf) == pytest.approx(-min(bracket))
-        assert seminorms.semi_lognorm(-L, np.inf) <= 1e-12   # weakly contracting at least
-    assert seminorms.semi_lognorm(-graphs.laplacian(graphs.path_graph(6)), np.inf) == 0.0
-    assert seminorms.semi_lognorm(-graphs.laplacian(graphs.complete_graph(6)), np.inf) == -6.0
+        assert (
+            seminorms.semi_lognorm(-L, np.inf) <= 1e-12
+        )  # weakly contracting at least
+    assert (
+        seminorms.semi_lognorm(-graphs.laplacian(graphs.path_graph(6)), np.inf) == 0.0
+    )
+    assert (
+        seminorms.semi_lognorm(-graphs.laplacian(graphs.complete_graph(6)), np.inf)
+        == -6.0
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -167,8 +200,13 @@ def test_consensus_semi_measures():
 def test_semi_lognorm_is_subadditive_and_homogeneous(seed, b, p):
     rng = np.random.default_rng(seed)
     A, B = _equal_row_sums(rng, 4, 1.0), _equal_row_sums(rng, 4, -2.0)
-    assert seminorms.semi_lognorm(A + B, p) <= seminorms.semi_lognorm(A, p) + seminorms.semi_lognorm(B, p) + 1e-9
-    assert seminorms.semi_lognorm(b * A, p) == pytest.approx(b * seminorms.semi_lognorm(A, p), abs=1e-9)
+    assert (
+        seminorms.semi_lognorm(A + B, p)
+        <= seminorms.semi_lognorm(A, p) + seminorms.semi_lognorm(B, p) + 1e-9
+    )
+    assert seminorms.semi_lognorm(b * A, p) == pytest.approx(
+        b * seminorms.semi_lognorm(A, p), abs=1e-9
+    )
 
 
 def test_semi_measures_reject_unequal_row_sums_and_bad_p():
@@ -216,7 +254,9 @@ def test_kuramoto_jacobian_symmetry_and_mean_field_form():
         F = synchronization.kuramoto(omega, 1.7, adjacency)
         for _ in range(3):
             th = rng.uniform(0, 2 * np.pi, 6)
-            np.testing.assert_allclose(F.jacobian(th), systems.numerical_jacobian(F, th), atol=1e-6)
+            np.testing.assert_allclose(
+                F.jacobian(th), systems.numerical_jacobian(F, th), atol=1e-6
+            )
             np.testing.assert_allclose(F(th + 0.9), F(th), atol=1e-12)
             np.testing.assert_allclose(F.jacobian(th) @ np.ones(6), 0, atol=1e-12)
     F = synchronization.kuramoto(omega, 1.7)
@@ -259,10 +299,14 @@ def test_kuramoto_arc_certificate_holds_along_solutions():
     assert max(seminorms.semi_lognorm(F.jacobian(x)) for x in X) <= -cert["rate"] + 1e-9
     assert systems.measured_rate(t, seminorms.seminorm(X - Y)) >= cert["rate"] - 1e-6
     weak = synchronization.kuramoto_arc_certificate(omega, 0.5 * np.ptp(omega), gamma)
-    assert not weak["invariant"] and np.isnan(weak["rate"]) and np.isnan(weak["gamma_min"])
+    assert (
+        not weak["invariant"] and np.isnan(weak["rate"]) and np.isnan(weak["gamma_min"])
+    )
 
 
 def test_algebraic_connectivity_self_check():
-    assert exercises.check("ch3.algebraic_connectivity", graphs.algebraic_connectivity, quiet=True)
+    assert exercises.check(
+        "ch3.algebraic_connectivity", graphs.algebraic_connectivity, quiet=True
+    )
     wrong = lambda A: float(np.linalg.eigvalsh(graphs.laplacian(A))[-1])
     assert not exercises.check("ch3.algebraic_connectivity", wrong, quiet=True)

@@ -10,11 +10,17 @@ def test_corner_max_bounds_every_slope_in_the_box():
         base, gain = rng.normal(size=(n, n)), rng.normal(size=(n, n))
         for fn in (norms.lognorm, norms.induced_norm):
             top = slopes.corner_max(fn, base, gain, 0.2, 1.5)
-            samples = [fn(base + np.diag(d) @ gain) for d in rng.uniform(0.2, 1.5, size=(200, n))]
+            samples = [
+                fn(base + np.diag(d) @ gain)
+                for d in rng.uniform(0.2, 1.5, size=(200, n))
+            ]
             assert max(samples) <= top + 1e-12
-            assert top == pytest.approx(max(fn(base + np.diag(d) @ gain)
-                                            for d in np.array(np.meshgrid(*[[0.2, 1.5]] * n))
-                                            .reshape(n, -1).T))
+            assert top == pytest.approx(
+                max(
+                    fn(base + np.diag(d) @ gain)
+                    for d in np.array(np.meshgrid(*[[0.2, 1.5]] * n)).reshape(n, -1).T
+                )
+            )
 
 
 def test_corner_max_firing_rate_certificate():
@@ -50,13 +56,23 @@ def test_box_max_equals_the_corner_search(measure, p, side):
         K, B = rng.normal(size=(n, n)), rng.normal(size=(n, n))
         eta = rng.uniform(0.3, 3.0, n)
         for lo, hi in ((0.0, 1.0), (0.2, 1.5)):
-            for base, weight in ((B, None), (-np.ones(n), eta), (np.diag(rng.normal(size=n)), None)):
+            for base, weight in (
+                (B, None),
+                (-np.ones(n), eta),
+                (np.diag(rng.normal(size=n)), None),
+            ):
                 Bm = base if np.ndim(base) == 2 else np.diag(base)
-                gain, f = (K, lambda J: fn(J, p, weight)) if side == "left" else \
-                    (K.T, lambda J: fn(J.T, p, weight))
-                exact = slopes.corner_max(f, Bm if side == "left" else Bm.T, gain, lo, hi)
-                got = slopes.box_max(K, lo, hi, base=base, measure=measure, p=p, side=side,
-                                     weight=weight)
+                gain, f = (
+                    (K, lambda J: fn(J, p, weight))
+                    if side == "left"
+                    else (K.T, lambda J: fn(J.T, p, weight))
+                )
+                exact = slopes.corner_max(
+                    f, Bm if side == "left" else Bm.T, gain, lo, hi
+                )
+                got = slopes.box_max(
+                    K, lo, hi, base=base, measure=measure, p=p, side=side, weight=weight
+                )
                 assert got == pytest.approx(exact, rel=1e-10, abs=1e-12)
 
 

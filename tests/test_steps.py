@@ -9,7 +9,8 @@ from hypothesis.extra.numpy import arrays
 from contraction import fixedpoint, norms, steps
 
 matrices = st.integers(1, 5).flatmap(
-    lambda n: arrays(float, (n, n), elements=st.floats(-5, 5, allow_nan=False)))
+    lambda n: arrays(float, (n, n), elements=st.floats(-5, 5, allow_nan=False))
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -34,13 +35,17 @@ def test_threshold_values_and_sharpness():
     # every row attains mu_inf, so the identity fails right after the threshold
     B = np.array([[-4.0, 3.0], [1.0, -2.0]])
     alpha = 1.01 * steps.linf_identity_threshold(B)
-    assert norms.induced_norm(np.eye(2) + alpha * B, np.inf) > 1 + alpha * norms.lognorm(B, np.inf)
+    assert norms.induced_norm(
+        np.eye(2) + alpha * B, np.inf
+    ) > 1 + alpha * norms.lognorm(B, np.inf)
 
 
 def _brute_force(A, alpha, d_min, d_max):
     n = A.shape[0]
-    return max(norms.induced_norm((1 - alpha) * np.eye(n) + alpha * np.diag(d) @ A, np.inf)
-               for d in itertools.product((d_min, d_max), repeat=n))
+    return max(
+        norms.induced_norm((1 - alpha) * np.eye(n) + alpha * np.diag(d) @ A, np.inf)
+        for d in itertools.product((d_min, d_max), repeat=n)
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -72,8 +77,9 @@ def test_averaged_norm_agrees_with_implicit_step_bounds(seed):
     assert value == pytest.approx(out["factor"], rel=1e-12)
     # below the slides' step the factor is the straight line 1 - alpha * rate
     alphas = np.linspace(0, out["alpha"], 7)
-    np.testing.assert_allclose(steps.averaged_step_norm_inf(A, alphas),
-                               1 - alphas * out["rate"], rtol=1e-12)
+    np.testing.assert_allclose(
+        steps.averaged_step_norm_inf(A, alphas), 1 - alphas * out["rate"], rtol=1e-12
+    )
 
 
 def test_bad_input_is_rejected():

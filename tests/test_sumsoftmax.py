@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from contraction import sumsoftmax as S
-from contraction.hopfield import ksoftmax, ssm  # the stable public names (DESIGN section 3)
+from contraction.hopfield import (
+    ksoftmax,
+    ssm,
+)  # the stable public names (DESIGN section 3)
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -18,7 +21,10 @@ FAST = settings(max_examples=40, deadline=None)
 def vectors(max_n=12, scale=10.0):
     """Float64 vectors of length 2..max_n with entries in [-scale, scale]."""
     return st.integers(2, max_n).flatmap(
-        lambda n: arrays(np.float64, n, elements=st.floats(-scale, scale, allow_nan=False)))
+        lambda n: arrays(
+            np.float64, n, elements=st.floats(-scale, scale, allow_nan=False)
+        )
+    )
 
 
 def logit(p):
@@ -69,7 +75,9 @@ def test_ssm_of_a_constant_vector_is_uniform():
 def test_ssm_tends_to_top_k_with_the_beta_of_proposition_3_5_1(seed):
     """At beta_eps of the proposition the top k entries are >= 1 - eps and the rest <= eps (the
     bound holds), and at beta_eps / 3 they are not (the bound is not loose by more than 3x)."""
-    x = torch.randn(8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    x = torch.randn(
+        8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed)
+    )
     n, k, eps = 8, 3, 1e-3
     srt = torch.sort(x, descending=True).values
     gap = float(srt[k - 1] - srt[k])
@@ -84,7 +92,9 @@ def test_ssm_tends_to_top_k_with_the_beta_of_proposition_3_5_1(seed):
 
     assert near_top_k(beta_eps) and near_top_k(2 * beta_eps)
     assert not near_top_k(beta_eps / 3)
-    errors = [float((ssm(b * x, k) - top.double()).abs().max()) for b in (1, 10, 100, 1000)]
+    errors = [
+        float((ssm(b * x, k) - top.double()).abs().max()) for b in (1, 10, 100, 1000)
+    ]
     assert errors == sorted(errors, reverse=True) and errors[-1] < 1e-12
 
 
@@ -110,7 +120,9 @@ def test_huge_inputs_give_the_top_k_indicator():
 
 
 def test_newton_needs_few_iterations_where_bisection_needs_many():
-    x = torch.randn(64, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    x = torch.randn(
+        64, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(3)
+    )
     for scale in (1.0, 1e3):
         z = S._shifted(x * scale)
         kt = torch.full((64,), 10.0, dtype=torch.float64)
@@ -120,7 +132,9 @@ def test_newton_needs_few_iterations_where_bisection_needs_many():
 
 
 def test_non_convergence_is_reported_not_returned_as_nan():
-    z = torch.randn(4, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    z = torch.randn(
+        4, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(0)
+    )
     kt = torch.full((4,), 5.0, dtype=torch.float64)
     with pytest.raises(RuntimeError, match="did not converge"):
         S.solve_dual(z, kt, "bisection", tol=1e-300, max_iter=4)
@@ -129,7 +143,9 @@ def test_non_convergence_is_reported_not_returned_as_nan():
 
 
 def test_batched_leading_dimensions_match_row_by_row():
-    x = torch.randn(2, 3, 4, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    x = torch.randn(
+        2, 3, 4, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(1)
+    )
     y = ssm(x, 3)
     rows = torch.stack([ssm(r, 3) for r in x.reshape(-1, 7)]).reshape(x.shape)
     assert torch.allclose(y, rows, atol=1e-12)
@@ -138,7 +154,10 @@ def test_batched_leading_dimensions_match_row_by_row():
 
 
 def test_jacobian_is_the_symmetric_laplacian_of_proposition_3_6_1():
-    x = torch.randn(6, dtype=torch.float64, generator=torch.Generator().manual_seed(2)) * 2
+    x = (
+        torch.randn(6, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+        * 2
+    )
     J = torch.autograd.functional.jacobian(lambda t: ssm(t, 2), x)
     y = ssm(x, 2)
     h = y * (1 - y)
@@ -151,8 +170,14 @@ def test_jacobian_is_the_symmetric_laplacian_of_proposition_3_6_1():
 
 
 def test_gradcheck_float64():
-    x = torch.randn(2, 3, 5, dtype=torch.float64, requires_grad=True,
-                    generator=torch.Generator().manual_seed(4))
+    x = torch.randn(
+        2,
+        3,
+        5,
+        dtype=torch.float64,
+        requires_grad=True,
+        generator=torch.Generator().manual_seed(4),
+    )
     assert torch.autograd.gradcheck(lambda t: ssm(t, 2), (x,))
     assert torch.autograd.gradcheck(lambda t: ksoftmax(t, 3), (x,))
     assert torch.autograd.gradcheck(lambda t: S.ssm_potential(t, 2), (x,))
@@ -172,15 +197,21 @@ def test_half_precision_is_solved_in_float32(dtype):
 
 
 def test_potential_gradient_closed_form_and_integral():
-    x = torch.randn(7, dtype=torch.float64, requires_grad=True,
-                    generator=torch.Generator().manual_seed(5))
+    x = torch.randn(
+        7,
+        dtype=torch.float64,
+        requires_grad=True,
+        generator=torch.Generator().manual_seed(5),
+    )
     V = S.ssm_potential(x, 3)
     (grad,) = torch.autograd.grad(V, x)
     assert torch.allclose(grad, ssm(x.detach(), 3), atol=1e-10)
     # the dissertation's V_k(x) = int_0^1 x . ssm(t x; k) dt, by 40-point Gauss-Legendre
     nodes, weights = np.polynomial.legendre.leggauss(40)
     ts = torch.tensor((nodes + 1) / 2)
-    integral = sum(w / 2 * float(x.detach() @ ssm(t * x.detach(), 3)) for t, w in zip(ts, weights))
+    integral = sum(
+        w / 2 * float(x.detach() @ ssm(t * x.detach(), 3)) for t, w in zip(ts, weights)
+    )
     assert abs(float(V.detach()) - integral) < 1e-9
     assert abs(float(S.ssm_potential(torch.zeros(7, dtype=torch.float64), 3))) < 1e-12
 
@@ -219,16 +250,19 @@ def test_k_of_wrong_type(k):
         ssm(torch.zeros(5), k)
 
 
-@pytest.mark.parametrize("x, error, match", [
-    (torch.tensor([1.0, float("nan"), 0.0]), ValueError, "x has non-finite"),
-    (torch.tensor([1.0, float("inf"), 0.0]), ValueError, "x has non-finite"),
-    (torch.tensor([1, 2, 3]), TypeError, "x must have a floating dtype"),
-    (torch.tensor([1.0]), ValueError, "x must have a last dimension"),
-    (torch.tensor(1.0), ValueError, "x must have a last dimension"),
-    ("abc", TypeError, "x must be a tensor"),
-    (3.0, TypeError, "x must be a tensor"),
-    ([[1.0, 2.0], [3.0]], TypeError, "x must be a tensor"),
-])
+@pytest.mark.parametrize(
+    "x, error, match",
+    [
+        (torch.tensor([1.0, float("nan"), 0.0]), ValueError, "x has non-finite"),
+        (torch.tensor([1.0, float("inf"), 0.0]), ValueError, "x has non-finite"),
+        (torch.tensor([1, 2, 3]), TypeError, "x must have a floating dtype"),
+        (torch.tensor([1.0]), ValueError, "x must have a last dimension"),
+        (torch.tensor(1.0), ValueError, "x must have a last dimension"),
+        ("abc", TypeError, "x must be a tensor"),
+        (3.0, TypeError, "x must be a tensor"),
+        ([[1.0, 2.0], [3.0]], TypeError, "x must be a tensor"),
+    ],
+)
 def test_bad_x(x, error, match):
     with pytest.raises(error, match=match):
         ssm(x, 1)

@@ -7,8 +7,9 @@ from contraction import norms, rnn, systems
 def _check_jacobian(field, rng):
     for _ in range(3):
         x = rng.normal(size=field.dim)
-        np.testing.assert_allclose(field.jacobian(x), systems.numerical_jacobian(field, x),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            field.jacobian(x), systems.numerical_jacobian(field, x), atol=1e-6
+        )
 
 
 def test_jacobians_match_finite_differences():

@@ -11,21 +11,30 @@ def test_lasa_shape_is_standardized_and_ends_at_its_target():
     assert data.dim == 2 and len(data.positions) == 3
     assert data.x.shape == data.xdot.shape == (sum(len(p) for p in data.positions), 2)
     points = data.x.numpy()
-    assert np.allclose(points.mean(0), 0, atol=1e-5) and np.allclose(points.std(0), 1, atol=1e-5)
+    assert np.allclose(points.mean(0), 0, atol=1e-5) and np.allclose(
+        points.std(0), 1, atol=1e-5
+    )
     for path, velocity in zip(data.positions, data.velocities):
-        assert np.allclose(path[-1], data.x_star, atol=1e-6)  # every demonstration ends there
-        assert np.linalg.norm(velocity[0]) > 0.05 * np.abs(velocity).max()  # starts in motion
+        assert np.allclose(
+            path[-1], data.x_star, atol=1e-6
+        )  # every demonstration ends there
+        assert (
+            np.linalg.norm(velocity[0]) > 0.05 * np.abs(velocity).max()
+        )  # starts in motion
     assert data.dt == pytest.approx(10 * 0.0029685, rel=1e-3)
 
 
 def test_lasa_velocities_match_the_positions():
     data = T.lasa("Sshape", demos=1, subsample=1)
     path, velocity = data.positions[0], data.velocities[0]
-    assert np.allclose(np.gradient(path, data.dt, axis=0)[5:-5], velocity[5:-5], atol=1e-6)
+    assert np.allclose(
+        np.gradient(path, data.dt, axis=0)[5:-5], velocity[5:-5], atol=1e-6
+    )
 
 
-@pytest.mark.parametrize("shapes, dim", [(("Angle", "Sine"), 4),
-                                         (("Angle", "Sine", "CShape", "Khamesh"), 8)])
+@pytest.mark.parametrize(
+    "shapes, dim", [(("Angle", "Sine"), 4), (("Angle", "Sine", "CShape", "Khamesh"), 8)]
+)
 def test_stacked_lasa_shapes(shapes, dim):
     data = T.lasa(shapes, demos=2, subsample=20)
     assert data.dim == dim and data.x_star.shape == (dim,)
@@ -60,19 +69,23 @@ def test_single_pendulum_field_is_the_textbook_one():
 def test_double_pendulum_field_solves_the_lagrange_equations():
     th1, th2, w1, w2 = 0.4, -0.9, 1.1, -0.3
     b, g = 0.2, 9.81
-    _, _, a1, a2 = T.pendulum_field(np.array([th1, th2, w1, w2]), 2, damping=b, gravity=g)
+    _, _, a1, a2 = T.pendulum_field(
+        np.array([th1, th2, w1, w2]), 2, damping=b, gravity=g
+    )
     d = th1 - th2
-    first = 2 * a1 + a2 * np.cos(d) + w2 ** 2 * np.sin(d) + 2 * g * np.sin(th1) + b * w1
-    second = a2 + a1 * np.cos(d) - w1 ** 2 * np.sin(d) + g * np.sin(th2) + b * w2
+    first = 2 * a1 + a2 * np.cos(d) + w2**2 * np.sin(d) + 2 * g * np.sin(th1) + b * w1
+    second = a2 + a1 * np.cos(d) - w1**2 * np.sin(d) + g * np.sin(th2) + b * w2
     assert abs(first) < 1e-12 and abs(second) < 1e-12
 
 
 def test_pendulum_loses_energy_and_has_the_right_dimension():
-    data = T.pendulum(links=2, trajectories=2, t_end=5.0, samples=100, standardize=False)
+    data = T.pendulum(
+        links=2, trajectories=2, t_end=5.0, samples=100, standardize=False
+    )
     assert data.dim == 4 and np.allclose(data.x_star, 0)
     for path in data.positions:
         th1, th2, w1, w2 = path.T
-        kinetic = w1 ** 2 + 0.5 * w2 ** 2 + w1 * w2 * np.cos(th1 - th2)
+        kinetic = w1**2 + 0.5 * w2**2 + w1 * w2 * np.cos(th1 - th2)
         potential = -9.81 * (2 * np.cos(th1) + np.cos(th2))
         energy = kinetic + potential
         assert np.all(np.diff(energy) <= 1e-7)
@@ -81,8 +94,9 @@ def test_pendulum_loses_energy_and_has_the_right_dimension():
 def test_rosenbrock_flow_follows_its_closed_form():
     """psi(x(t)) = exp(-2t) psi(x(0)) along the Riemannian gradient flow (eq. 4.24)."""
     lambdas = np.array([1.0, 100.0, 100.0, 100.0])
-    data = T.rosenbrock(4, trajectories=2, t_end=3.0, samples=31, lambdas=lambdas,
-                        standardize=False)
+    data = T.rosenbrock(
+        4, trajectories=2, t_end=3.0, samples=31, lambdas=lambdas, standardize=False
+    )
     times = data.dt * np.arange(31)
     for path in data.positions:
         psi = np.array([T.rosenbrock_psi(x, lambdas) for x in path])
@@ -97,11 +111,15 @@ def test_rosenbrock_field_is_the_natural_gradient():
     jac = np.zeros((3, 3))
     for j in range(3):
         step = np.eye(3)[j] * 1e-6
-        ahead, behind = T.rosenbrock_psi(x + step, lambdas), T.rosenbrock_psi(x - step, lambdas)
+        ahead, behind = (
+            T.rosenbrock_psi(x + step, lambdas),
+            T.rosenbrock_psi(x - step, lambdas),
+        )
         jac[:, j] = (ahead - behind) / 2e-6
     grad = 2 * jac.T @ T.rosenbrock_psi(x, lambdas)
-    assert np.allclose(T.rosenbrock_field(x, lambdas), -np.linalg.solve(jac.T @ jac, grad),
-                       rtol=1e-6)
+    assert np.allclose(
+        T.rosenbrock_field(x, lambdas), -np.linalg.solve(jac.T @ jac, grad), rtol=1e-6
+    )
 
 
 def test_loader_errors_name_the_argument():

@@ -7,16 +7,23 @@ from contraction.book import exercises
 
 def _check_jacobian(field, points, atol=1e-6):
     for x in points:
-        np.testing.assert_allclose(field.jacobian(x), systems.numerical_jacobian(field, x),
-                                   atol=atol)
+        np.testing.assert_allclose(
+            field.jacobian(x), systems.numerical_jacobian(field, x), atol=atol
+        )
 
 
 def _merge_diverge():
     R = np.zeros((5, 5))
     R[0, 2] = R[1, 2] = 1.0
     R[2, 3], R[3, 4] = 0.7, 1.0
-    return weak_networks.ctm_traffic(R, [0.3, 0.2, 0, 0, 0], capacity=[1.0, 1.0, 0.6, 0.5, 0.5],
-                          jam_density=3.0, free_speed=[2, 2, 0.5, 1, 1], congestion_speed=0.8)
+    return weak_networks.ctm_traffic(
+        R,
+        [0.3, 0.2, 0, 0, 0],
+        capacity=[1.0, 1.0, 0.6, 0.5, 0.5],
+        jam_density=3.0,
+        free_speed=[2, 2, 0.5, 1, 1],
+        congestion_speed=0.8,
+    )
 
 
 # ----------------------------------------------------------------------------- compartmental
@@ -103,7 +110,9 @@ def test_lotka_volterra_bad_input():
     with pytest.raises(ValueError, match="no positive eta"):
         weak_networks.lotka_volterra_weight([[-1.0, 2.0], [2.0, -1.0]])
     with pytest.raises(TypeError, match="log_coordinates"):
-        weak_networks.lotka_volterra_mutualistic([1, 1], -np.eye(2), log_coordinates="yes")
+        weak_networks.lotka_volterra_mutualistic(
+            [1, 1], -np.eye(2), log_coordinates="yes"
+        )
 
 
 # ----------------------------------------------------------------------------- traffic
@@ -144,9 +153,13 @@ def test_ctm_bad_input():
     with pytest.raises(ValueError, match="give both priority"):
         weak_networks.ctm_traffic(R, [1, 0], 1, 2, priority=R)
     with pytest.raises(ValueError, match="zero where routing is zero"):
-        weak_networks.ctm_traffic(R, [1, 0], 1, 2, priority=R.T, arrival_priority=[1, 0])
+        weak_networks.ctm_traffic(
+            R, [1, 0], 1, 2, priority=R.T, arrival_priority=[1, 0]
+        )
     with pytest.raises(ValueError, match="sum to at most 1"):
-        weak_networks.ctm_traffic(R, [1, 0], 1, 2, priority=R, arrival_priority=[1, 0.5])
+        weak_networks.ctm_traffic(
+            R, [1, 0], 1, 2, priority=R, arrival_priority=[1, 0.5]
+        )
 
 
 # ----------------------------------------------------------------------------- primal-dual
@@ -171,9 +184,14 @@ def test_saddle_weight_certifies_strong_contraction_at_the_vertices():
     P = np.block([[np.eye(3), 0.1 * A.T], [0.1 * A, np.eye(2)]])
     np.testing.assert_allclose(R.T @ R, P, atol=1e-12)
     F = weak_networks.primal_dual(A, [1.0, 0.0], Q=0.5 * np.eye(3))
-    worst = max(norms.lognorm(np.block([[-(0.5 * np.eye(3) + np.diag(s)), -A.T],
-                                        [A, np.zeros((2, 2))]]), 2, R)
-                for s in itertools.product([0.0, 1.0], repeat=3))
+    worst = max(
+        norms.lognorm(
+            np.block([[-(0.5 * np.eye(3) + np.diag(s)), -A.T], [A, np.zeros((2, 2))]]),
+            2,
+            R,
+        )
+        for s in itertools.product([0.0, 1.0], repeat=3)
+    )
     assert worst < 0
     pts = np.random.default_rng(5).normal(scale=2, size=(30, 5))
     assert systems.lognorm_along(F, pts, 2, R).max() <= worst + 1e-12
@@ -231,13 +249,19 @@ def test_conservation_weight_and_its_errors():
     with pytest.raises(ValueError, match="no positive"):
         conservation.conservation_weight(np.array([[-1.0, 1.0], [0.0, 0.0]]))
     with pytest.raises(ValueError, match="not Metzler"):
-        conservation.certifying_weight(lambda x: np.array([[-1.0, -1.0], [1.0, 1.0]]), np.zeros((1, 2)))
+        conservation.certifying_weight(
+            lambda x: np.array([[-1.0, -1.0], [1.0, 1.0]]), np.zeros((1, 2))
+        )
     with pytest.raises(ValueError, match="kind"):
-        conservation.certifying_weight(lambda x: np.zeros((2, 2)), np.zeros((1, 2)), kind="both")
+        conservation.certifying_weight(
+            lambda x: np.zeros((2, 2)), np.zeros((1, 2)), kind="both"
+        )
     with pytest.raises(TypeError, match="jacobian"):
         conservation.has_conservation_law(3, [1, 1], np.zeros((1, 2)))
     with pytest.raises(ValueError, match="points must have shape"):
-        conservation.translation_invariant(lambda x: np.zeros((2, 2)), [1, 1], np.zeros((2, 3)))
+        conservation.translation_invariant(
+            lambda x: np.zeros((2, 2)), [1, 1], np.zeros((2, 3))
+        )
 
 
 def test_oslip_quotients_are_bounded_by_the_lognorm():
@@ -254,6 +278,11 @@ def test_oslip_quotients_are_bounded_by_the_lognorm():
 
 
 def test_conservation_weight_self_check():
-    assert exercises.check("ch3.conservation_weight", conservation.conservation_weight, quiet=True)
-    assert not exercises.check("ch3.conservation_weight",
-                               lambda A: np.ones(A.shape[0]) / A.shape[0], quiet=True)
+    assert exercises.check(
+        "ch3.conservation_weight", conservation.conservation_weight, quiet=True
+    )
+    assert not exercises.check(
+        "ch3.conservation_weight",
+        lambda A: np.ones(A.shape[0]) / A.shape[0],
+        quiet=True,
+    )

@@ -13,18 +13,31 @@ def _draw(fig, a, kind):
 
 
 def test_bundle_has_live_view_and_static_fallbacks():
-    controls = {"a": w.FloatSlider(value=1.0, min=0.0, max=2.0),
-                "kind": w.Dropdown(options=["x", "y"], value="x")}
-    bundle = widgets.explorable(_draw, controls, "a", values=[0.0, 1.0, 2.0], display_output=False)
+    controls = {
+        "a": w.FloatSlider(value=1.0, min=0.0, max=2.0),
+        "kind": w.Dropdown(options=["x", "y"], value="x"),
+    }
+    bundle = widgets.explorable(
+        _draw, controls, "a", values=[0.0, 1.0, 2.0], display_output=False
+    )
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "<script" in bundle["text/html"] and "Static view" in bundle["text/html"]
     assert bundle["image/png"]
 
 
 def test_sweep_values():
-    assert widgets.sweep_values(w.IntSlider(value=1, min=0, max=4), num=5) == [0, 1, 2, 3, 4]
+    assert widgets.sweep_values(w.IntSlider(value=1, min=0, max=4), num=5) == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
     assert widgets.sweep_values(w.Dropdown(options=[("one", 1), ("two", 2)])) == [1, 2]
-    assert len(widgets.sweep_values(w.FloatSlider(min=0, max=1), num=100)) == widgets.MAX_FRAMES
+    assert (
+        len(widgets.sweep_values(w.FloatSlider(min=0, max=1), num=100))
+        == widgets.MAX_FRAMES
+    )
 
 
 def test_bad_input():
@@ -52,7 +65,12 @@ def test_plot_helpers():
 
 def test_fallback_needs_no_cdn():
     controls = {"a": w.FloatSlider(value=1.0, min=0.0, max=2.0)}
-    html = widgets.explorable(lambda fig, a: fig.add_subplot().plot([0, a]), controls, "a",
-                              values=[0.0, 2.0], display_output=False)["text/html"]
+    html = widgets.explorable(
+        lambda fig, a: fig.add_subplot().plot([0, a]),
+        controls,
+        "a",
+        values=[0.0, 2.0],
+        display_output=False,
+    )["text/html"]
     assert "http://" not in html and "https://" not in html
     assert 'class="fa' not in html and "\u25b6" in html

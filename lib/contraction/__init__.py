@@ -55,6 +55,22 @@ from . import (  # noqa: E402,F401
     weak_networks,
 )
 
-__all__ = ["conservation", "estimates", "fixedpoint", "graphs", "lyapunov", "networks", "norms",
-           "rnn", "robustness", "runtime", "seminorms", "slopes", "steps", "synchronization",
-           "systems", "weak_networks", "__version__"]
+__all__ = [
+    "conservation",
+    "estimates",
+    "fixedpoint",
+    "graphs",
+    "lyapunov",
+    "networks",
+    "norms",
+    "rnn",
+    "robustness",
+    "runtime",
+    "seminorms",
+    "slopes",
+    "steps",
+    "synchronization",
+    "systems",
+    "weak_networks",
+    "__version__",
+]

@@ -80,7 +80,9 @@ def as_real_scalar(value, name: str) -> float:
     return value
 
 
-def as_vector(value, name: str, n: int, default=None, nonnegative=False, positive=False):
+def as_vector(
+    value, name: str, n: int, default=None, nonnegative=False, positive=False
+):
     """A length-``n`` real vector (a scalar is broadcast); ``default`` when ``value`` is None."""
     if value is None:
         if default is None:
@@ -90,7 +92,9 @@ def as_vector(value, name: str, n: int, default=None, nonnegative=False, positiv
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     if arr.shape != (n,):
-        raise ValueError(f"{name} must be a scalar or have length {n}, got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must be a scalar or have length {n}, got shape {arr.shape}"
+        )
     if positive and np.any(arr <= 0):
         raise ValueError(f"{name} must have strictly positive entries")
     if nonnegative and np.any(arr < 0):
@@ -100,7 +104,9 @@ def as_vector(value, name: str, n: int, default=None, nonnegative=False, positiv
 
 def check_slopes(d_min, d_max, nonnegative: bool = False) -> tuple[float, float]:
     """Validate a slope interval ``d_min <= d_max`` (finite; both ``>= 0`` if ``nonnegative``)."""
-    lo, hi = (as_real_scalar(v, name) for v, name in ((d_min, "d_min"), (d_max, "d_max")))
+    lo, hi = (
+        as_real_scalar(v, name) for v, name in ((d_min, "d_min"), (d_max, "d_max"))
+    )
     if nonnegative and lo < 0:
         raise ValueError(f"d_min must be non-negative, got {lo}")
     if lo > hi:
@@ -115,7 +121,9 @@ def as_step_sizes(alpha, name: str = "alpha") -> np.ndarray:
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number or an array of numbers") from None
     if not np.all(np.isfinite(a)) or np.any(a < 0):
-        raise ValueError(f"{name} must be finite and non-negative (a number or an array of them)")
+        raise ValueError(
+            f"{name} must be finite and non-negative (a number or an array of them)"
+        )
     return a
 
 
@@ -131,9 +139,13 @@ def as_point_pairs(X, Y, names=("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
     X = as_real_array(X, names[0], ndim=2)
     Y = as_real_array(Y, names[1], ndim=2)
     if X.shape != Y.shape:
-        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, "
-                         f"got {X.shape} and {Y.shape}")
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape, "
+            f"got {X.shape} and {Y.shape}"
+        )
     if np.any(np.all(X == Y, axis=1)):
-        raise ValueError(f"{names[0]} and {names[1]} must differ in every row "
-                         "(a ratio over x = y is undefined)")
+        raise ValueError(
+            f"{names[0]} and {names[1]} must differ in every row "
+            "(a ratio over x = y is undefined)"
+        )
     return X, Y

@@ -57,8 +57,11 @@ __all__ = ["SDD", "ICNN", "smooth_relu", "EFlowField", "eflow", "NCDS", "latent_
 def smooth_relu(x, width: float = 0.1):
     """Manek and Kolter's smoothed ReLU: 0 below 0, x^2 / (2 width) up to width, then
     x - width/2; convex, non-decreasing and continuously differentiable."""
-    return torch.where(x <= 0, torch.zeros_like(x),
-                       torch.where(x < width, x * x / (2 * width), x - width / 2))
+    return torch.where(
+        x <= 0,
+        torch.zeros_like(x),
+        torch.where(x < width, x * x / (2 * width), x - width / 2),
+    )
 
 
 class ICNN(nn.Module):
@@ -70,16 +73,20 @@ class ICNN(nn.Module):
         super().__init__()
         dim, hidden = as_positive_int(dim, "dim"), as_positive_int(hidden, "hidden")
         layers = as_positive_int(layers, "layers")
-        self.inputs = nn.ModuleList([nn.Linear(dim, hidden) for _ in range(layers)]
-                                    + [nn.Linear(dim, 1)])
-        self.hidden = nn.ParameterList([nn.Parameter(0.1 * torch.randn(hidden, hidden))
-                                        for _ in range(layers - 1)]
-                                       + [nn.Parameter(0.1 * torch.randn(1, hidden))])
+        self.inputs = nn.ModuleList(
+            [nn.Linear(dim, hidden) for _ in range(layers)] + [nn.Linear(dim, 1)]
+        )
+        self.hidden = nn.ParameterList(
+            [nn.Parameter(0.1 * torch.randn(hidden, hidden)) for _ in range(layers - 1)]
+            + [nn.Parameter(0.1 * torch.randn(1, hidden))]
+        )
 
     def forward(self, x):
         z = smooth_relu(self.inputs[0](x))
         for direct, weight in zip(self.inputs[1:], self.hidden):
-            z = direct(x) + z @ F.softplus(weight).T  # non-negative z-weights keep convexity
+            z = (
+                direct(x) + z @ F.softplus(weight).T
+            )  # non-negative z-weights keep convexity
             z = smooth_relu(z) if direct is not self.inputs[-1] else z
         return z[..., 0]
 
@@ -88,14 +95,28 @@ class SDD(nn.Module):
     """Stable deep dynamics, eq. (4.19): a free field projected to decrease an ICNN Lyapunov
     function at rate ``alpha``; equilibrium ``x_star`` (default the origin)."""
 
-    def __init__(self, dim: int, hidden: int = 32, alpha: float = 0.01, x_star=None,
-                 eps: float = 0.01):
+    def __init__(
+        self,
+        dim: int,
+        hidden: int = 32,
+        alpha: float = 0.01,
+        x_star=None,
+        eps: float = 0.01,
+    ):
         super().__init__()
         self.dim = as_positive_int(dim, "dim")
         hidden = as_positive_int(hidden, "hidden")
-        self.alpha, self.eps = as_positive_scalar(alpha, "alpha"), as_positive_scalar(eps, "eps")
-        self.free = nn.Sequential(nn.Linear(self.dim, hidden), nn.Tanh(),
-                                  nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, self.dim))
+        self.alpha, self.eps = (
+            as_positive_scalar(alpha, "alpha"),
+            as_positive_scalar(eps, "eps"),
+        )
+        self.free = nn.Sequential(
+            nn.Linear(self.dim, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, self.dim),
+        )
         self.convex = ICNN(self.dim, hidden)
         self.register_buffer("x_star", as_state(x_star, self.dim))
 
@@ -131,15 +152,23 @@ class EFlowField(nn.Module):
 
     def forward(self, y, y_star):
         e = y - y_star
-        norm = torch.sqrt((e * e).sum(-1, keepdim=True) + self.delta ** 2)
+        norm = torch.sqrt((e * e).sum(-1, keepdim=True) + self.delta**2)
         return -torch.exp(self.log_speed) * e / norm
 
 
-def eflow(dim: int, x_star=None, *, delta: float = 0.1, bins: int = 10, bound: float = 10.0,
-          flow_hidden: int = 30) -> LatentDynamics:
+def eflow(
+    dim: int,
+    x_star=None,
+    *,
+    delta: float = 0.1,
+    bins: int = 10,
+    bound: float = 10.0,
+    flow_hidden: int = 30,
+) -> LatentDynamics:
     """Euclideanizing flows with the same coupling-flow diffeomorphism as ELCD."""
-    return LatentDynamics(EFlowField(delta), CouplingFlow(dim, bins, bound, flow_hidden),
-                          x_star=x_star)
+    return LatentDynamics(
+        EFlowField(delta), CouplingFlow(dim, bins, bound, flow_hidden), x_star=x_star
+    )
 
 
 class NCDS(nn.Module):
@@ -150,17 +179,28 @@ class NCDS(nn.Module):
     network of width ``hidden``, as ELCD's factors, so the two compare at equal width.
     """
 
-    def __init__(self, dim: int, hidden: int = 16, eps: float = 0.01, nodes: int = 8,
-                 x_star=None):
+    def __init__(
+        self, dim: int, hidden: int = 16, eps: float = 0.01, nodes: int = 8, x_star=None
+    ):
         super().__init__()
-        self.dim, hidden = as_positive_int(dim, "dim"), as_positive_int(hidden, "hidden")
+        self.dim, hidden = (
+            as_positive_int(dim, "dim"),
+            as_positive_int(hidden, "hidden"),
+        )
         self.eps = as_positive_scalar(eps, "eps")
-        points, weights = np.polynomial.legendre.leggauss(as_positive_int(nodes, "nodes"))
+        points, weights = np.polynomial.legendre.leggauss(
+            as_positive_int(nodes, "nodes")
+        )
         # nodes and weights mapped from [-1, 1] to [0, 1]
-        self.register_buffer("taus", torch.tensor((points + 1) / 2, dtype=torch.float32))
+        self.register_buffer(
+            "taus", torch.tensor((points + 1) / 2, dtype=torch.float32)
+        )
         self.register_buffer("weights", torch.tensor(weights / 2, dtype=torch.float32))
-        self.jacobian_factor = nn.Sequential(nn.Linear(self.dim, hidden), nn.Tanh(),
-                                             nn.Linear(hidden, self.dim * self.dim))
+        self.jacobian_factor = nn.Sequential(
+            nn.Linear(self.dim, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, self.dim * self.dim),
+        )
         self.register_buffer("x_star", as_state(x_star, self.dim))
 
     def forward(self, x, x_star=None):
@@ -176,11 +216,23 @@ class NCDS(nn.Module):
         return -average - self.eps * e
 
 
-def latent_ncds(dim: int, latent_dim: int = 2, hidden: int = 16, eps: float = 0.01,
-                nodes: int = 8, x_star=None, *, bins: int = 10, bound: float = 10.0,
-                flow_hidden: int = 30) -> LatentDynamics:
+def latent_ncds(
+    dim: int,
+    latent_dim: int = 2,
+    hidden: int = 16,
+    eps: float = 0.01,
+    nodes: int = 8,
+    x_star=None,
+    *,
+    bins: int = 10,
+    bound: float = 10.0,
+    flow_hidden: int = 30,
+) -> LatentDynamics:
     """NCDS as compared in Section 4.5: coupling-flow encoder, un-pad to ``latent_dim``."""
     latent_dim = as_positive_int(latent_dim, "latent_dim")
-    return LatentDynamics(NCDS(latent_dim, hidden, eps, nodes),
-                          CouplingFlow(dim, bins, bound, flow_hidden), x_star=x_star,
-                          latent_dim=latent_dim)
+    return LatentDynamics(
+        NCDS(latent_dim, hidden, eps, nodes),
+        CouplingFlow(dim, bins, bound, flow_hidden),
+        x_star=x_star,
+        latent_dim=latent_dim,
+    )

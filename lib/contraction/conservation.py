@@ -41,15 +41,13 @@ def _points(points, dim: int | None = None) -> np.ndarray:
     return pts
 
 
-
-
-
 def _jacobian_callable(jacobian):
     if isinstance(jacobian, VectorField):
         return jacobian.jacobian
     if not callable(jacobian):
-        raise TypeError("jacobian must be callable or a VectorField, "
-                        f"got {type(jacobian).__name__}")
+        raise TypeError(
+            f"jacobian must be callable or a VectorField, got {type(jacobian).__name__}"
+        )
     return jacobian
 
 
@@ -99,9 +97,14 @@ def _positive_null_vector(M: np.ndarray, what: str, rtol=1e-9) -> np.ndarray:
         k = N.shape[1]
         cost = np.zeros(k + 1)
         cost[-1] = -1.0
-        res = linprog(cost, A_ub=np.hstack([-N, np.ones((N.shape[0], 1))]),
-                      b_ub=np.zeros(N.shape[0]), A_eq=np.append(N.sum(axis=0), 0.0)[None, :],
-                      b_eq=[1.0], bounds=[(None, None)] * k + [(None, 1.0)])
+        res = linprog(
+            cost,
+            A_ub=np.hstack([-N, np.ones((N.shape[0], 1))]),
+            b_ub=np.zeros(N.shape[0]),
+            A_eq=np.append(N.sum(axis=0), 0.0)[None, :],
+            b_eq=[1.0],
+            bounds=[(None, None)] * k + [(None, 1.0)],
+        )
         v = N @ res.x[:k] if res.success else -np.ones(N.shape[0])
     if np.any(v <= rtol * np.abs(v).max()):
         raise ValueError(f"there is no positive {what}")
@@ -139,13 +142,19 @@ def certifying_weight(jacobian, points, kind="conservation", require_metzler=Tru
     pts = _points(points)
     Js = [as_square_matrix(jac(x), "jacobian(x)") for x in pts]
     if Js[0].shape[0] != pts.shape[1]:
-        raise ValueError(f"points must have {Js[0].shape[0]} columns, got {pts.shape[1]}")
+        raise ValueError(
+            f"points must have {Js[0].shape[0]} columns, got {pts.shape[1]}"
+        )
     if require_metzler:
         for J in Js:
             if not is_metzler(J, tol=1e-12 * max(1.0, np.abs(J).max())):
-                raise ValueError("a sampled Jacobian is not Metzler (the system is not monotone)")
+                raise ValueError(
+                    "a sampled Jacobian is not Metzler (the system is not monotone)"
+                )
     if kind == "conservation":
-        eta = _positive_null_vector(np.vstack([J.T for J in Js]), "eta with eta^T Df(x) = 0")
+        eta = _positive_null_vector(
+            np.vstack([J.T for J in Js]), "eta with eta^T Df(x) = 0"
+        )
         return eta, 1
     xi = _positive_null_vector(np.vstack(Js), "xi with Df(x) xi = 0")
     return 1.0 / xi, np.inf

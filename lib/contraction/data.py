@@ -73,7 +73,14 @@ MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 
-_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_DTYPES = {
+    0x08: ">u1",
+    0x09: ">i1",
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
+}
 _CIFAR_SIDE, _CIFAR_CHANNELS = 32, 3
 _CIFAR_RECORD = 1 + _CIFAR_CHANNELS * _CIFAR_SIDE * _CIFAR_SIDE
 
@@ -109,12 +116,16 @@ class Dataset:
     def num_classes(self) -> int:
         return int(torch.cat([self.y_train, self.y_test]).max()) + 1
 
-    def subset(self, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
+    def subset(
+        self, n_train: int | None = None, n_test: int | None = None, seed: int = 0
+    ):
         """A seeded random subset (the fast mode's smaller data); ``None`` keeps a split whole."""
         generator = torch.Generator().manual_seed(int(seed))
         picked = []
-        for x, y, n, label in ((self.x_train, self.y_train, n_train, "n_train"),
-                               (self.x_test, self.y_test, n_test, "n_test")):
+        for x, y, n, label in (
+            (self.x_train, self.y_train, n_train, "n_train"),
+            (self.x_test, self.y_test, n_test, "n_test"),
+        ):
             n = len(y) if n is None else as_positive_int(n, label)
             if n > len(y):
                 raise ValueError(f"{label} must be at most {len(y)}, got {n}")
@@ -127,10 +138,13 @@ class Dataset:
 
 # ----------------------------------------------------------------------------- files and cache
 
+
 def cache_directory(cache_dir=None) -> Path:
     """``cache_dir``, else ``$CONTRACTION_DATA``, else ``~/.cache/contraction``."""
     if cache_dir is None:
-        cache_dir = os.environ.get("CONTRACTION_DATA") or Path.home() / ".cache" / "contraction"
+        cache_dir = (
+            os.environ.get("CONTRACTION_DATA") or Path.home() / ".cache" / "contraction"
+        )
     if not isinstance(cache_dir, (str, os.PathLike)):
         raise TypeError(f"cache_dir must be a path, got {type(cache_dir).__name__}")
     return Path(cache_dir).expanduser()
@@ -166,12 +180,16 @@ def _verify(path: Path, verify: bool) -> None:
         return
     expected = CHECKSUMS.get(path.name)
     if expected is None:
-        raise RuntimeError(f"no published SHA-256 sum is known for {path.name}; refusing to use "
-                           "an unverified file (pass verify=False to accept it as it is)")
+        raise RuntimeError(
+            f"no published SHA-256 sum is known for {path.name}; refusing to use "
+            "an unverified file (pass verify=False to accept it as it is)"
+        )
     actual = sha256_file(path)
     if actual != expected:
-        raise RuntimeError(f"checksum mismatch for {path}: SHA-256 {actual}, expected {expected}. "
-                           "The file is corrupt or not the official one; delete it and retry.")
+        raise RuntimeError(
+            f"checksum mismatch for {path}: SHA-256 {actual}, expected {expected}. "
+            "The file is corrupt or not the official one; delete it and retry."
+        )
 
 
 def _fetch(names, base_urls, directory: Path, download: bool, verify: bool) -> list:
@@ -186,7 +204,10 @@ def _fetch(names, base_urls, directory: Path, download: bool, verify: bool) -> l
             try:
                 _download(base + path.name, path)
                 break
-            except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, refusals
+            except (
+                OSError,
+                http.client.HTTPException,
+            ) as exc:  # URLError, timeouts, refusals
                 errors.append(f"{base}{path.name}: {exc}")
         if not path.exists():
             reason = "; ".join(errors) if errors else "download=False"
@@ -194,13 +215,15 @@ def _fetch(names, base_urls, directory: Path, download: bool, verify: bool) -> l
                 f"{path.name} is not in the cache directory {directory} and could not be "
                 f"downloaded ({reason}). Without a network, place these files in {directory}: "
                 f"{', '.join(names)} (or set CONTRACTION_DATA to a directory holding a "
-                f"'{directory.name}' folder with them).")
+                f"'{directory.name}' folder with them)."
+            )
     for path in paths:
         _verify(path, verify)
     return paths
 
 
 # ----------------------------------------------------------------------------- parsers
+
 
 def _read_bytes(path) -> bytes:
     with open(path, "rb") as handle:
@@ -223,27 +246,35 @@ def read_idx(path) -> np.ndarray:
     if code not in _IDX_DTYPES:
         raise ValueError(f"{path}: unknown IDX type code 0x{code:02x}")
     if ndim == 0 or len(raw) < 4 + 4 * ndim:
-        raise ValueError(f"{path}: IDX header with {ndim} dimensions is truncated or empty")
+        raise ValueError(
+            f"{path}: IDX header with {ndim} dimensions is truncated or empty"
+        )
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_DTYPES[code])
     expected = math.prod(shape) * dtype.itemsize
     payload = len(raw) - 4 - 4 * ndim
     if payload != expected:
-        raise ValueError(f"{path}: IDX dimensions {shape} need {expected} data bytes, "
-                         f"the file holds {payload}")
+        raise ValueError(
+            f"{path}: IDX dimensions {shape} need {expected} data bytes, "
+            f"the file holds {payload}"
+        )
     data = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
 
 
 def _parse_cifar_records(raw: bytes, source: str) -> tuple:
     if len(raw) == 0 or len(raw) % _CIFAR_RECORD:
-        raise ValueError(f"{source}: {len(raw)} bytes is not a whole number of "
-                         f"{_CIFAR_RECORD}-byte CIFAR-10 records")
+        raise ValueError(
+            f"{source}: {len(raw)} bytes is not a whole number of "
+            f"{_CIFAR_RECORD}-byte CIFAR-10 records"
+        )
     records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _CIFAR_RECORD)
     labels = records[:, 0].astype(np.int64)
     if labels.max() > 9:
         raise ValueError(f"{source}: label {labels.max()} outside 0..9")
-    images = records[:, 1:].reshape(-1, _CIFAR_CHANNELS, _CIFAR_SIDE, _CIFAR_SIDE).copy()
+    images = (
+        records[:, 1:].reshape(-1, _CIFAR_CHANNELS, _CIFAR_SIDE, _CIFAR_SIDE).copy()
+    )
     return images, labels
 
 
@@ -259,6 +290,7 @@ def read_cifar_binary(path) -> tuple:
 
 # ----------------------------------------------------------------------------- splits
 
+
 def stratified_split(labels, test_fraction: float = 0.25, seed: int = 0) -> tuple:
     """Seeded stratified split: ``(train_index, test_index)``, sorted int64 arrays.
 
@@ -267,9 +299,13 @@ def stratified_split(labels, test_fraction: float = 0.25, seed: int = 0) -> tupl
     """
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"labels must be a non-empty 1-d array, got shape {labels.shape}")
+        raise ValueError(
+            f"labels must be a non-empty 1-d array, got shape {labels.shape}"
+        )
     if isinstance(test_fraction, bool) or not 0 < float(test_fraction) < 1:
-        raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction!r}")
+        raise ValueError(
+            f"test_fraction must lie strictly between 0 and 1, got {test_fraction!r}"
+        )
     rng = np.random.default_rng(int(seed))
     test = []
     for label in np.unique(labels):
@@ -278,7 +314,9 @@ def stratified_split(labels, test_fraction: float = 0.25, seed: int = 0) -> tupl
     test_index = np.sort(np.concatenate(test)).astype(np.int64)
     train_index = np.setdiff1d(np.arange(labels.size), test_index).astype(np.int64)
     if train_index.size == 0 or test_index.size == 0:
-        raise ValueError(f"test_fraction={test_fraction} leaves an empty train or test split")
+        raise ValueError(
+            f"test_fraction={test_fraction} leaves an empty train or test split"
+        )
     return train_index, test_index
 
 
@@ -296,13 +334,19 @@ def _digits_arrays() -> tuple:
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise ImportError("contraction.data.digits needs scikit-learn, which bundles the 8x8 "
-                          "digits: pip install scikit-learn") from None
+        raise ImportError(
+            "contraction.data.digits needs scikit-learn, which bundles the 8x8 "
+            "digits: pip install scikit-learn"
+        ) from None
     bunch = load_digits()
-    return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64)
+    return np.asarray(bunch.data, dtype=np.float64), np.asarray(
+        bunch.target, dtype=np.int64
+    )
 
 
-def digits(seed: int = 0, test_fraction: float = 0.25, normalize: bool = True) -> Dataset:
+def digits(
+    seed: int = 0, test_fraction: float = 0.25, normalize: bool = True
+) -> Dataset:
     """The 8x8 handwritten digits (UCI optdigits, bundled with scikit-learn), flattened to 64.
 
     Pixels (0-16 in the file) are divided by 16 into [0, 1]. With ``normalize=True`` they are
@@ -320,23 +364,33 @@ def digits(seed: int = 0, test_fraction: float = 0.25, normalize: bool = True) -
         mean, std = (float(pixels[train].mean()),), (float(pixels[train].std()),)
     x = _normalise(pixels, mean, std)
     y = torch.from_numpy(labels)
-    name = (f"digits (scikit-learn load_digits, 8x8), stratified split seed {seed}: "
-            f"{train.size} train / {test.size} test")
+    name = (
+        f"digits (scikit-learn load_digits, 8x8), stratified split seed {seed}: "
+        f"{train.size} train / {test.size} test"
+    )
     return Dataset(x[train], y[train], x[test], y[test], name, mean, std)
 
 
 def _load_mnist_split(images_path, labels_path) -> tuple:
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise ValueError(f"{images_path}: expected uint8 images of shape (N, 28, 28), "
-                         f"got {images.dtype} {images.shape}")
+        raise ValueError(
+            f"{images_path}: expected uint8 images of shape (N, 28, 28), "
+            f"got {images.dtype} {images.shape}"
+        )
     if labels.shape != images.shape[:1] or labels.max() > 9:
         raise ValueError(f"{labels_path}: expected {images.shape[0]} labels in 0..9")
     return images, labels.astype(np.int64)
 
 
-def mnist(cache_dir=None, download: bool = True, *, verify: bool = True, normalize: bool = True,
-          flatten: bool = True) -> Dataset:
+def mnist(
+    cache_dir=None,
+    download: bool = True,
+    *,
+    verify: bool = True,
+    normalize: bool = True,
+    flatten: bool = True,
+) -> Dataset:
     """MNIST's standard split (60,000 train / 10,000 test) from the official IDX files.
 
     Files live in ``cache_directory(cache_dir) / "mnist"``; missing ones are downloaded (when
@@ -345,8 +399,12 @@ def mnist(cache_dir=None, download: bool = True, *, verify: bool = True, normali
     ``normalize``; shape (N, 784) when ``flatten``, else (N, 1, 28, 28). Section 4.3.
     """
     directory = cache_directory(cache_dir) / "mnist"
-    names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    names = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ]
     paths = _fetch(names, MNIST_MIRRORS, directory, download, verify)
     (xa, ya), (xb, yb) = _load_mnist_split(*paths[:2]), _load_mnist_split(*paths[2:])
     mean, std = (MNIST_MEAN, MNIST_STD) if normalize else ((0.0,), (1.0,))
@@ -354,7 +412,9 @@ def mnist(cache_dir=None, download: bool = True, *, verify: bool = True, normali
     x_train = _normalise(xa.reshape(shape) / np.float32(255), mean, std)
     x_test = _normalise(xb.reshape(shape) / np.float32(255), mean, std)
     name = f"MNIST (official IDX files, sha256-verified={verify}): {len(ya)} train / {len(yb)} test"
-    return Dataset(x_train, torch.from_numpy(ya), x_test, torch.from_numpy(yb), name, mean, std)
+    return Dataset(
+        x_train, torch.from_numpy(ya), x_test, torch.from_numpy(yb), name, mean, std
+    )
 
 
 def _cifar_members(archive_path: Path) -> dict:
@@ -364,16 +424,23 @@ def _cifar_members(archive_path: Path) -> dict:
         for member in archive.getmembers():
             base = member.name.rsplit("/", 1)[-1]
             if member.isfile() and base in wanted:
-                found[base] = _parse_cifar_records(archive.extractfile(member).read(),
-                                                   f"{archive_path}:{member.name}")
+                found[base] = _parse_cifar_records(
+                    archive.extractfile(member).read(), f"{archive_path}:{member.name}"
+                )
     absent = [name for name in wanted if name not in found]
     if absent:
         raise ValueError(f"{archive_path} lacks the CIFAR-10 batches {absent}")
     return {name: found[name] for name in wanted}
 
 
-def cifar10(cache_dir=None, download: bool = True, *, verify: bool = True, normalize: bool = True,
-            flatten: bool = False) -> Dataset:
+def cifar10(
+    cache_dir=None,
+    download: bool = True,
+    *,
+    verify: bool = True,
+    normalize: bool = True,
+    flatten: bool = False,
+) -> Dataset:
     """CIFAR-10's standard split (50,000 train / 10,000 test) from the official binary archive.
 
     The archive ``cifar-10-binary.tar.gz`` lives in ``cache_directory(cache_dir) / "cifar10"``;
@@ -383,8 +450,9 @@ def cifar10(cache_dir=None, download: bool = True, *, verify: bool = True, norma
     :data:`CIFAR10_STD` when ``normalize``; shape (N, 3, 32, 32), or (N, 3072) when ``flatten``.
     """
     directory = cache_directory(cache_dir) / "cifar10"
-    (archive_path,) = _fetch(["cifar-10-binary.tar.gz"], [CIFAR10_URL], directory, download,
-                             verify)
+    (archive_path,) = _fetch(
+        ["cifar-10-binary.tar.gz"], [CIFAR10_URL], directory, download, verify
+    )
     batches_by_name = _cifar_members(archive_path)
     train = [batches_by_name[f"data_batch_{i}.bin"] for i in range(1, 6)]
     xa = np.concatenate([images for images, _ in train])
@@ -395,6 +463,10 @@ def cifar10(cache_dir=None, download: bool = True, *, verify: bool = True, norma
     x_test = _normalise(xb / np.float32(255), mean, std)
     if flatten:
         x_train, x_test = x_train.reshape(len(ya), -1), x_test.reshape(len(yb), -1)
-    name = (f"CIFAR-10 (official binary archive, sha256-verified={verify}): "
-            f"{len(ya)} train / {len(yb)} test")
-    return Dataset(x_train, torch.from_numpy(ya), x_test, torch.from_numpy(yb), name, mean, std)
+    name = (
+        f"CIFAR-10 (official binary archive, sha256-verified={verify}): "
+        f"{len(ya)} train / {len(yb)} test"
+    )
+    return Dataset(
+        x_train, torch.from_numpy(ya), x_test, torch.from_numpy(yb), name, mean, std
+    )

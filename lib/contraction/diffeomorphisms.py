@@ -105,15 +105,21 @@ class SplineCoupling(nn.Module):
         super().__init__()
         mask = torch.as_tensor(mask, dtype=torch.bool)
         if mask.ndim != 1 or mask.all() or not mask.any():
-            raise ValueError("mask must be a 1-D boolean vector with both True and False entries")
+            raise ValueError(
+                "mask must be a 1-D boolean vector with both True and False entries"
+            )
         bins, hidden = as_positive_int(bins, "bins"), as_positive_int(hidden, "hidden")
         if bins < 2:
             raise ValueError(f"bins must be at least 2, got {bins}")
         coupling, spline = _zuko()
         univariate = partial(spline, bound=as_positive_scalar(bound, "bound"))
-        self.layer = coupling(len(mask), mask=mask, univariate=univariate,
-                              shapes=[(bins,), (bins,), (bins - 1,)],
-                              hidden_features=(hidden, hidden))
+        self.layer = coupling(
+            len(mask),
+            mask=mask,
+            univariate=univariate,
+            shapes=[(bins,), (bins,), (bins - 1,)],
+            hidden_features=(hidden, hidden),
+        )
 
     def forward(self, x):
         return self.layer()(x)
@@ -138,7 +144,11 @@ class CouplingFlow(nn.Module):
         first = torch.arange(dim) % 2 == 0
         layers = []
         for mask in (first, ~first):
-            layers += [Permutation(dim), LULinear(dim), SplineCoupling(mask, bins, bound, hidden)]
+            layers += [
+                Permutation(dim),
+                LULinear(dim),
+                SplineCoupling(mask, bins, bound, hidden),
+            ]
         layers += [Permutation(dim), LULinear(dim)]
         self.layers = nn.ModuleList(layers)
         self.dim = dim

@@ -51,8 +51,18 @@ from torch import nn
 from ._checks import as_positive_int, as_positive_scalar, as_real_array
 from .diffeomorphisms import CouplingFlow
 
-__all__ = ["ELCD", "LatentDynamics", "latent_elcd", "jvp", "rk4", "rollout", "train", "dtwd",
-           "demonstration_distances", "contraction_metric"]
+__all__ = [
+    "ELCD",
+    "LatentDynamics",
+    "latent_elcd",
+    "jvp",
+    "rk4",
+    "rollout",
+    "train",
+    "dtwd",
+    "demonstration_distances",
+    "contraction_metric",
+]
 
 
 def as_state(value, dim: int, name: str = "x_star") -> torch.Tensor:
@@ -72,13 +82,17 @@ def check_states(x, dim: int, name: str = "x"):
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor, got {type(x).__name__}")
     if x.ndim == 0 or x.shape[-1] != dim or not x.is_floating_point():
-        raise ValueError(f"{name} must be a float tensor of shape (batch, {dim}), "
-                         f"got {x.dtype} of shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must be a float tensor of shape (batch, {dim}), "
+            f"got {x.dtype} of shape {tuple(x.shape)}"
+        )
 
 
 def _matrix_network(dim: int, hidden: int) -> nn.Module:
     # tanh keeps f smooth (C^1 is what the contraction theorems ask for)
-    return nn.Sequential(nn.Linear(2 * dim, hidden), nn.Tanh(), nn.Linear(hidden, dim * dim))
+    return nn.Sequential(
+        nn.Linear(2 * dim, hidden), nn.Tanh(), nn.Linear(hidden, dim * dim)
+    )
 
 
 def _apply(matrix, vector):
@@ -114,22 +128,33 @@ class ELCD(nn.Module):
         x_star = self.x_star if x_star is None else x_star
         inputs = torch.cat([x, x_star.expand_as(x)], dim=-1)
         shape = (*x.shape[:-1], self.dim, self.dim)
-        return self.symmetric_factor(inputs).reshape(shape), self.skew_factor(inputs).reshape(shape)
+        return self.symmetric_factor(inputs).reshape(shape), self.skew_factor(
+            inputs
+        ).reshape(shape)
 
     def matrix(self, x, x_star=None):
         r"""The factor :math:`A(x, x^*)` of shape (..., dim, dim); its symmetric part is
         :math:`\preceq -\alpha I`."""
         sym, skew = self.factors(x, x_star)
         eye = torch.eye(self.dim, dtype=x.dtype, device=x.device)
-        return -sym.transpose(-1, -2) @ sym + skew - skew.transpose(-1, -2) - self.alpha * eye
+        return (
+            -sym.transpose(-1, -2) @ sym
+            + skew
+            - skew.transpose(-1, -2)
+            - self.alpha * eye
+        )
 
     def forward(self, x, x_star=None):
         x_star = self.x_star if x_star is None else x_star
         sym, skew = self.factors(x, x_star)
         e = x - x_star
         # matrix-vector products only: A itself is never formed on the hot path
-        return (-_apply_transpose(sym, _apply(sym, e)) + _apply(skew, e)
-                - _apply_transpose(skew, e) - self.alpha * e)
+        return (
+            -_apply_transpose(sym, _apply(sym, e))
+            + _apply(skew, e)
+            - _apply_transpose(skew, e)
+            - self.alpha * e
+        )
 
 
 def jvp(fn, z, v):
@@ -162,19 +187,26 @@ class LatentDynamics(nn.Module):
     Jacobian-vector product (no Jacobian is formed or inverted), see :func:`jvp`.
     """
 
-    def __init__(self, field: nn.Module, transform: nn.Module, x_star=None, latent_dim=None):
+    def __init__(
+        self, field: nn.Module, transform: nn.Module, x_star=None, latent_dim=None
+    ):
         super().__init__()
         self.dim = as_positive_int(transform.dim, "transform.dim")
-        self.latent_dim = self.dim if latent_dim is None else as_positive_int(latent_dim,
-                                                                               "latent_dim")
+        self.latent_dim = (
+            self.dim
+            if latent_dim is None
+            else as_positive_int(latent_dim, "latent_dim")
+        )
         if self.latent_dim > self.dim:
-            raise ValueError(f"latent_dim must be at most dim={self.dim}, got {latent_dim}")
+            raise ValueError(
+                f"latent_dim must be at most dim={self.dim}, got {latent_dim}"
+            )
         self.field, self.transform = field, transform
         self.register_buffer("x_star", as_state(x_star, self.dim))
 
     def encode(self, x):
         check_states(x, self.dim)
-        return self.transform(x)[..., :self.latent_dim]
+        return self.transform(x)[..., : self.latent_dim]
 
     def decode(self, z):
         padding = z.new_zeros((*z.shape[:-1], self.dim - self.latent_dim))
@@ -192,16 +224,29 @@ class LatentDynamics(nn.Module):
     def rollout(self, x0, dt: float, steps: int, substeps: int = 1):
         """Integrate in latent space and decode: shape (steps + 1, batch, dim)."""
         z_star = self.latent_star()
-        path = rk4(lambda z: self.field(z, z_star), self.encode(x0), dt, steps, substeps)
+        path = rk4(
+            lambda z: self.field(z, z_star), self.encode(x0), dt, steps, substeps
+        )
         return self.decode(path)
 
 
-def latent_elcd(dim: int, hidden: int = 16, alpha: float = 0.01, x_star=None, *,
-                bins: int = 10, bound: float = 10.0, flow_hidden: int = 30) -> LatentDynamics:
+def latent_elcd(
+    dim: int,
+    hidden: int = 16,
+    alpha: float = 0.01,
+    x_star=None,
+    *,
+    bins: int = 10,
+    bound: float = 10.0,
+    flow_hidden: int = 30,
+) -> LatentDynamics:
     """The model of Section 4.5: an ELCD in a latent space of the same dimension, with the
     coupling-flow encoder (``bins`` spline bins on ``[-bound, bound]``, width ``flow_hidden``)."""
-    return LatentDynamics(ELCD(dim, hidden, alpha), CouplingFlow(dim, bins, bound, flow_hidden),
-                          x_star=x_star)
+    return LatentDynamics(
+        ELCD(dim, hidden, alpha),
+        CouplingFlow(dim, bins, bound, flow_hidden),
+        x_star=x_star,
+    )
 
 
 def _shift(state, h, slopes):
@@ -214,15 +259,20 @@ def _rk4_step(field, state, h):
     k2 = field(_shift(state, 0.5 * h, k1))
     k3 = field(_shift(state, 0.5 * h, k2))
     k4 = field(_shift(state, h, k3))
-    return tuple(s + (h / 6.0) * (a + 2.0 * b + 2.0 * c + d)
-                 for s, a, b, c, d in zip(state, k1, k2, k3, k4))
+    return tuple(
+        s + (h / 6.0) * (a + 2.0 * b + 2.0 * c + d)
+        for s, a, b, c, d in zip(state, k1, k2, k3, k4)
+    )
 
 
 def rk4(field, x0, dt: float, steps: int, substeps: int = 1):
     """Classical Runge-Kutta (order 4) with fixed step ``dt / substeps``; returns the states at
     times 0, dt, ..., steps*dt stacked on a new first axis (local error O(h^5) per step)."""
     dt = as_positive_scalar(dt, "dt")
-    steps, substeps = as_positive_int(steps, "steps"), as_positive_int(substeps, "substeps")
+    steps, substeps = (
+        as_positive_int(steps, "steps"),
+        as_positive_int(substeps, "substeps"),
+    )
     state, path = (x0,), [x0]
     for _ in range(steps):
         for _ in range(substeps):
@@ -249,8 +299,17 @@ def rollout(model, x0, dt: float, steps: int, substeps: int = 1):
         return rk4(model, x0, dt, steps, substeps)
 
 
-def train(model, data, *, epochs: int = 100, lr: float = 1e-3, batch_size: int = 100,
-          seed: int = 0, progress: bool = False, **options) -> dict:
+def train(
+    model,
+    data,
+    *,
+    epochs: int = 100,
+    lr: float = 1e-3,
+    batch_size: int = 100,
+    seed: int = 0,
+    progress: bool = False,
+    **options,
+) -> dict:
     r"""Fit ``model`` to velocity pairs with :func:`contraction.nn.train.fit` and an MSE loss.
 
     ``data`` is a pair ``(x, xdot)`` of tensors (N, dim) or an object with attributes ``x`` and
@@ -261,8 +320,17 @@ def train(model, data, *, epochs: int = 100, lr: float = 1e-3, batch_size: int =
     from .nn.train import fit
 
     pair = (data.x, data.xdot) if hasattr(data, "xdot") else data
-    return fit(model, pair, epochs=epochs, lr=lr, batch_size=batch_size, loss_fn=F.mse_loss,
-               seed=seed, progress=progress, **options)
+    return fit(
+        model,
+        pair,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        loss_fn=F.mse_loss,
+        seed=seed,
+        progress=progress,
+        **options,
+    )
 
 
 def _as_trajectory(value, name):
@@ -285,13 +353,17 @@ def dtwd(x, x_ref) -> float:
     """
     a, b = _as_trajectory(x, "x"), _as_trajectory(x_ref, "x_ref")
     if a.shape[1] != b.shape[1]:
-        raise ValueError(f"x and x_ref must have the same dimension, got {a.shape[1]} "
-                         f"and {b.shape[1]}")
+        raise ValueError(
+            f"x and x_ref must have the same dimension, got {a.shape[1]} "
+            f"and {b.shape[1]}"
+        )
     distances = cdist(a, b)
     return float(distances.min(axis=1).mean() + distances.min(axis=0).mean())
 
 
-def demonstration_distances(model, positions, dt: float, substeps: int = 1) -> np.ndarray:
+def demonstration_distances(
+    model, positions, dt: float, substeps: int = 1
+) -> np.ndarray:
     """:func:`dtwd` between each demonstration in ``positions`` (arrays (T_k, dim)) and the
     model's rollout from its first point over the same time grid (step ``dt``), as in Table 4.1."""
     scores = []
@@ -312,7 +384,10 @@ def contraction_metric(field, x, horizon: float = 20.0, steps: int = 2000):
     ``x`` is (batch, d). Returns ``(M, tail)``: M of shape (batch, d, d) and
     :math:`\max\|\Psi(T)\|_2`, to judge the truncation (it should be small).
     """
-    horizon, steps = as_positive_scalar(horizon, "horizon"), as_positive_int(steps, "steps")
+    horizon, steps = (
+        as_positive_scalar(horizon, "horizon"),
+        as_positive_int(steps, "steps"),
+    )
     x = torch.as_tensor(x, dtype=torch.float32)
     jacobian = torch.vmap(torch.func.jacrev(lambda p: field(p[None])[0]))
 

@@ -20,8 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (as_point_pairs, as_positive_int, as_positive_scalar, as_real_array,
-                      as_step_sizes, check_callable, check_p)
+from ._checks import (
+    as_point_pairs,
+    as_positive_int,
+    as_positive_scalar,
+    as_real_array,
+    as_step_sizes,
+    check_callable,
+    check_p,
+)
 from .norms import _weak_pairing, weight_matrix
 
 __all__ = [
@@ -58,14 +65,18 @@ def random_pairs(rng, dim, num=1000, radius=3.0, center=None, min_gap=1e-3):
         The pairs ``(X[i], Y[i])``, with ``X[i] != Y[i]``.
     """
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise TypeError(
+            f"rng must be a numpy.random.Generator, got {type(rng).__name__}"
+        )
     dim = as_positive_int(dim, "dim")
     num = as_positive_int(num, "num")
     radius = as_positive_scalar(radius, "radius")
     min_gap = as_positive_scalar(min_gap, "min_gap")
     if min_gap > radius:
         raise ValueError(f"min_gap must not exceed radius, got {min_gap} > {radius}")
-    center = np.zeros(dim) if center is None else as_real_array(center, "center", ndim=1)
+    center = (
+        np.zeros(dim) if center is None else as_real_array(center, "center", ndim=1)
+    )
     if center.shape != (dim,):
         raise ValueError(f"center must have length {dim}, got shape {center.shape}")
     X = center + rng.uniform(-radius, radius, size=(num, dim))
@@ -80,7 +91,9 @@ def _images(f, X, name) -> np.ndarray:
     check_callable(f, name)
     out = np.array([np.asarray(f(x), dtype=float) for x in X])
     if out.shape != X.shape:
-        raise ValueError(f"{name} must map each row of X to a vector of length {X.shape[1]}")
+        raise ValueError(
+            f"{name} must map each row of X to a vector of length {X.shape[1]}"
+        )
     return out
 
 
@@ -187,7 +200,9 @@ def euler_iterations(F, x0, alpha, x_star, tol=1e-8, max_iter=10_000, p=2):
     x = as_real_array(x0, "x0", ndim=1).copy()
     x_star = as_real_array(x_star, "x_star", ndim=1)
     if x_star.shape != x.shape:
-        raise ValueError(f"x_star must have the shape of x0 {x.shape}, got {x_star.shape}")
+        raise ValueError(
+            f"x_star must have the shape of x0 {x.shape}, got {x_star.shape}"
+        )
     alpha = as_positive_scalar(alpha, "alpha")
     tol = as_positive_scalar(tol, "tol")
     max_iter = as_positive_int(max_iter, "max_iter")

@@ -38,7 +38,9 @@ __all__ = [
 ]
 
 METHODS = ("picard", "averaged", "anderson")
-DIVERGENCE_FACTOR = 1e8  # residual growth (relative to the first) that counts as divergence
+DIVERGENCE_FACTOR = (
+    1e8  # residual growth (relative to the first) that counts as divergence
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ def _check_method_alpha(method, alpha):
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "picard":
         if alpha not in (None, 1, 1.0):
-            raise ValueError("alpha must be None (or 1) for method='picard'; use 'averaged'")
+            raise ValueError(
+                "alpha must be None (or 1) for method='picard'; use 'averaged'"
+            )
         return 1.0
     if alpha is None:
         return 0.5 if method == "averaged" else 1.0
@@ -102,7 +106,7 @@ class _Anderson:
         if self.prev is not None:
             self.dx.append(x - self.prev[0])
             self.df.append(f - self.prev[1])
-            self.dx, self.df = self.dx[-self.memory:], self.df[-self.memory:]
+            self.dx, self.df = self.dx[-self.memory :], self.df[-self.memory :]
         self.prev = (x, f)
         if not self.df:
             return x + self.beta * f
@@ -112,8 +116,16 @@ class _Anderson:
         return x + self.beta * f - (DX + self.beta * DF) @ gamma
 
 
-def solve(G, x0, method="picard", alpha=None, tol=1e-8, max_iter=1000, memory=5,
-          keep_history=False) -> FixedPointResult:
+def solve(
+    G,
+    x0,
+    method="picard",
+    alpha=None,
+    tol=1e-8,
+    max_iter=1000,
+    memory=5,
+    keep_history=False,
+) -> FixedPointResult:
     r"""Iterate towards a fixed point of ``G`` from ``x0``.
 
     Parameters
@@ -156,7 +168,9 @@ def solve(G, x0, method="picard", alpha=None, tol=1e-8, max_iter=1000, memory=5,
         r = float(np.linalg.norm(gx - x))
         residuals.append(r)
         if r <= tol:
-            return FixedPointResult(x, k, np.array(residuals), True, method, alpha, "", history)
+            return FixedPointResult(
+                x, k, np.array(residuals), True, method, alpha, "", history
+            )
         if r > DIVERGENCE_FACTOR * max(residuals[0], tol):
             reason = f"diverged: residual grew to {r:.3g} by iteration {k}"
             break
@@ -170,5 +184,13 @@ def solve(G, x0, method="picard", alpha=None, tol=1e-8, max_iter=1000, memory=5,
         x = x_next
         if keep_history:
             history.append(x.copy())
-    return FixedPointResult(x, len(residuals) - 1, np.array(residuals), False, method, alpha,
-                            reason, history)
+    return FixedPointResult(
+        x,
+        len(residuals) - 1,
+        np.array(residuals),
+        False,
+        method,
+        alpha,
+        reason,
+        history,
+    )

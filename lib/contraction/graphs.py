@@ -19,8 +19,14 @@ import numpy as np
 
 from ._checks import as_positive_int, as_square_matrix
 
-__all__ = ["adjacency_matrix", "laplacian", "algebraic_connectivity", "path_graph", "ring_graph",
-           "complete_graph"]
+__all__ = [
+    "adjacency_matrix",
+    "laplacian",
+    "algebraic_connectivity",
+    "path_graph",
+    "ring_graph",
+    "complete_graph",
+]
 
 
 def adjacency_matrix(adjacency, directed: bool) -> np.ndarray:
@@ -29,8 +35,10 @@ def adjacency_matrix(adjacency, directed: bool) -> np.ndarray:
     if np.any(A < 0):
         raise ValueError("adjacency must have non-negative entries (edge weights)")
     if not directed and not np.allclose(A, A.T):
-        raise ValueError("adjacency must be symmetric for an undirected graph "
-                         "(pass directed=True for a digraph)")
+        raise ValueError(
+            "adjacency must be symmetric for an undirected graph "
+            "(pass directed=True for a digraph)"
+        )
     return A
 
 

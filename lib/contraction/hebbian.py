@@ -32,9 +32,21 @@ from ._checks import as_positive_int, as_real_array, as_square_matrix
 
 MODES = ("async", "sync")
 
-__all__ = ["as_spins", "random_patterns", "hebbian_weights", "energy", "update_neuron",
-           "async_sweep", "sync_step", "recall", "Recall", "overlap", "flip_bits",
-           "capacity_curve", "MODES"]
+__all__ = [
+    "as_spins",
+    "random_patterns",
+    "hebbian_weights",
+    "energy",
+    "update_neuron",
+    "async_sweep",
+    "sync_step",
+    "recall",
+    "Recall",
+    "overlap",
+    "flip_bits",
+    "capacity_curve",
+    "MODES",
+]
 
 
 def as_spins(value, name: str = "s") -> np.ndarray:
@@ -67,7 +79,9 @@ def _check_pair(W, s):
     W = as_square_matrix(W, "W")
     s = as_spins(s, "s")
     if s.shape[-1] != W.shape[0]:
-        raise ValueError(f"s has {s.shape[-1]} neurons but W is {W.shape[0]} x {W.shape[0]}")
+        raise ValueError(
+            f"s has {s.shape[-1]} neurons but W is {W.shape[0]} x {W.shape[0]}"
+        )
     return W, s
 
 
@@ -91,7 +105,11 @@ def _sign_keep(field, s, tie):
 def update_neuron(W, s, i: int) -> np.ndarray:
     """Asynchronous update of neuron ``i`` in every state of the batch ``s`` (..., N); a copy."""
     W, s = _check_pair(W, s)
-    if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < W.shape[0]:
+    if (
+        isinstance(i, bool)
+        or not isinstance(i, numbers.Integral)
+        or not 0 <= i < W.shape[0]
+    ):
         raise ValueError(f"i must be a neuron index in 0..{W.shape[0] - 1}, got {i!r}")
     return _update(W, s.copy(), int(i), _tie(W))
 
@@ -141,7 +159,11 @@ def recall(W, s0, mode: str = "async", max_sweeps: int = 100, seed: int = 0) -> 
     rng = np.random.default_rng(seed)
     energies = [energy(W, s)]
     for sweep in range(1, max_sweeps + 1):
-        new = async_sweep(W, s, rng.permutation(W.shape[0])) if mode == "async" else sync_step(W, s)
+        new = (
+            async_sweep(W, s, rng.permutation(W.shape[0]))
+            if mode == "async"
+            else sync_step(W, s)
+        )
         energies.append(energy(W, new))
         if np.array_equal(new, s):
             return Recall(new, np.array(energies), sweep, True, mode)
@@ -161,8 +183,11 @@ def overlap(s, patterns) -> np.ndarray:
 def flip_bits(s, fraction: float, seed: int = 0) -> np.ndarray:
     """A copy of ``s`` (..., N) with ``round(fraction * N)`` spins flipped in each state, seeded."""
     s = as_spins(s, "s").copy()
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) \
-            or not 0.0 <= fraction <= 1.0:
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, numbers.Real)
+        or not 0.0 <= fraction <= 1.0
+    ):
         raise ValueError(f"fraction must be a number in [0, 1], got {fraction!r}")
     rng = np.random.default_rng(seed)
     n = s.shape[-1]
@@ -173,8 +198,15 @@ def flip_bits(s, fraction: float, seed: int = 0) -> np.ndarray:
     return flat.reshape(s.shape)
 
 
-def capacity_curve(n_neurons: int, n_patterns, trials: int = 5, noise: float = 0.0,
-                   min_overlap: float = 0.95, max_sweeps: int = 30, seed: int = 0) -> dict:
+def capacity_curve(
+    n_neurons: int,
+    n_patterns,
+    trials: int = 5,
+    noise: float = 0.0,
+    min_overlap: float = 0.95,
+    max_sweeps: int = 30,
+    seed: int = 0,
+) -> dict:
     """Measured recall against load P/N: the seeded capacity experiment of Section 6.1.
 
     For each P in ``n_patterns`` and each trial, store P random patterns in a network of
@@ -184,19 +216,30 @@ def capacity_curve(n_neurons: int, n_patterns, trials: int = 5, noise: float = 0
     ``recalled_std`` and ``overlap`` (mean final overlap).
     """
     n_neurons = as_positive_int(n_neurons, "n_neurons")
-    counts = [as_positive_int(p, "n_patterns") for p in np.atleast_1d(n_patterns).tolist()]
+    counts = [
+        as_positive_int(p, "n_patterns") for p in np.atleast_1d(n_patterns).tolist()
+    ]
     trials = as_positive_int(trials, "trials")
     rng = np.random.default_rng(seed)
-    recalled, overlaps = np.zeros((len(counts), trials)), np.zeros((len(counts), trials))
+    recalled, overlaps = (
+        np.zeros((len(counts), trials)),
+        np.zeros((len(counts), trials)),
+    )
     for a, p in enumerate(counts):
         for t in range(trials):
             child = int(rng.integers(2**31))  # one independent seed per (P, trial)
             xi = random_patterns(p, n_neurons, seed=child)
             start = flip_bits(xi, noise, seed=child + 1)
-            final = recall(hebbian_weights(xi), start, max_sweeps=max_sweeps, seed=child + 2)
+            final = recall(
+                hebbian_weights(xi), start, max_sweeps=max_sweeps, seed=child + 2
+            )
             m = np.einsum("pi,pi->p", final.states, xi) / n_neurons
             recalled[a, t] = np.mean(m >= min_overlap)
             overlaps[a, t] = m.mean()
-    return {"n_patterns": np.array(counts), "load": np.array(counts) / n_neurons,
-            "recalled": recalled.mean(1), "recalled_std": recalled.std(1),
-            "overlap": overlaps.mean(1)}
+    return {
+        "n_patterns": np.array(counts),
+        "load": np.array(counts) / n_neurons,
+        "recalled": recalled.mean(1),
+        "recalled_std": recalled.std(1),
+        "overlap": overlaps.mean(1),
+    }

@@ -47,21 +47,37 @@ from .sumsoftmax import as_float_tensor, check_k, ksoftmax, ssm, ssm_potential
 
 SIMILARITIES = ("dot", "sqeuclidean", "manhattan")
 
-__all__ = ["ssm", "ksoftmax", "ssm_potential", "similarity", "mchn_update", "mchn_energy",
-           "khopfield", "khopfield_indices", "khopfield_column_update", "khopfield_energy",
-           "KHopfieldAttention", "SIMILARITIES", "hebbian"]
+__all__ = [
+    "ssm",
+    "ksoftmax",
+    "ssm_potential",
+    "similarity",
+    "mchn_update",
+    "mchn_energy",
+    "khopfield",
+    "khopfield_indices",
+    "khopfield_column_update",
+    "khopfield_energy",
+    "KHopfieldAttention",
+    "SIMILARITIES",
+    "hebbian",
+]
 
 
 def _check_memories(memories, x):
     """Validate memories (N, n) and queries (..., n); promote both to one floating dtype."""
     memories = as_float_tensor(memories, "memories")
     if memories.dim() != 2:
-        raise ValueError(f"memories must have shape (N, n), one memory per row, got "
-                         f"{tuple(memories.shape)}")
+        raise ValueError(
+            f"memories must have shape (N, n), one memory per row, got "
+            f"{tuple(memories.shape)}"
+        )
     x = as_float_tensor(x, "x")
     if x.shape[-1] != memories.shape[1]:
-        raise ValueError(f"x has last dimension {x.shape[-1]} but the memories have n = "
-                         f"{memories.shape[1]} entries")
+        raise ValueError(
+            f"x has last dimension {x.shape[-1]} but the memories have n = "
+            f"{memories.shape[1]} entries"
+        )
     if x.device != memories.device:
         raise ValueError(f"x is on {x.device} but memories on {memories.device}")
     dtype = torch.promote_types(memories.dtype, x.dtype)
@@ -78,7 +94,11 @@ def _similarity(memories, x, kind):
         return x @ memories.T
     if kind == "sqeuclidean":
         # -|x - xi|^2 expanded, so no (..., N, n) difference tensor is formed
-        sq = (x * x).sum(-1, keepdim=True) - 2 * x @ memories.T + (memories * memories).sum(-1)
+        sq = (
+            (x * x).sum(-1, keepdim=True)
+            - 2 * x @ memories.T
+            + (memories * memories).sum(-1)
+        )
         return -sq.clamp_min(0.0)
     flat = x.reshape(-1, x.shape[-1])
     return -torch.cdist(flat, memories, p=1).reshape(*x.shape[:-1], memories.shape[0])
@@ -115,10 +135,14 @@ def mchn_energy(memories, x, beta) -> torch.Tensor:
     beta = as_positive_scalar(beta, "beta")
     lse = torch.logsumexp(beta * (x @ memories.T), dim=-1) / beta
     big = memories.norm(dim=-1).max()
-    return -lse + 0.5 * (x * x).sum(-1) + math.log(memories.shape[0]) / beta + 0.5 * big**2
+    return (
+        -lse + 0.5 * (x * x).sum(-1) + math.log(memories.shape[0]) / beta + 0.5 * big**2
+    )
 
 
-def khopfield(memories, x, beta, k: int, similarity: str = "dot", beta2=None) -> torch.Tensor:
+def khopfield(
+    memories, x, beta, k: int, similarity: str = "dot", beta2=None
+) -> torch.Tensor:
     r"""The k-Hopfield layer: X = memories^T ksoftmax(beta sim(memories, x)), shape (..., n, k).
 
     Column i approximates the i-th nearest memory to ``x`` (eq. 3.4/3.5 of ``jaffe2024``). With
@@ -134,10 +158,14 @@ def khopfield(memories, x, beta, k: int, similarity: str = "dot", beta2=None) ->
     X = torch.einsum("...Nk,Nn->...nk", weights, memories)
     if beta2 is None:
         return X
-    return mchn_update(memories, X.transpose(-1, -2), beta2, similarity).transpose(-1, -2)
+    return mchn_update(memories, X.transpose(-1, -2), beta2, similarity).transpose(
+        -1, -2
+    )
 
 
-def khopfield_indices(memories, x, beta, k: int, similarity: str = "dot") -> torch.Tensor:
+def khopfield_indices(
+    memories, x, beta, k: int, similarity: str = "dot"
+) -> torch.Tensor:
     """Hard retrieval: the index of the largest entry of each ksoftmax column, shape (..., k).
 
     Eq. (3.8) of ``jaffe2024``: what the recall@k experiment scores (no gradient).
@@ -193,15 +221,23 @@ class KHopfieldAttention(nn.Module):
     attention with the same ``heads`` and ``dim``.
     """
 
-    def __init__(self, dim: int, heads: int, head_dim: int | None = None, beta=None,
-                 bias: bool = False):
+    def __init__(
+        self,
+        dim: int,
+        heads: int,
+        head_dim: int | None = None,
+        beta=None,
+        bias: bool = False,
+    ):
         super().__init__()
         self.dim = as_positive_int(dim, "dim")
         self.heads = as_positive_int(heads, "heads")
         if head_dim is None:
             if dim % heads:
-                raise ValueError(f"dim ({dim}) must be divisible by heads ({heads}), or give "
-                                 "head_dim")
+                raise ValueError(
+                    f"dim ({dim}) must be divisible by heads ({heads}), or give "
+                    "head_dim"
+                )
             head_dim = dim // heads
         self.head_dim = as_positive_int(head_dim, "head_dim")
         default = 1.0 / math.sqrt(self.head_dim)
@@ -217,10 +253,14 @@ class KHopfieldAttention(nn.Module):
     def _qkv(self, x):
         if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[-1] != self.dim:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x must have shape (batch, tokens, {self.dim}), got {shape}")
+            raise ValueError(
+                f"x must have shape (batch, tokens, {self.dim}), got {shape}"
+            )
         if x.shape[1] <= self.heads:
-            raise ValueError(f"heads ({self.heads}) must be less than the number of tokens "
-                             f"({x.shape[1]}): ksoftmax picks heads of them per query")
+            raise ValueError(
+                f"heads ({self.heads}) must be less than the number of tokens "
+                f"({x.shape[1]}): ksoftmax picks heads of them per query"
+            )
         return self.qkv(x).chunk(3, dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

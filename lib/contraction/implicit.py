@@ -36,8 +36,15 @@ from ._checks import as_positive_int
 from .nn.implicit import BACKWARDS, SolveRecord, fixed_point
 from .nn.solvers import SolverConfig
 
-__all__ = ["constrained_matrix", "EquilibriumModel", "ImplicitNetwork", "FeedForward", "mu_inf",
-           "lipschitz_bound", "INN_METHODS"]
+__all__ = [
+    "constrained_matrix",
+    "EquilibriumModel",
+    "ImplicitNetwork",
+    "FeedForward",
+    "mu_inf",
+    "lipschitz_bound",
+    "INN_METHODS",
+]
 
 INN_METHODS = ("picard", "averaged", "anderson")
 
@@ -61,8 +68,12 @@ def constrained_matrix(T, gamma):
 
 
 def _check_gamma(gamma):
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) \
-            or not math.isfinite(gamma) or gamma >= 1:
+    if (
+        isinstance(gamma, bool)
+        or not isinstance(gamma, numbers.Real)
+        or not math.isfinite(gamma)
+        or gamma >= 1
+    ):
         raise ValueError(f"gamma must be a finite real number below 1, got {gamma!r}")
     return float(gamma)
 
@@ -72,8 +83,10 @@ def _flat_input(x, n_in, name="x"):
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor, got {type(x).__name__}")
     if x.ndim < 2 or math.prod(x.shape[1:]) != n_in:
-        raise ValueError(f"{name} must have shape (batch, {n_in}) or (batch, *features) with "
-                         f"{n_in} features, got {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have shape (batch, {n_in}) or (batch, *features) with "
+            f"{n_in} features, got {tuple(x.shape)}"
+        )
     return x.reshape(x.shape[0], n_in)
 
 
@@ -118,8 +131,10 @@ class EquilibriumModel(nn.Module):
 
     def _check_method(self):
         if self.solver.method not in self.methods:
-            raise ValueError(f"solver.method must be one of {self.methods}, "
-                             f"got {self.solver.method!r}")
+            raise ValueError(
+                f"solver.method must be one of {self.methods}, "
+                f"got {self.solver.method!r}"
+            )
 
 
 class ImplicitNetwork(EquilibriumModel):
@@ -150,19 +165,36 @@ class ImplicitNetwork(EquilibriumModel):
 
     methods = INN_METHODS
 
-    def __init__(self, n_in, n_hidden, n_out, gamma=0.5, weighted=False, tol=1e-6, max_iter=500,
-                 *, unconstrained=False, method="averaged", alpha=None, strict=True,
-                 backward="implicit"):
+    def __init__(
+        self,
+        n_in,
+        n_hidden,
+        n_out,
+        gamma=0.5,
+        weighted=False,
+        tol=1e-6,
+        max_iter=500,
+        *,
+        unconstrained=False,
+        method="averaged",
+        alpha=None,
+        strict=True,
+        backward="implicit",
+    ):
         super().__init__()
-        self.n_in, self.n_hidden, self.n_out = (as_positive_int(v, k) for v, k in (
-            (n_in, "n_in"), (n_hidden, "n_hidden"), (n_out, "n_out")))
+        self.n_in, self.n_hidden, self.n_out = (
+            as_positive_int(v, k)
+            for v, k in ((n_in, "n_in"), (n_hidden, "n_hidden"), (n_out, "n_out"))
+        )
         self.gamma = _check_gamma(gamma)
         for flag, name in ((weighted, "weighted"), (unconstrained, "unconstrained")):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be True or False, got {flag!r}")
         if weighted and unconstrained:
-            raise ValueError("weighted=True needs the constraint; it is meaningless with "
-                             "unconstrained=True")
+            raise ValueError(
+                "weighted=True needs the constraint; it is meaningless with "
+                "unconstrained=True"
+            )
         self.weighted, self.unconstrained = weighted, unconstrained
         self._configure(method, alpha, tol, max_iter, strict, backward)
         n = self.n_hidden
@@ -197,8 +229,11 @@ class ImplicitNetwork(EquilibriumModel):
         try:
             return fixedpoint.implicit_step_bounds(M)
         except ValueError:  # mu_inf(A) >= 1, possible only when unconstrained
-            return {"alpha": 1.0 / (1.0 - min(float(np.min(np.diag(M))), 0.0)),
-                    "factor": None, "rate": None}
+            return {
+                "alpha": 1.0 / (1.0 - min(float(np.min(np.diag(M))), 0.0)),
+                "factor": None,
+                "rate": None,
+            }
 
     def theory_step(self, A=None):
         r""":math:`\alpha = 1/(1 - \min_i (a_{ii})_-)` as a 0-d tensor on the model's device."""
@@ -209,10 +244,19 @@ class ImplicitNetwork(EquilibriumModel):
         """The fixed point ``x*`` (batch, n_hidden), differentiable as ``self.backward`` says."""
         self._check_method()
         drive, A = self.input(_flat_input(x, self.n_in)), self.A()
-        alpha = self.solver.alpha if self.solver.alpha is not None else self.theory_step(A)
-        return fixed_point(_relu_step, drive.new_zeros(drive.shape), drive, A,
-                           backward=self.backward, config=self.solver, alpha=alpha,
-                           record=self.record)
+        alpha = (
+            self.solver.alpha if self.solver.alpha is not None else self.theory_step(A)
+        )
+        return fixed_point(
+            _relu_step,
+            drive.new_zeros(drive.shape),
+            drive,
+            A,
+            backward=self.backward,
+            config=self.solver,
+            alpha=alpha,
+            record=self.record,
+        )
 
     def lipschitz_bound(self):
         r"""The :math:`\ell_\infty` Lipschitz bound as a differentiable torch scalar.
@@ -225,8 +269,9 @@ class ImplicitNetwork(EquilibriumModel):
         diagonal = M.diagonal()
         mu = (diagonal + M.abs().sum(1) - diagonal.abs()).max()
         eta = self.eta()
-        gain = _inf_norm(eta[:, None] * self.input.weight) \
-            * _inf_norm(self.output.weight / eta[None, :])
+        gain = _inf_norm(eta[:, None] * self.input.weight) * _inf_norm(
+            self.output.weight / eta[None, :]
+        )
         # mu >= 1 is possible only unconstrained: then no bound
         return torch.where(mu < 1, gain / (1.0 - mu.clamp(0.0, 1.0 - 1e-12)), torch.inf)
 
@@ -292,8 +337,10 @@ def lipschitz_bound(model):
     the penalty of robust training, read as a number.
     """
     if not isinstance(model, (ImplicitNetwork, FeedForward)):
-        raise TypeError(f"model must be an ImplicitNetwork or FeedForward, "
-                        f"got {type(model).__name__}")
+        raise TypeError(
+            f"model must be an ImplicitNetwork or FeedForward, "
+            f"got {type(model).__name__}"
+        )
     if isinstance(model, ImplicitNetwork) and mu_inf(model) >= 1:
         return math.inf
     with torch.no_grad():

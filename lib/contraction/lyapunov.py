@@ -21,7 +21,12 @@ import numpy as np
 from scipy.linalg import solve_continuous_lyapunov
 
 from . import norms
-from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix
+from ._checks import (
+    as_positive_int,
+    as_positive_scalar,
+    as_real_array,
+    as_square_matrix,
+)
 
 __all__ = ["check_positive_definite", "cholesky_weight", "lyapunov_weight", "ellipse"]
 
@@ -114,8 +119,10 @@ def lyapunov_weight(A, s=0.0, Q=None) -> np.ndarray:
         raise ValueError(f"s must be finite, got {s}")
     alpha = norms.spectral_abscissa(A)
     if alpha + s >= 0:
-        raise ValueError(f"s must be below -spectral_abscissa(A) = {-alpha:.6g} so that A + sI is "
-                         f"Hurwitz, got s = {s:.6g}")
+        raise ValueError(
+            f"s must be below -spectral_abscissa(A) = {-alpha:.6g} so that A + sI is "
+            f"Hurwitz, got s = {s:.6g}"
+        )
     Q = np.eye(n) if Q is None else check_positive_definite(Q, "Q")
     if Q.shape != (n, n):
         raise ValueError(f"Q must have shape ({n}, {n}), got {Q.shape}")

@@ -51,10 +51,21 @@ def _forward_backward(Wmat, project, offset, alpha, config, scale):
 
     def step(y):
         pre = y @ Wmat.T + offset
-        return project((1 - alpha) * y + alpha * pre), problem_residuals(project(pre) - y)
+        return project((1 - alpha) * y + alpha * pre), problem_residuals(
+            project(pre) - y
+        )
 
-    return iterate(step, torch.zeros_like(offset), config.tol, config.max_iter, MON_METHODS[0],
-                   alpha, config.check_every, scale, config.strict)
+    return iterate(
+        step,
+        torch.zeros_like(offset),
+        config.tol,
+        config.max_iter,
+        MON_METHODS[0],
+        alpha,
+        config.check_every,
+        scale,
+        config.strict,
+    )
 
 
 def _peaceman_rachford(Wmat, resolvent, project, offset, alpha, config, scale):
@@ -67,8 +78,17 @@ def _peaceman_rachford(Wmat, resolvent, project, offset, alpha, config, scale):
         u_half = 2 * y - u
         return 2 * resolvent(u_half + alpha * offset) - u_half, residual
 
-    u, info = iterate(step, torch.zeros_like(offset), config.tol, config.max_iter,
-                      MON_METHODS[1], alpha, config.check_every, scale, config.strict)
+    u, info = iterate(
+        step,
+        torch.zeros_like(offset),
+        config.tol,
+        config.max_iter,
+        MON_METHODS[1],
+        alpha,
+        config.check_every,
+        scale,
+        config.strict,
+    )
     return project(u), info
 
 
@@ -95,8 +115,18 @@ class MonotoneNetwork(EquilibriumModel):
 
     methods = MON_METHODS
 
-    def __init__(self, n_in, n_hidden, n_out, m=0.1, method="peaceman-rachford", alpha=None,
-                 tol=1e-6, max_iter=500, strict=True):
+    def __init__(
+        self,
+        n_in,
+        n_hidden,
+        n_out,
+        m=0.1,
+        method="peaceman-rachford",
+        alpha=None,
+        tol=1e-6,
+        max_iter=500,
+        strict=True,
+    ):
         super().__init__()
         self.n_in = as_positive_int(n_in, "n_in")
         n = as_positive_int(n_hidden, "n_hidden")
@@ -128,11 +158,22 @@ class MonotoneNetwork(EquilibriumModel):
 
     def _lu(self, W, alpha):
         """LU factors of :math:`I + \\alpha(I - W)`, reused while the parameters are unchanged."""
-        key = (self.P._version, self.S._version, id(self.P), id(self.S), self.m, alpha,
-               W.dtype, W.device)
+        key = (
+            self.P._version,
+            self.S._version,
+            id(self.P),
+            id(self.S),
+            self.m,
+            alpha,
+            W.dtype,
+            W.device,
+        )
         if self._lu_cache is None or self._lu_cache[0] != key:
             eye = torch.eye(W.shape[0], dtype=W.dtype, device=W.device)
-            self._lu_cache = (key, torch.linalg.lu_factor(eye + alpha * (eye - W.detach())))
+            self._lu_cache = (
+                key,
+                torch.linalg.lu_factor(eye + alpha * (eye - W.detach())),
+            )
         return self._lu_cache[1]
 
     def _split(self, W, alpha, project, offset, transpose):
@@ -145,8 +186,12 @@ class MonotoneNetwork(EquilibriumModel):
             return _forward_backward(Wmat, project, offset, alpha, cfg, scale)
         LU, pivots = self._lu(W, alpha)
 
-        def resolvent(rows):  # V y = r for each row y, r: rows @ V^-T; adjoint: rows @ V^-1
-            return torch.linalg.lu_solve(LU, pivots, rows, left=False, adjoint=not transpose)
+        def resolvent(
+            rows,
+        ):  # V y = r for each row y, r: rows @ V^-T; adjoint: rows @ V^-1
+            return torch.linalg.lu_solve(
+                LU, pivots, rows, left=False, adjoint=not transpose
+            )
 
         return _peaceman_rachford(Wmat, resolvent, project, offset, alpha, cfg, scale)
 
@@ -163,15 +208,25 @@ class MonotoneNetwork(EquilibriumModel):
             state["active"] = (z @ Wd.T + drive_d > 0).to(z.dtype)
             return z, info
 
-        def adjoint_solver(vjp, v):  # the splitting needs D and W^T, not the generic vjp
+        def adjoint_solver(
+            vjp, v
+        ):  # the splitting needs D and W^T, not the generic vjp
             with torch.no_grad():
-                y, info = self._split(Wd, alpha, lambda p: p * state["active"], v,
-                                      transpose=True)
+                y, info = self._split(
+                    Wd, alpha, lambda p: p * state["active"], v, transpose=True
+                )
                 return v + y @ Wd, info
 
-        return fixed_point(_relu_step, torch.zeros_like(drive_d), drive, W, config=self.solver,
-                           record=self.record, forward_solver=forward_solver,
-                           adjoint_solver=adjoint_solver)
+        return fixed_point(
+            _relu_step,
+            torch.zeros_like(drive_d),
+            drive,
+            W,
+            config=self.solver,
+            record=self.record,
+            forward_solver=forward_solver,
+            adjoint_solver=adjoint_solver,
+        )
 
     def lipschitz_bound_l2(self):
         r"""Bound :math:`\|U\|_2\|C\|_2/m` on the :math:`\ell_2` Lipschitz constant of

@@ -23,9 +23,9 @@ KDP (2023), Chapter 3; T. Ström, "On logarithmic norms", SIAM J. Numer. Anal. 1
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
-from dataclasses import dataclass
 
 from . import norms
 from ._checks import as_positive_int, as_real_array, as_square_matrix, check_p
@@ -79,14 +79,20 @@ def gain_matrix(rates, gains) -> np.ndarray:
     rates = as_real_array(rates, "rates", ndim=1)
     gains = as_square_matrix(gains, "gains")
     if gains.shape[0] != rates.size:
-        raise ValueError(f"gains must have shape ({rates.size}, {rates.size}) to match rates, "
-                         f"got {gains.shape}")
+        raise ValueError(
+            f"gains must have shape ({rates.size}, {rates.size}) to match rates, "
+            f"got {gains.shape}"
+        )
     if np.any(rates <= 0):
-        raise ValueError("rates must be strictly positive (each subsystem must contract)")
+        raise ValueError(
+            "rates must be strictly positive (each subsystem must contract)"
+        )
     if np.any(gains < 0):
         raise ValueError("gains must be non-negative")
     if np.any(np.diag(gains) != 0):
-        raise ValueError("gains must have a zero diagonal (a subsystem does not couple to itself)")
+        raise ValueError(
+            "gains must have a zero diagonal (a subsystem does not couple to itself)"
+        )
     return gains - np.diag(rates)
 
 
@@ -148,7 +154,11 @@ def certified_rate(rates, gains) -> float:
 
 
 def _check_sizes(sizes) -> list[int]:
-    if isinstance(sizes, numbers.Integral) or not hasattr(sizes, "__len__") or len(sizes) == 0:
+    if (
+        isinstance(sizes, numbers.Integral)
+        or not hasattr(sizes, "__len__")
+        or len(sizes) == 0
+    ):
         raise TypeError("sizes must be a non-empty sequence of positive integers")
     return [as_positive_int(s, "sizes") for s in sizes]
 
@@ -156,7 +166,9 @@ def _check_sizes(sizes) -> list[int]:
 def _check_block_norms(norms_per_block, n: int) -> list[float]:
     if isinstance(norms_per_block, (list, tuple, np.ndarray)):
         if len(norms_per_block) != n:
-            raise ValueError(f"norms_per_block must have {n} entries, got {len(norms_per_block)}")
+            raise ValueError(
+                f"norms_per_block must have {n} entries, got {len(norms_per_block)}"
+            )
         return [check_p(p) for p in norms_per_block]
     return [check_p(norms_per_block)] * n
 
@@ -164,7 +176,9 @@ def _check_block_norms(norms_per_block, n: int) -> list[float]:
 def _check_eta(eta, n: int) -> np.ndarray:
     eta = as_real_array(eta, "eta", ndim=1)
     if eta.shape != (n,):
-        raise ValueError(f"eta must have length {n} (one weight per block), got {eta.size}")
+        raise ValueError(
+            f"eta must have length {n} (one weight per block), got {eta.size}"
+        )
     if np.any(eta <= 0):
         raise ValueError("eta must have strictly positive entries")
     return eta
@@ -191,11 +205,15 @@ def composite_norm(x, sizes, norms_per_block, eta):
     eta = _check_eta(eta, len(sizes))
     x = as_real_array(x, "x")
     if x.ndim not in (1, 2) or x.shape[-1] != sum(sizes):
-        raise ValueError(f"x must have shape (N,) or (T, N) with N = sum(sizes) = {sum(sizes)}, "
-                         f"got {x.shape}")
+        raise ValueError(
+            f"x must have shape (N,) or (T, N) with N = sum(sizes) = {sum(sizes)}, "
+            f"got {x.shape}"
+        )
     X = np.atleast_2d(x)
     parts = np.split(X, np.cumsum(sizes)[:-1], axis=1)
-    block_norms = np.stack([np.linalg.norm(xi, ord=p, axis=1) for xi, p in zip(parts, ps)], axis=1)
+    block_norms = np.stack(
+        [np.linalg.norm(xi, ord=p, axis=1) for xi, p in zip(parts, ps)], axis=1
+    )
     values = (block_norms * eta).max(axis=1)
     return float(values[0]) if x.ndim == 1 else values
 
@@ -224,13 +242,15 @@ def block_majorant(J, sizes, p=np.inf) -> np.ndarray:
     sizes = _check_sizes(sizes)
     p = check_p(p)
     if sum(sizes) != J.shape[0]:
-        raise ValueError(f"sizes must sum to the size {J.shape[0]} of J, got {sum(sizes)}")
+        raise ValueError(
+            f"sizes must sum to the size {J.shape[0]} of J, got {sum(sizes)}"
+        )
     cuts = np.cumsum([0] + sizes)
     n = len(sizes)
     M = np.empty((n, n))
     for i in range(n):
         for j in range(n):
-            Jij = J[cuts[i]:cuts[i + 1], cuts[j]:cuts[j + 1]]
+            Jij = J[cuts[i] : cuts[i + 1], cuts[j] : cuts[j + 1]]
             M[i, j] = norms.lognorm(Jij, p) if i == j else np.linalg.norm(Jij, ord=p)
     return M
 
@@ -245,7 +265,11 @@ def ring_couplings(n, coupling, strengths=None) -> dict:
     if n < 2:
         raise ValueError(f"n must be at least 2 for a ring, got {n}")
     coupling = as_real_array(coupling, "coupling", ndim=2)
-    s = np.ones(n) if strengths is None else as_real_array(strengths, "strengths", ndim=1)
+    s = (
+        np.ones(n)
+        if strengths is None
+        else as_real_array(strengths, "strengths", ndim=1)
+    )
     if s.shape != (n,):
         raise ValueError(f"strengths must have length {n}, got {s.size}")
     return {(i, (i - 1) % n): s[i] * coupling for i in range(n)}
@@ -262,20 +286,27 @@ def _assemble(blocks, couplings):
     n, cuts = len(sizes), np.cumsum([0] + sizes)
     W = np.zeros((cuts[-1], cuts[-1]))
     for i, B in enumerate(blocks):
-        W[cuts[i]:cuts[i + 1], cuts[i]:cuts[i + 1]] = B
+        W[cuts[i] : cuts[i + 1], cuts[i] : cuts[i + 1]] = B
     for key, Wij in couplings.items():
-        if not (isinstance(key, tuple) and len(key) == 2
-                and all(isinstance(k, numbers.Integral) and 0 <= k < n for k in key)):
-            raise ValueError(f"couplings keys must be pairs (i, j) of block indices < {n}, "
-                             f"got {key!r}")
+        if not (
+            isinstance(key, tuple)
+            and len(key) == 2
+            and all(isinstance(k, numbers.Integral) and 0 <= k < n for k in key)
+        ):
+            raise ValueError(
+                f"couplings keys must be pairs (i, j) of block indices < {n}, "
+                f"got {key!r}"
+            )
         i, j = key
         if i == j:
             raise ValueError(f"couplings must join different blocks, got key {key!r}")
         Wij = as_real_array(Wij, f"couplings[{key!r}]", ndim=2)
         if Wij.shape != (sizes[i], sizes[j]):
-            raise ValueError(f"couplings[{key!r}] must have shape {(sizes[i], sizes[j])}, "
-                             f"got {Wij.shape}")
-        W[cuts[i]:cuts[i + 1], cuts[j]:cuts[j + 1]] = Wij
+            raise ValueError(
+                f"couplings[{key!r}] must have shape {(sizes[i], sizes[j])}, "
+                f"got {Wij.shape}"
+            )
+        W[cuts[i] : cuts[i + 1], cuts[j] : cuts[j + 1]] = Wij
     return sizes, W
 
 
@@ -329,7 +360,9 @@ def firing_rate_gains(blocks, couplings, p=np.inf):
     if p == np.inf:
         rates = np.array([1 - max(0.0, norms.lognorm(B, np.inf)) for B in blocks])
     else:
-        rates = np.array([1 - np.linalg.norm(np.asarray(B, dtype=float), 2) for B in blocks])
+        rates = np.array(
+            [1 - np.linalg.norm(np.asarray(B, dtype=float), 2) for B in blocks]
+        )
     gains = np.zeros((n, n))
     for (i, j), Wij in couplings.items():
         gains[i, j] = np.linalg.norm(np.asarray(Wij, dtype=float), ord=p)

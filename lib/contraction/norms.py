@@ -23,10 +23,15 @@ F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023), Chapter 2.
 from __future__ import annotations
 
 import numpy as np
-
 from scipy.sparse.csgraph import connected_components
 
-from ._checks import as_positive_scalar, as_real_array, as_square_matrix, check_p, check_slopes
+from ._checks import (
+    as_positive_scalar,
+    as_real_array,
+    as_square_matrix,
+    check_p,
+    check_slopes,
+)
 
 __all__ = [
     "vector_norm",
@@ -62,11 +67,15 @@ def weight_matrix(weight, n: int, p: float) -> np.ndarray | None:
         return np.diag(w)
     if w.ndim == 2:
         if p != 2:
-            raise ValueError("a matrix weight is only defined for p=2; use a positive vector")
+            raise ValueError(
+                "a matrix weight is only defined for p=2; use a positive vector"
+            )
         if w.shape != (n, n):
             raise ValueError(f"weight must have shape ({n}, {n}), got {w.shape}")
         if np.linalg.cond(w) > 1e12:
-            raise ValueError("weight must be an invertible matrix (it is singular or nearly so)")
+            raise ValueError(
+                "weight must be an invertible matrix (it is singular or nearly so)"
+            )
         return w
     raise ValueError(f"weight must be a vector or a matrix, got shape {w.shape}")
 
@@ -182,7 +191,9 @@ def weak_pairing(x, y, p=2, weight=None) -> float:
     x = as_real_array(x, "x", ndim=1)
     y = as_real_array(y, "y", ndim=1)
     if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+        raise ValueError(
+            f"x and y must have the same length, got {x.size} and {y.size}"
+        )
     T = weight_matrix(weight, x.size, p)
     u, v = (x, y) if T is None else (T @ x, T @ y)
     return float(_weak_pairing(u, v, p))
@@ -244,7 +255,9 @@ def optimal_weight(A, p=np.inf, tol=1e-6):
     """
     p = check_p(p)
     if p == 2:
-        raise ValueError("p must be 1 or np.inf for a diagonal weight (p=2 needs a matrix weight)")
+        raise ValueError(
+            "p must be 1 or np.inf for a diagonal weight (p=2 needs a matrix weight)"
+        )
     tol = as_positive_scalar(tol, "tol")
     M = metzler_majorant(A)
     n = M.shape[0]
@@ -256,7 +269,9 @@ def optimal_weight(A, p=np.inf, tol=1e-6):
         eta = v if p == 1 else 1.0 / v
         return eta / eta.max()
 
-    if np.count_nonzero(M - np.diag(np.diag(M))) == 0:  # diagonal: every weight is optimal
+    if (
+        np.count_nonzero(M - np.diag(np.diag(M))) == 0
+    ):  # diagonal: every weight is optimal
         return np.ones(n), lognorm(A, p)
     if is_irreducible(M):
         eta = weight_of(M)
@@ -264,7 +279,9 @@ def optimal_weight(A, p=np.inf, tol=1e-6):
     best = None
     for eps in scale * np.logspace(-2, -12, 21):
         eta = weight_of(M + eps * (np.ones((n, n)) - np.eye(n)))
-        if eta.min() <= 1e-14:  # the weight degenerates: stop before it is no longer positive
+        if (
+            eta.min() <= 1e-14
+        ):  # the weight degenerates: stop before it is no longer positive
             break
         value = lognorm(A, p, eta)
         best = (eta, value)
@@ -273,7 +290,9 @@ def optimal_weight(A, p=np.inf, tol=1e-6):
     return best
 
 
-def max_lognorm_diag(A, d_min, d_max, p=np.inf, side="left", shift=None, weight=None) -> float:
+def max_lognorm_diag(
+    A, d_min, d_max, p=np.inf, side="left", shift=None, weight=None
+) -> float:
     r"""Largest log norm over a box of diagonal scalings, from two vertices instead of :math:`2^n`.
 
     Computes :math:`\max_{d \in [d_{\min}, d_{\max}]^n} \mu_p(B + \operatorname{diag}(d)A)`
@@ -307,17 +326,22 @@ def max_lognorm_diag(A, d_min, d_max, p=np.inf, side="left", shift=None, weight=
     This is the stable name (DESIGN §3) of the two-vertex case of
     :func:`contraction.slopes.box_max`, which holds the computation.
     """
-    from .slopes import box_max  # slopes builds on norms: imported on call to avoid a cycle
+    from .slopes import (
+        box_max,
+    )  # slopes builds on norms: imported on call to avoid a cycle
 
     p = check_p(p)
     if p == 2:
-        raise ValueError("p must be 1 or np.inf (no two-vertex formula for p=2; "
-                         "use slopes.box_max)")
+        raise ValueError(
+            "p must be 1 or np.inf (no two-vertex formula for p=2; use slopes.box_max)"
+        )
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
     A = as_square_matrix(A, "A")
     check_slopes(d_min, d_max, nonnegative=True)
     b = np.zeros(A.shape[0]) if shift is None else as_real_array(shift, "shift")
     if b.shape not in ((), (A.shape[0],)):
-        raise ValueError(f"shift must be a scalar or have length {A.shape[0]}, got shape {b.shape}")
+        raise ValueError(
+            f"shift must be a scalar or have length {A.shape[0]}, got shape {b.shape}"
+        )
     return box_max(A, d_min, d_max, base=b, p=p, side=side, weight=weight)

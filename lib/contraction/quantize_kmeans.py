@@ -52,9 +52,22 @@ from ._checks import as_positive_int, as_positive_scalar
 from .nn.implicit import SolveRecord, fixed_point
 from .nn.solvers import NotConverged, SolveInfo, iterate, problem_residuals, solve
 
-__all__ = ["DISTANCES", "METHODS", "KMeansRecord", "ContractionCheck", "distances",
-           "attention", "em_update", "soft_kmeans", "soft_quantize", "hard_assign",
-           "hard_quantize", "lloyd", "init_codebook", "check_contraction"]
+__all__ = [
+    "DISTANCES",
+    "METHODS",
+    "KMeansRecord",
+    "ContractionCheck",
+    "distances",
+    "attention",
+    "em_update",
+    "soft_kmeans",
+    "soft_quantize",
+    "hard_assign",
+    "hard_quantize",
+    "lloyd",
+    "init_codebook",
+    "check_contraction",
+]
 
 DISTANCES = ("euclidean", "sqeuclidean")
 METHODS = ("dkm", "idkm", "jfb")
@@ -63,8 +76,10 @@ INITS = ("kmeans++", "quantile")
 # prior mass _DEAD at its current position keeps it in place and changes a live center by a
 # relative 1e-12 / mass, far below float32 resolution.
 _DEAD = 1e-12
-_TINY_SQ = 1e-30  # sqrt is clamped here: its derivative at a zero distance would be infinite
-_HALVINGS = 4     # restarts of the adjoint iteration with alpha / 2 (Section 2.4.2)
+_TINY_SQ = (
+    1e-30  # sqrt is clamped here: its derivative at a zero distance would be infinite
+)
+_HALVINGS = 4  # restarts of the adjoint iteration with alpha / 2 (Section 2.4.2)
 
 
 @dataclasses.dataclass
@@ -79,10 +94,13 @@ class KMeansRecord(SolveRecord):
 
 # --- the map F and its pieces -----------------------------------------------------------------
 
+
 def _distances_t(W, C, distance):
     """:math:`D^\\top`, shape ``(..., k, m)``: the layout in which the softmax over the k codewords
     runs along a long axis (along a last axis of size k it was 5x slower on a CPU)."""
-    diff = C.unsqueeze(-2) - W.unsqueeze(-3)  # (..., k, m, d): exact, no |w|^2 - 2wc + |c|^2
+    diff = C.unsqueeze(-2) - W.unsqueeze(
+        -3
+    )  # (..., k, m, d): exact, no |w|^2 - 2wc + |c|^2
     sq = diff.square().sum(-1)
     return sq if distance == "sqeuclidean" else sq.clamp_min(_TINY_SQ).sqrt()
 
@@ -127,14 +145,17 @@ def hard_quantize(W, C):
 
 # --- validation -------------------------------------------------------------------------------
 
+
 def _check_tensor(x, name):
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor, got {type(x).__name__}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
     if x.ndim not in (2, 3) or 0 in x.shape:
-        raise ValueError(f"{name} must have shape ({'m' if name == 'W' else 'k'}, d) or "
-                         f"(layers, {'m' if name == 'W' else 'k'}, d), got {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have shape ({'m' if name == 'W' else 'k'}, d) or "
+            f"(layers, {'m' if name == 'W' else 'k'}, d), got {tuple(x.shape)}"
+        )
     if not bool(torch.isfinite(x).all()):
         raise ValueError(f"{name} has non-finite entries (nan or inf)")
 
@@ -143,12 +164,20 @@ def _check_problem(W, C0):
     """``(W, C0, squeeze)`` as batched ``(layers, m, d)`` and ``(layers, k, d)`` tensors."""
     _check_tensor(W, "W")
     _check_tensor(C0, "C0")
-    if C0.ndim != W.ndim or C0.shape[-1] != W.shape[-1] or C0.shape[:-2] != W.shape[:-2]:
-        raise ValueError(f"C0 must have shape (k, d) matching W's d (and layers), got C0 "
-                         f"{tuple(C0.shape)} for W {tuple(W.shape)}")
+    if (
+        C0.ndim != W.ndim
+        or C0.shape[-1] != W.shape[-1]
+        or C0.shape[:-2] != W.shape[:-2]
+    ):
+        raise ValueError(
+            f"C0 must have shape (k, d) matching W's d (and layers), got C0 "
+            f"{tuple(C0.shape)} for W {tuple(W.shape)}"
+        )
     if C0.shape[-2] > W.shape[-2]:
-        raise ValueError(f"k (rows of C0) must not exceed m (rows of W), got k = {C0.shape[-2]} "
-                         f"> m = {W.shape[-2]}")
+        raise ValueError(
+            f"k (rows of C0) must not exceed m (rows of W), got k = {C0.shape[-2]} "
+            f"> m = {W.shape[-2]}"
+        )
     C0 = C0.detach().to(dtype=W.dtype, device=W.device)
     squeeze = W.ndim == 2
     return (W.unsqueeze(0), C0.unsqueeze(0), True) if squeeze else (W, C0, False)
@@ -175,6 +204,7 @@ def _check_step(alpha):
 
 # --- the forward iteration and the adjoint solve ----------------------------------------------
 
+
 def _em_iterations(G, C0, W, iters, tol):
     """At most ``iters`` steps ``C <- G(C, W)`` by :func:`contraction.nn.solvers.iterate`, stopping
     a layer once :math:`\\|C^+ - C\\|_\\infty \\le` ``tol`` (Algorithm 1); ``tol=None``: exactly
@@ -198,8 +228,14 @@ def _em_iterations(G, C0, W, iters, tol):
     C, info = iterate(step, C0, tol or 5e-324, iters, "picard", 1.0, strict=False)
     worst = float(last.max())
     converged = tol is not None and worst <= tol
-    reason = "" if converged else (f"stopped after iters={count} with max |C+ - C| = "
-                                   f"{worst:.3g}" + ("" if tol is None else f" > tol={tol:.3g}"))
+    reason = (
+        ""
+        if converged
+        else (
+            f"stopped after iters={count} with max |C+ - C| = "
+            f"{worst:.3g}" + ("" if tol is None else f" > tol={tol:.3g}")
+        )
+    )
     return C, SolveInfo(info.iterations, worst, converged, "picard", 1.0, last, reason)
 
 
@@ -209,11 +245,22 @@ def _adjoint_solver(method, alpha, tol, max_iter, strict, record):
     with alpha / 2 on divergence."""
 
     def adjoint(vjp, v):
-        scale = problem_residuals(v).clamp_min(1e-30)  # linear in v: judge the residual relatively
+        scale = problem_residuals(v).clamp_min(
+            1e-30
+        )  # linear in v: judge the residual relatively
         step = alpha
         for _ in range(_HALVINGS + 1):
-            g, info = solve(lambda s: v + vjp(s), v, method=method, alpha=step, tol=tol,
-                            max_iter=max_iter, check_every=4, strict=False, scale=scale)
+            g, info = solve(
+                lambda s: v + vjp(s),
+                v,
+                method=method,
+                alpha=step,
+                tol=tol,
+                max_iter=max_iter,
+                check_every=4,
+                strict=False,
+                scale=scale,
+            )
             if info.converged or not info.reason.startswith(("diverged", "non-finite")):
                 break
             step /= 2
@@ -222,18 +269,35 @@ def _adjoint_solver(method, alpha, tol, max_iter, strict, record):
             return g, info
         if strict:
             raise NotConverged(info, "backward (adjoint) fixed point of soft k-means")
-        warnings.warn(f"soft k-means: the adjoint fixed point did not converge ({info.reason}; "
-                      f"alpha = {step:g}); using the JFB direction for this gradient. Check "
-                      "check_contraction(), or raise tau.", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"soft k-means: the adjoint fixed point did not converge ({info.reason}; "
+            f"alpha = {step:g}); using the JFB direction for this gradient. Check "
+            "check_contraction(), or raise tau.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         record.fallback = "jfb"
         return v, info
 
     return adjoint
 
 
-def soft_kmeans(W, C0, tau, distance="euclidean", method="idkm", *, iters=30, tol=1e-6,
-                alpha=0.25, backward="averaged", backward_tol=1e-6, backward_max_iter=500,
-                strict=False, record=None):
+def soft_kmeans(
+    W,
+    C0,
+    tau,
+    distance="euclidean",
+    method="idkm",
+    *,
+    iters=30,
+    tol=1e-6,
+    alpha=0.25,
+    backward="averaged",
+    backward_tol=1e-6,
+    backward_max_iter=500,
+    strict=False,
+    record=None,
+):
     r"""Soft k-means centers :math:`C^\star = F(C^\star, W)`, differentiable in ``W``.
 
     Parameters
@@ -270,7 +334,11 @@ def soft_kmeans(W, C0, tau, distance="euclidean", method="idkm", *, iters=30, to
     tau, distance = _check_tau(tau), _check_choice(distance, "distance", DISTANCES)
     method = _check_choice(method, "method", METHODS)
     iters = as_positive_int(iters, "iters")
-    tol = None if tol is None else as_positive_scalar(tol, "tol") * float(Wb.detach().abs().max())
+    tol = (
+        None
+        if tol is None
+        else as_positive_scalar(tol, "tol") * float(Wb.detach().abs().max())
+    )
     record = KMeansRecord() if record is None else record
     if not isinstance(record, KMeansRecord):
         raise TypeError(f"record must be a KMeansRecord, got {type(record).__name__}")
@@ -279,22 +347,33 @@ def soft_kmeans(W, C0, tau, distance="euclidean", method="idkm", *, iters=30, to
         C, record.forward = _em_iterations(G, Cb, Wb, iters, tol)
         record.backward = None
     else:
-        adjoint = _adjoint_solver(_check_choice(backward, "backward", ("averaged", "anderson")),
-                                  _check_step(alpha),
-                                  as_positive_scalar(backward_tol, "backward_tol"),
-                                  as_positive_int(backward_max_iter, "backward_max_iter"),
-                                  bool(strict), record)
+        adjoint = _adjoint_solver(
+            _check_choice(backward, "backward", ("averaged", "anderson")),
+            _check_step(alpha),
+            as_positive_scalar(backward_tol, "backward_tol"),
+            as_positive_int(backward_max_iter, "backward_max_iter"),
+            bool(strict),
+            record,
+        )
         W_fixed = Wb.detach()
 
         def forward(z0):
             return _em_iterations(G, z0, W_fixed, iters, tol)
 
-        C = fixed_point(G, Cb, Wb, backward="implicit" if method == "idkm" else "jfb",
-                        record=record, forward_solver=forward, adjoint_solver=adjoint)
+        C = fixed_point(
+            G,
+            Cb,
+            Wb,
+            backward="implicit" if method == "idkm" else "jfb",
+            record=record,
+            forward_solver=forward,
+            adjoint_solver=adjoint,
+        )
     return C[0] if squeeze else C
 
 
 # --- hard k-means and initial codebooks -------------------------------------------------------
+
 
 def lloyd(W, C0, max_iter=300):
     """Hard k-means (Lloyd) from ``C0``: nearest-codeword assignment, then means, until the
@@ -308,9 +387,13 @@ def lloyd(W, C0, max_iter=300):
         if index is not None and torch.equal(new, index):
             break
         index = new
-        onehot = torch.nn.functional.one_hot(index, C.shape[-2]).to(Wb.dtype)  # (L, m, k)
+        onehot = torch.nn.functional.one_hot(index, C.shape[-2]).to(
+            Wb.dtype
+        )  # (L, m, k)
         count = onehot.sum(-2).unsqueeze(-1)
-        C = torch.where(count > 0, onehot.transpose(-1, -2) @ Wb / count.clamp_min(1), C)
+        C = torch.where(
+            count > 0, onehot.transpose(-1, -2) @ Wb / count.clamp_min(1), C
+        )
     return C[0] if squeeze else C
 
 
@@ -325,7 +408,11 @@ def init_codebook(W, k, method="kmeans++", generator=None):
     _check_tensor(W, "W")
     if W.ndim != 2:
         raise ValueError(f"W must have shape (m, d), got {tuple(W.shape)}")
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= W.shape[0]:
+    if (
+        isinstance(k, bool)
+        or not isinstance(k, numbers.Integral)
+        or not 1 <= k <= W.shape[0]
+    ):
         raise ValueError(f"k must be an integer in 1..m = {W.shape[0]}, got {k!r}")
     _check_choice(method, "method", INITS)
     W = W.detach()
@@ -333,7 +420,9 @@ def init_codebook(W, k, method="kmeans++", generator=None):
         centered = W - W.mean(0)
         direction = torch.linalg.eigh(centered.T @ centered)[1][:, -1]
         order = torch.argsort(centered @ direction)
-        positions = ((torch.arange(k, dtype=torch.float64) + 0.5) * W.shape[0] / k).long()
+        positions = (
+            (torch.arange(k, dtype=torch.float64) + 0.5) * W.shape[0] / k
+        ).long()
         return W[order[positions.clamp_max(W.shape[0] - 1).to(W.device)]].clone()
     first = torch.randint(W.shape[0], (1,), generator=generator).item()
     chosen = [first]
@@ -349,6 +438,7 @@ def init_codebook(W, k, method="kmeans++", generator=None):
 
 
 # --- the convergence condition ----------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class ContractionCheck:
@@ -384,7 +474,7 @@ def check_contraction(W, C, tau, distance="euclidean", iters=200, seed=0):
         v = v / v.flatten(1).norm(dim=1).clamp_min(1e-300).reshape(-1, 1, 1)
         (v,) = torch.autograd.grad(out, C_in, v, retain_graph=True)
         logs.append(v.flatten(1).norm(dim=1).clamp_min(1e-300).log())
-    radii = torch.stack(logs[iters // 2:]).mean(0).exp()
+    radii = torch.stack(logs[iters // 2 :]).mean(0).exp()
     radii = torch.where(radii < 1e-100, torch.zeros_like(radii), radii).tolist()
     worst = max(radii)
     return ContractionCheck(worst, radii, iters, worst < 1.0)

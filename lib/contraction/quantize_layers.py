@@ -42,13 +42,25 @@ from .quantize_kmeans import (
     soft_quantize,
 )
 
-__all__ = ["to_subvectors", "from_subvectors", "bits_per_weight", "compression_ratio",
-           "QuantizedLayer", "QuantizedLinear", "QuantizedConv2d", "quantize_model"]
+__all__ = [
+    "to_subvectors",
+    "from_subvectors",
+    "bits_per_weight",
+    "compression_ratio",
+    "QuantizedLayer",
+    "QuantizedLinear",
+    "QuantizedConv2d",
+    "quantize_model",
+]
 
 
 def _check_k_d(k, d):
     for value, name in ((k, "k"), (d, "d")):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or value < 1
+        ):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(k), int(d)
 
@@ -59,8 +71,9 @@ def to_subvectors(weight, d):
         raise TypeError(f"weight must be a torch tensor, got {type(weight).__name__}")
     d = as_positive_int(d, "d")
     if weight.numel() % d:
-        raise ValueError(f"d must divide the number of weights, got d = {d} for "
-                         f"n = {weight.numel()}")
+        raise ValueError(
+            f"d must divide the number of weights, got d = {d} for n = {weight.numel()}"
+        )
     return weight.reshape(-1, d)
 
 
@@ -69,7 +82,9 @@ def from_subvectors(W, shape):
     if not isinstance(W, torch.Tensor):
         raise TypeError(f"W must be a torch tensor, got {type(W).__name__}")
     if W.numel() != math.prod(shape):
-        raise ValueError(f"shape {tuple(shape)} does not hold the {W.numel()} entries of W")
+        raise ValueError(
+            f"shape {tuple(shape)} does not hold the {W.numel()} entries of W"
+        )
     return W.reshape(shape)
 
 
@@ -110,19 +125,38 @@ class QuantizedLayer(nn.Module):
     pass; ``record`` holds the latest :class:`~contraction.quantize.KMeansRecord`.
     """
 
-    def __init__(self, layer, k, d=1, tau=5e-4, distance="euclidean", method="idkm", iters=30,
-                 tol=1e-6, init="quantile", seed=0, **solver):
+    def __init__(
+        self,
+        layer,
+        k,
+        d=1,
+        tau=5e-4,
+        distance="euclidean",
+        method="idkm",
+        iters=30,
+        tol=1e-6,
+        init="quantile",
+        seed=0,
+        **solver,
+    ):
         super().__init__()
         if not isinstance(layer, (nn.Linear, nn.Conv2d)):
-            raise TypeError(f"layer must be an nn.Linear or nn.Conv2d, got {type(layer).__name__}")
+            raise TypeError(
+                f"layer must be an nn.Linear or nn.Conv2d, got {type(layer).__name__}"
+            )
         k, d = _check_k_d(k, d)
         W = to_subvectors(layer.weight.detach(), d)
         if k > W.shape[0]:
-            raise ValueError(f"k must not exceed the m = {W.shape[0]} sub-vectors, got {k}")
+            raise ValueError(
+                f"k must not exceed the m = {W.shape[0]} sub-vectors, got {k}"
+            )
         self.layer, self.k, self.d = layer, k, d
-        self.options = dict(tau=tau, distance=distance, method=method, iters=iters, tol=tol,
-                            **solver)
-        soft_kmeans(W, W[:k], **self.options)  # validates every option now, not mid-training
+        self.options = dict(
+            tau=tau, distance=distance, method=method, iters=iters, tol=tol, **solver
+        )
+        soft_kmeans(
+            W, W[:k], **self.options
+        )  # validates every option now, not mid-training
         generator = torch.Generator().manual_seed(int(seed))
         self.register_buffer("codebook", init_codebook(W, k, init, generator=generator))
         self.record = KMeansRecord()
@@ -132,11 +166,15 @@ class QuantizedLayer(nn.Module):
         W = to_subvectors(weight, self.d)
         if self.training:
             C = soft_kmeans(W, self.codebook, record=self.record, **self.options)
-            self.codebook.copy_(C.detach())  # the warm start for the next step (DKM, Alg. 2)
+            self.codebook.copy_(
+                C.detach()
+            )  # the warm start for the next step (DKM, Alg. 2)
             Wq = soft_quantize(W, C, self.options["tau"], self.options["distance"])
         else:
             Wq = self.quantized_weight(hard=True)
-        return functional_call(self.layer, {"weight": from_subvectors(Wq, weight.shape)}, (x,))
+        return functional_call(
+            self.layer, {"weight": from_subvectors(Wq, weight.shape)}, (x,)
+        )
 
     @torch.no_grad()
     def centers(self):
@@ -150,18 +188,25 @@ class QuantizedLayer(nn.Module):
         the soft assignment :math:`A C`, in the weight's shape."""
         W = to_subvectors(self.layer.weight.detach(), self.d)
         C = self.centers()
-        Wq = hard_quantize(W, C) if hard else soft_quantize(W, C, self.options["tau"],
-                                                             self.options["distance"])
+        Wq = (
+            hard_quantize(W, C)
+            if hard
+            else soft_quantize(W, C, self.options["tau"], self.options["distance"])
+        )
         return from_subvectors(Wq, self.layer.weight.shape)
 
     @torch.no_grad()
     def indices(self):
         """The codeword index of every sub-vector (what is stored with the codebook)."""
-        return hard_assign(to_subvectors(self.layer.weight.detach(), self.d), self.centers())
+        return hard_assign(
+            to_subvectors(self.layer.weight.detach(), self.d), self.centers()
+        )
 
     def extra_repr(self):
-        return (f"k={self.k}, d={self.d}, bits/weight={bits_per_weight(self.k, self.d):.3g}, "
-                f"method={self.options['method']!r}, tau={self.options['tau']:g}")
+        return (
+            f"k={self.k}, d={self.d}, bits/weight={bits_per_weight(self.k, self.d):.3g}, "
+            f"method={self.options['method']!r}, tau={self.options['tau']:g}"
+        )
 
 
 class QuantizedLinear(QuantizedLayer):

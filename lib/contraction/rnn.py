@@ -33,8 +33,14 @@ import numpy as np
 from scipy.optimize import linprog
 
 from . import norms
-from ._checks import (as_positive_scalar, as_real_array, as_square_matrix, as_vector, check_p,
-                      check_slopes)
+from ._checks import (
+    as_positive_scalar,
+    as_real_array,
+    as_square_matrix,
+    as_vector,
+    check_p,
+    check_slopes,
+)
 from .slopes import box_max
 from .systems import VectorField
 
@@ -75,16 +81,27 @@ def activation(name="tanh", negative_slope=0.1) -> Activation:
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str):
-        raise TypeError(f"name must be a string or an Activation, got {type(name).__name__}")
+        raise TypeError(
+            f"name must be a string or an Activation, got {type(name).__name__}"
+        )
     a = as_positive_scalar(negative_slope, "negative_slope", allow_zero=True)
     if a > 1:
         raise ValueError(f"negative_slope must lie in [0, 1], got {a}")
     table = {
         "tanh": (np.tanh, lambda y: 1 - np.tanh(y) ** 2, 0.0, 1.0),
         "sigmoid": (_sigmoid, lambda y: _sigmoid(y) * (1 - _sigmoid(y)), 0.0, 0.25),
-        "relu": (lambda y: np.maximum(y, 0.0), lambda y: (y >= 0).astype(float), 0.0, 1.0),
-        "leaky_relu": (lambda y: np.where(y >= 0, y, a * y),
-                       lambda y: np.where(y >= 0, 1.0, a), a, 1.0),
+        "relu": (
+            lambda y: np.maximum(y, 0.0),
+            lambda y: (y >= 0).astype(float),
+            0.0,
+            1.0,
+        ),
+        "leaky_relu": (
+            lambda y: np.where(y >= 0, y, a * y),
+            lambda y: np.where(y >= 0, 1.0, a),
+            a,
+            1.0,
+        ),
     }
     if name not in table:
         raise ValueError(f"name must be one of {sorted(table)}, got {name!r}")
@@ -97,7 +114,9 @@ def _leak(C, n: int) -> np.ndarray:
     c = as_real_array(C, "C")
     if c.ndim == 2:
         if c.shape != (n, n) or np.any(c != np.diag(np.diag(c))):
-            raise ValueError(f"C must be a positive diagonal ({n}, {n}) matrix, a vector or a scalar")
+            raise ValueError(
+                f"C must be a positive diagonal ({n}, {n}) matrix, a vector or a scalar"
+            )
         c = np.diag(c)
     c = np.full(n, float(c)) if c.ndim == 0 else c
     if c.shape != (n,):
@@ -109,7 +128,13 @@ def _leak(C, n: int) -> np.ndarray:
 
 def _field(model: str, f, jacobian, A, act, **extra) -> VectorField:
     """A VectorField tagged with its model, so that :func:`oslip` knows its Jacobian shape."""
-    params = {"model": model, "A": A, "activation": act, "d_min": act.d_min, "d_max": act.d_max}
+    params = {
+        "model": model,
+        "A": A,
+        "activation": act,
+        "d_min": act.d_min,
+        "d_max": act.d_max,
+    }
     return VectorField(model, f, jacobian, A.shape[0], {**params, **extra})
 
 
@@ -122,8 +147,15 @@ def hopfield(A, u=None, phi="tanh", C=1.0) -> VectorField:
     A = as_square_matrix(A, "A")
     n, act = A.shape[0], activation(phi)
     u, c = as_vector(u, "u", n, default=np.zeros(n)), _leak(C, n)
-    return _field("hopfield", lambda x: -c * x + A @ act.phi(x) + u,
-                  lambda x: -np.diag(c) + A * act.slope(x)[None, :], A, act, u=u, C=c)
+    return _field(
+        "hopfield",
+        lambda x: -c * x + A @ act.phi(x) + u,
+        lambda x: -np.diag(c) + A * act.slope(x)[None, :],
+        A,
+        act,
+        u=u,
+        C=c,
+    )
 
 
 def firing_rate(A, u=None, phi="tanh", C=1.0) -> VectorField:
@@ -136,26 +168,49 @@ def firing_rate(A, u=None, phi="tanh", C=1.0) -> VectorField:
     A = as_square_matrix(A, "A")
     n, act = A.shape[0], activation(phi)
     u, c = as_vector(u, "u", n, default=np.zeros(n)), _leak(C, n)
-    return _field("firing rate", lambda x: -c * x + act.phi(A @ x + u),
-                  lambda x: -np.diag(c) + act.slope(A @ x + u)[:, None] * A, A, act, u=u, C=c)
+    return _field(
+        "firing rate",
+        lambda x: -c * x + act.phi(A @ x + u),
+        lambda x: -np.diag(c) + act.slope(A @ x + u)[:, None] * A,
+        A,
+        act,
+        u=u,
+        C=c,
+    )
 
 
 def persidskii(A, phi="tanh") -> VectorField:
     r"""Persidskii-type system :math:`\dot x = A\Phi(x)`; Jacobian :math:`A\,\Phi'(x)`."""
     A = as_square_matrix(A, "A")
     act = activation(phi)
-    return _field("persidskii", lambda x: A @ act.phi(x), lambda x: A * act.slope(x)[None, :],
-                  A, act, C=np.zeros(A.shape[0]))
+    return _field(
+        "persidskii",
+        lambda x: A @ act.phi(x),
+        lambda x: A * act.slope(x)[None, :],
+        A,
+        act,
+        C=np.zeros(A.shape[0]),
+    )
 
 
 def lure(A, phi="tanh") -> VectorField:
     r"""Lur'e-type system :math:`\dot x = Ax - \Phi(x)`; Jacobian :math:`A - \Phi'(x)`."""
     A = as_square_matrix(A, "A")
     act = activation(phi)
-    return _field("lure", lambda x: A @ x - act.phi(x), lambda x: A - np.diag(act.slope(x)), A, act)
+    return _field(
+        "lure",
+        lambda x: A @ x - act.phi(x),
+        lambda x: A - np.diag(act.slope(x)),
+        A,
+        act,
+    )
 
 
-_SIDES = {"hopfield": "right", "firing rate": "left", "persidskii": "right"}  # where D sits
+_SIDES = {
+    "hopfield": "right",
+    "firing rate": "left",
+    "persidskii": "right",
+}  # where D sits
 
 
 def oslip(field: VectorField, p=np.inf, weight=None, d_min=None, d_max=None) -> float:
@@ -173,15 +228,22 @@ def oslip(field: VectorField, p=np.inf, weight=None, d_min=None, d_max=None) -> 
     diagonal ``D``; a matrix weight (``p=2``) can break that, and the corners are visited instead.
     ``d_min``/``d_max`` override the activation's slope bounds.
     """
-    if not isinstance(field, VectorField) or field.params.get("model") not in (*_SIDES, "lure"):
-        raise TypeError("field must come from rnn.hopfield, firing_rate, persidskii or lure")
+    if not isinstance(field, VectorField) or field.params.get("model") not in (
+        *_SIDES,
+        "lure",
+    ):
+        raise TypeError(
+            "field must come from rnn.hopfield, firing_rate, persidskii or lure"
+        )
     p = check_p(p)
     A = field.params["A"]
     lo = field.params["d_min"] if d_min is None else d_min
     hi = field.params["d_max"] if d_max is None else d_max
     lo, hi = check_slopes(lo, hi)
     if field.params["model"] == "lure":  # Jacobian A - D: base A, gain -I
-        if weight is None or np.ndim(weight) == 1:  # mu(-D) <= 0 for diagonally weighted l_p
+        if (
+            weight is None or np.ndim(weight) == 1
+        ):  # mu(-D) <= 0 for diagonally weighted l_p
             return norms.lognorm(A - lo * np.eye(A.shape[0]), p, weight)
         return box_max(-np.eye(A.shape[0]), lo, hi, base=A, p=p, weight=weight)
     side = _SIDES[field.params["model"]]
@@ -192,16 +254,25 @@ def _feasible_weight(vertices, b: float, max_ratio: float):
     """A vector v in [1, max_ratio]^n with (M - b I) v <= 0 for every M, or None if there is none."""
     n = vertices[0].shape[0]
     A_ub = np.vstack([M - b * np.eye(n) for M in vertices])
-    res = linprog(np.zeros(n), A_ub=A_ub, b_ub=np.zeros(A_ub.shape[0]),
-                  bounds=[(1.0, max_ratio)] * n, method="highs")
+    res = linprog(
+        np.zeros(n),
+        A_ub=A_ub,
+        b_ub=np.zeros(A_ub.shape[0]),
+        bounds=[(1.0, max_ratio)] * n,
+        method="highs",
+    )
     if res.status == 0:
         return res.x
     if res.status == 2:
         return None
-    raise RuntimeError(f"linprog failed on the feasibility problem at b = {b}: {res.message}")
+    raise RuntimeError(
+        f"linprog failed on the feasibility problem at b = {b}: {res.message}"
+    )
 
 
-def _lp_weight(vertices, lower: float, upper: float, tol: float, max_ratio: float, max_iter: int):
+def _lp_weight(
+    vertices, lower: float, upper: float, tol: float, max_ratio: float, max_iter: int
+):
     """Bisection on b between an infeasible ``lower`` and the feasible ``upper`` (v = 1)."""
     best = np.ones(vertices[0].shape[0])
     for _ in range(max_iter):
@@ -213,11 +284,14 @@ def _lp_weight(vertices, lower: float, upper: float, tol: float, max_ratio: floa
             lower = mid
         else:
             upper, best = mid, v
-    raise RuntimeError(f"bisection did not reach tol={tol} in max_iter={max_iter} steps")
+    raise RuntimeError(
+        f"bisection did not reach tol={tol} in max_iter={max_iter} steps"
+    )
 
 
-def optimal_weight_firing_rate(A, C, d_min, d_max, method="perron", tol=1e-9, max_ratio=1e6,
-                               max_iter=200):
+def optimal_weight_firing_rate(
+    A, C, d_min, d_max, method="perron", tol=1e-9, max_ratio=1e6, max_iter=200
+):
     r"""The diagonal weight with the smallest :math:`\operatorname{osLip}_{\infty,[\eta]}` for
     :math:`\dot x = -Cx + \Phi(Ax + u)`, and that value (Section 4.1).
 

@@ -28,8 +28,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import fixedpoint
-from ._checks import (as_point_pairs, as_positive_scalar, as_real_array, as_real_scalar,
-                      as_square_matrix, check_callable, check_slopes)
+from ._checks import (
+    as_point_pairs,
+    as_positive_scalar,
+    as_real_array,
+    as_real_scalar,
+    as_square_matrix,
+    check_callable,
+    check_slopes,
+)
 from ._records import Record
 from .slopes import MAX_BOX_DIM, box_max
 
@@ -42,7 +49,6 @@ __all__ = [
     "oslip_gain",
     "perturbed_bound",
 ]
-
 
 
 @dataclass(frozen=True)
@@ -91,22 +97,31 @@ def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
     W = as_square_matrix(W, "W")
     n = W.shape[0]
     if n > MAX_BOX_DIM:
-        raise ValueError(f"W must be at most {MAX_BOX_DIM} x {MAX_BOX_DIM} "
-                         f"(2^n vertices are visited), got {n} x {n}")
+        raise ValueError(
+            f"W must be at most {MAX_BOX_DIM} x {MAX_BOX_DIM} "
+            f"(2^n vertices are visited), got {n} x {n}"
+        )
     U = np.eye(n) if U is None else as_real_array(U, "U", ndim=2)
     if U.shape[0] != n:
-        raise ValueError(f"U must have {n} rows (one per row of W), got shape {U.shape}")
+        raise ValueError(
+            f"U must have {n} rows (one per row of W), got shape {U.shape}"
+        )
     try:
         d_min, d_max = check_slopes(*slopes, nonnegative=True)
     except (TypeError, ValueError):
-        raise ValueError(f"slopes must satisfy 0 <= d_min <= d_max < inf, got {slopes!r}") from None
-    return LayerConstants(box_max(W, d_min, d_max, measure="lognorm"),
-                          box_max(W, d_min, d_max, measure="norm"),
-                          box_max(U, d_min, d_max, measure="norm"))
+        raise ValueError(
+            f"slopes must satisfy 0 <= d_min <= d_max < inf, got {slopes!r}"
+        ) from None
+    return LayerConstants(
+        box_max(W, d_min, d_max, measure="lognorm"),
+        box_max(W, d_min, d_max, measure="norm"),
+        box_max(U, d_min, d_max, measure="norm"),
+    )
 
 
-def fixed_points(G, U, x0, method="averaged", alpha=None, tol=1e-12, max_iter=20000,
-                 memory=5) -> np.ndarray:
+def fixed_points(
+    G, U, x0, method="averaged", alpha=None, tol=1e-12, max_iter=20000, memory=5
+) -> np.ndarray:
     r"""The fixed points :math:`x^*_u = G(x^*_u, u)` for each row ``u`` of ``U``.
 
     Section 1.1 of the book. Each is computed by :func:`contraction.fixedpoint.solve` from
@@ -135,8 +150,15 @@ def fixed_points(G, U, x0, method="averaged", alpha=None, tol=1e-12, max_iter=20
     x0 = as_real_array(x0, "x0", ndim=1)
     out = np.empty((U.shape[0], x0.shape[0]))
     for i, u in enumerate(U):
-        res = fixedpoint.solve(lambda x, u=u: G(x, u), x0, method=method, alpha=alpha, tol=tol,
-                               max_iter=max_iter, memory=memory)
+        res = fixedpoint.solve(
+            lambda x, u=u: G(x, u),
+            x0,
+            method=method,
+            alpha=alpha,
+            tol=tol,
+            max_iter=max_iter,
+            memory=memory,
+        )
         if not res.converged:
             raise RuntimeError(f"no fixed point found for row {i} of U: {res.reason}")
         out[i] = res.x
@@ -199,5 +221,9 @@ def perturbed_bound(os_lip_x, lip_u, u_distance, d_norm=0.0) -> float:
     for name, arr in (("u_distance", du), ("d_norm", dn)):
         if np.any(~np.isfinite(arr)) or np.any(arr < 0):
             raise ValueError(f"{name} must be finite and non-negative")
-    out = np.full(np.broadcast(du, dn).shape, np.inf) if b >= 1 else (lip_u * du + dn) / (1 - b)
+    out = (
+        np.full(np.broadcast(du, dn).shape, np.inf)
+        if b >= 1
+        else (lip_u * du + dn) / (1 - b)
+    )
     return float(out) if np.ndim(out) == 0 else out

@@ -44,7 +44,9 @@ def mode() -> str:
     requested = os.environ.get("CONTRACTION_MODE", "").strip().lower()
     if requested:
         if requested not in MODES:
-            raise ValueError(f"CONTRACTION_MODE must be 'full' or 'fast', got {requested!r}")
+            raise ValueError(
+                f"CONTRACTION_MODE must be 'full' or 'fast', got {requested!r}"
+            )
         return requested
     return "full" if _torch().cuda.is_available() else "fast"
 

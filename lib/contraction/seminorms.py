@@ -82,7 +82,9 @@ def seminorm(x, p=2) -> np.ndarray | float:
     p = _check_semi_p(p)
     x = as_real_array(x, "x")
     if x.ndim not in (1, 2):
-        raise ValueError(f"x must be a vector or a (num, n) trajectory, got shape {x.shape}")
+        raise ValueError(
+            f"x must be a vector or a (num, n) trajectory, got shape {x.shape}"
+        )
     if p == 2:
         out = np.linalg.norm(x - x.mean(axis=-1, keepdims=True), axis=-1)
     else:
@@ -93,12 +95,16 @@ def seminorm(x, p=2) -> np.ndarray | float:
 def _kernel_invariant(A: np.ndarray, tol: float) -> np.ndarray:
     """Check A 1 in span(1), the condition for finite induced seminorms; return A."""
     if A.shape[0] < 2:
-        raise ValueError("A must be at least 2 x 2 (the seminorm vanishes in dimension 1)")
+        raise ValueError(
+            "A must be at least 2 x 2 (the seminorm vanishes in dimension 1)"
+        )
     row_sums = A.sum(axis=1)
     spread = np.ptp(row_sums)
     if spread > tol * max(1.0, np.abs(A).max()):
-        raise ValueError("A must map the vector of ones to a multiple of itself (equal row sums); "
-                         f"its row sums differ by {spread:.3g}, so the induced seminorm is infinite")
+        raise ValueError(
+            "A must map the vector of ones to a multiple of itself (equal row sums); "
+            f"its row sums differ by {spread:.3g}, so the induced seminorm is infinite"
+        )
     return A
 
 
@@ -135,7 +141,7 @@ def semi_lognorm(A, p=2, tol=1e-9) -> float:
         V = perp_basis(n)
         return float(np.linalg.eigvalsh(V.T @ ((A + A.T) / 2) @ V)[-1])
     d = np.diag(A)
-    row_gaps = np.abs(A[:, None, :] - A[None, :, :]).sum(axis=2)   # sum_k |a_ik - a_jk|
+    row_gaps = np.abs(A[:, None, :] - A[None, :, :]).sum(axis=2)  # sum_k |a_ik - a_jk|
     # drop the terms k = i (|a_ii - a_ji|) and k = j (|a_ij - a_jj|) from each pair (i, j)
     others = row_gaps - np.abs(d[:, None] - A.T) - np.abs(A - d[None, :])
     pair = (d[:, None] + d[None, :] - A - A.T + others) / 2

@@ -39,14 +39,20 @@ __all__ = ["box_max", "corner_max", "MAX_BOX_DIM"]
 MAX_BOX_DIM = 14  # the corner search visits 2^n corners
 MEASURES = {"lognorm": _lognorm, "norm": _induced_norm}
 SIDES = ("left", "right")
-DUAL_P = {1.0: np.inf, 2.0: 2.0, np.inf: 1.0}  # mu_p(M) = mu_q(M^T) and ||M||_p = ||M^T||_q
+DUAL_P = {
+    1.0: np.inf,
+    2.0: 2.0,
+    np.inf: 1.0,
+}  # mu_p(M) = mu_q(M^T) and ||M||_p = ||M^T||_q
 
 
 def _corners(fn, base, gain, lo, hi, side="left"):
     """max of fn(base + diag(d) gain) (left) or fn(base + gain diag(d)) over d in {lo, hi}^n."""
     n = gain.shape[0] if side == "left" else gain.shape[1]
     if n > MAX_BOX_DIM:
-        raise ValueError(f"gain must have at most {MAX_BOX_DIM} slopes (2^n corners), got {n}")
+        raise ValueError(
+            f"gain must have at most {MAX_BOX_DIM} slopes (2^n corners), got {n}"
+        )
     best = -np.inf
     for d in itertools.product((lo, hi), repeat=n):
         d = np.asarray(d)
@@ -86,8 +92,10 @@ def corner_max(fn, base, gain, d_min=0.0, d_max=1.0) -> float:
     if gain.shape != base.shape:
         raise ValueError(f"gain must have shape {base.shape}, got {gain.shape}")
     if base.shape[0] > MAX_BOX_DIM:
-        raise ValueError(f"base must have at most {MAX_BOX_DIM} rows (2^n corners), "
-                         f"got {base.shape[0]}")
+        raise ValueError(
+            f"base must have at most {MAX_BOX_DIM} rows (2^n corners), "
+            f"got {base.shape[0]}"
+        )
     lo, hi = check_slopes(d_min, d_max)
     return _corners(fn, base, gain, lo, hi)
 
@@ -105,8 +113,10 @@ def _as_base(base, shape) -> np.ndarray:
         raise ValueError("base must be a matrix when gain is not square")
     b = np.full(shape[0], float(b)) if b.ndim == 0 else b
     if b.shape != (shape[0],):
-        raise ValueError(f"base must be a scalar, a vector of length {shape[0]} or a matrix, "
-                         f"got shape {b.shape}")
+        raise ValueError(
+            f"base must be a scalar, a vector of length {shape[0]} or a matrix, "
+            f"got shape {b.shape}"
+        )
     return np.diag(b)
 
 
@@ -116,7 +126,9 @@ def _is_diagonal(M: np.ndarray) -> bool:
 
 def _box_max(fn, base, gain, lo, hi, p, side="left", T=None) -> float:
     """:func:`box_max` on validated arrays (the inner-loop path); ``T`` a non-diagonal weight."""
-    if T is not None:  # a matrix weight does not commute with diag(d): corners, weighted
+    if (
+        T is not None
+    ):  # a matrix weight does not commute with diag(d): corners, weighted
         return _corners(lambda J: fn(similarity(J, T), p), base, gain, lo, hi, side)
     if side == "right":
         base, gain, p = base.T, gain.T, DUAL_P[p]
@@ -129,8 +141,17 @@ def _box_max(fn, base, gain, lo, hi, p, side="left", T=None) -> float:
     return _corners(lambda J: fn(J, p), base, gain, lo, hi)
 
 
-def box_max(gain, d_min=0.0, d_max=1.0, *, base=None, measure="lognorm", p=2, side="left",
-            weight=None) -> float:
+def box_max(
+    gain,
+    d_min=0.0,
+    d_max=1.0,
+    *,
+    base=None,
+    measure="lognorm",
+    p=2,
+    side="left",
+    weight=None,
+) -> float:
     r"""Largest norm or log norm of the Jacobians :math:`B + \operatorname{diag}(d)K` over the box.
 
     Computes :math:`\max_{d \in [d_{\min}, d_{\max}]^n} m(B + \operatorname{diag}(d)K)`
@@ -168,7 +189,9 @@ def box_max(gain, d_min=0.0, d_max=1.0, *, base=None, measure="lognorm", p=2, si
     gain = as_real_array(gain, "gain", ndim=2)
     square = gain.shape[0] == gain.shape[1]
     if not square and (measure == "lognorm" or weight is not None):
-        raise ValueError(f"gain must be square for a log norm or a weight, got {gain.shape}")
+        raise ValueError(
+            f"gain must be square for a log norm or a weight, got {gain.shape}"
+        )
     base = _as_base(base, gain.shape)
     lo, hi = check_slopes(d_min, d_max)
     T = weight_matrix(weight, gain.shape[0], p) if weight is not None else None

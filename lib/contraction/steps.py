@@ -28,8 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import (as_positive_scalar, as_real_scalar, as_square_matrix, as_step_sizes,
-                      check_p, check_slopes)
+from ._checks import (
+    as_positive_scalar,
+    as_real_scalar,
+    as_square_matrix,
+    as_step_sizes,
+    check_p,
+    check_slopes,
+)
 from ._records import Record
 from .norms import _induced_norm, _lognorm
 from .slopes import MAX_BOX_DIM, _box_max
@@ -86,7 +92,9 @@ def _check_rates(c, lip, norm):
     c = as_positive_scalar(c, "c")
     lip = as_positive_scalar(lip, "lip")
     if lip < c:
-        raise ValueError(f"lip must be at least c (osLip >= -Lip in any norm), got lip={lip} < c={c}")
+        raise ValueError(
+            f"lip must be at least c (osLip >= -Lip in any norm), got lip={lip} < c={c}"
+        )
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
     return c, lip
@@ -111,7 +119,9 @@ def forward_step_factor(alpha, c, lip, norm="euclidean"):
         out = np.sqrt(np.maximum(1 - 2 * a * c + (a * lip) ** 2, 0.0))
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(a * lip < 1, 1 - a * c + (a * lip) ** 2 / (1 - a * lip), np.inf)
+            out = np.where(
+                a * lip < 1, 1 - a * c + (a * lip) ** 2 / (1 - a * lip), np.inf
+            )
     return _scalar_or_array(out)
 
 
@@ -140,8 +150,9 @@ def forward_step_bounds(c, lip, norm="euclidean") -> ForwardStepBounds:
         alpha_max = 1 / (c * kappa * (1 + kappa))
         # d/du [1 - u/kappa + u^2/(1-u)] = 0 with u = alpha*lip  <=>  (1+k)u^2 - 2(1+k)u + 1 = 0
         alpha_opt = float((1 - np.sqrt(kappa / (1 + kappa))) / lip)
-    return ForwardStepBounds(kappa, alpha_max, alpha_opt,
-                             forward_step_factor(alpha_opt, c, lip, norm))
+    return ForwardStepBounds(
+        kappa, alpha_max, alpha_opt, forward_step_factor(alpha_opt, c, lip, norm)
+    )
 
 
 def averaged_step_bounds(os_lip, lip) -> AveragedStepBounds:
@@ -174,10 +185,13 @@ def averaged_step_bounds(os_lip, lip) -> AveragedStepBounds:
     c, lip_eff = 1.0 - b, float(np.sqrt(1.0 - 2.0 * b + lip**2))
     fwd = forward_step_bounds(c, lip_eff, "euclidean")
     alpha_opt, factor_opt = fwd.alpha_opt, fwd.factor_opt
-    if alpha_opt > 1.0:  # Picard (alpha = 1) is already best: Lip(G) < 1 is small enough
+    if (
+        alpha_opt > 1.0
+    ):  # Picard (alpha = 1) is already best: Lip(G) < 1 is small enough
         alpha_opt, factor_opt = 1.0, forward_step_factor(1.0, c, lip_eff)
-    return AveragedStepBounds(fwd.kappa, min(fwd.alpha_max, 1.0), alpha_opt, factor_opt, c,
-                              lip_eff)
+    return AveragedStepBounds(
+        fwd.kappa, min(fwd.alpha_max, 1.0), alpha_opt, factor_opt, c, lip_eff
+    )
 
 
 def implicit_step_bounds(A) -> ImplicitStepBounds:
@@ -196,7 +210,9 @@ def implicit_step_bounds(A) -> ImplicitStepBounds:
     A = as_square_matrix(A, "A")
     mu = _lognorm(A, np.inf)
     if mu >= 1:
-        raise ValueError(f"A must satisfy mu_inf(A) < 1 (well-posedness), got mu_inf(A) = {mu:.4g}")
+        raise ValueError(
+            f"A must satisfy mu_inf(A) < 1 (well-posedness), got mu_inf(A) = {mu:.4g}"
+        )
     rate = 1.0 - max(mu, 0.0)
     alpha = 1.0 / (1.0 - min(np.min(np.diag(A)), 0.0))
     return ImplicitStepBounds(alpha, 1.0 - alpha * rate, rate)
@@ -223,8 +239,9 @@ def linf_identity_threshold(A) -> float:
 def _averaged_factors(A, a, lo, hi, p) -> np.ndarray:
     """max over the slope box of ||(1 - alpha) I + alpha diag(d) A||_p, for each alpha in ``a``."""
     eye = np.eye(A.shape[0])
-    return np.array([_box_max(_induced_norm, (1 - ak) * eye, ak * A, lo, hi, p)
-                     for ak in a.ravel()]).reshape(a.shape)
+    return np.array(
+        [_box_max(_induced_norm, (1 - ak) * eye, ak * A, lo, hi, p) for ak in a.ravel()]
+    ).reshape(a.shape)
 
 
 def averaged_step_norm_inf(A, alpha, d_min=0.0, d_max=1.0):
@@ -249,16 +266,20 @@ def averaged_step_norm_inf(A, alpha, d_min=0.0, d_max=1.0):
     ``0 <= d_min <= d_max`` (ReLU and tanh: 0 and 1). Returns one value per step size.
     """
     A = as_square_matrix(A, "A")
-    lo, hi = check_slopes(as_positive_scalar(d_min, "d_min", allow_zero=True),
-                          as_positive_scalar(d_max, "d_max", allow_zero=True))
+    lo, hi = check_slopes(
+        as_positive_scalar(d_min, "d_min", allow_zero=True),
+        as_positive_scalar(d_max, "d_max", allow_zero=True),
+    )
     return _scalar_or_array(_averaged_factors(A, as_step_sizes(alpha), lo, hi, np.inf))
 
 
 def _firing_rate_weights(W) -> np.ndarray:
     W = as_square_matrix(W, "W")
     if W.shape[0] > MAX_BOX_DIM:
-        raise ValueError(f"W must be at most {MAX_BOX_DIM}x{MAX_BOX_DIM} (2^n corners), "
-                         f"got {W.shape[0]}x{W.shape[0]}")
+        raise ValueError(
+            f"W must be at most {MAX_BOX_DIM}x{MAX_BOX_DIM} (2^n corners), "
+            f"got {W.shape[0]}x{W.shape[0]}"
+        )
     return W
 
 
@@ -280,8 +301,10 @@ def firing_rate_constants(W, p=2) -> tuple[float, float]:
     p = check_p(p)
     W = _firing_rate_weights(W)
     minus_eye = -np.eye(W.shape[0])
-    return (_box_max(_lognorm, minus_eye, W, 0.0, 1.0, p),
-            _box_max(_induced_norm, minus_eye, W, 0.0, 1.0, p))
+    return (
+        _box_max(_lognorm, minus_eye, W, 0.0, 1.0, p),
+        _box_max(_induced_norm, minus_eye, W, 0.0, 1.0, p),
+    )
 
 
 def firing_rate_step_factor(W, alpha, p=2):

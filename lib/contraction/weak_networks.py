@@ -48,8 +48,9 @@ def _saturation(value, n: int) -> np.ndarray:
     if value is None:
         return np.full((n, n + 1), np.inf)
     if isinstance(value, (str, bytes)):
-        raise TypeError("saturation must be a positive number or array, "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"saturation must be a positive number or array, got {type(value).__name__}"
+        )
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -59,15 +60,21 @@ def _saturation(value, n: int) -> np.ndarray:
     elif arr.shape == (n,):
         arr = np.repeat(arr[:, None], n + 1, axis=1)
     elif arr.shape != (n, n + 1):
-        raise ValueError(f"saturation must be a scalar or have shape ({n},) or ({n}, {n + 1}), "
-                         f"got {arr.shape}")
+        raise ValueError(
+            f"saturation must be a scalar or have shape ({n},) or ({n}, {n + 1}), "
+            f"got {arr.shape}"
+        )
     if np.any(np.isnan(arr)) or np.any(arr <= 0):
-        raise ValueError("saturation must have entries in (0, inf] (np.inf for a linear flow)")
+        raise ValueError(
+            "saturation must have entries in (0, inf] (np.inf for a linear flow)"
+        )
     return arr
 
 
 # ----------------------------------------------------------------------------- compartmental
-def compartmental(rates, outflow, inflow=None, saturation=None, volumes=None) -> VectorField:
+def compartmental(
+    rates, outflow, inflow=None, saturation=None, volumes=None
+) -> VectorField:
     r"""A compartmental system with increasing, possibly saturating flows (Section 3.2).
 
     Compartment :math:`i` holds the quantity :math:`V_i x_i` (volume times concentration; with
@@ -107,7 +114,9 @@ def compartmental(rates, outflow, inflow=None, saturation=None, volumes=None) ->
     if np.any(K < 0):
         raise ValueError("rates must have non-negative entries")
     if np.any(np.diag(K) != 0):
-        raise ValueError("rates must have a zero diagonal (no flow from a compartment to itself)")
+        raise ValueError(
+            "rates must have a zero diagonal (no flow from a compartment to itself)"
+        )
     k0 = as_vector(outflow, "outflow", n, nonnegative=True)
     u = as_vector(inflow, "inflow", n, default=np.zeros(n), nonnegative=True)
     S = _saturation(saturation, n)
@@ -123,9 +132,13 @@ def compartmental(rates, outflow, inflow=None, saturation=None, volumes=None) ->
         return (slopes[:, :n].T - np.diag(slopes.sum(axis=1))) / V[:, None]
 
     C = (K.T - np.diag(Kfull.sum(axis=1))) / V[:, None]
-    return VectorField("compartmental", f, jacobian, n,
-                       {"rates": K, "outflow": k0, "inflow": u, "saturation": S, "volumes": V,
-                        "C": C})
+    return VectorField(
+        "compartmental",
+        f,
+        jacobian,
+        n,
+        {"rates": K, "outflow": k0, "inflow": u, "saturation": S, "volumes": V, "C": C},
+    )
 
 
 # ----------------------------------------------------------------------------- Lotka-Volterra
@@ -155,10 +168,20 @@ def lotka_volterra_mutualistic(r, A, log_coordinates=False) -> VectorField:
         raise TypeError("log_coordinates must be True or False")
     params = {"r": r, "A": A, "log_coordinates": log_coordinates}
     if log_coordinates:
-        return VectorField("Lotka-Volterra (log coordinates)", lambda z: r + A @ np.exp(z),
-                           lambda z: A * np.exp(z)[None, :], n, params)
-    return VectorField("Lotka-Volterra", lambda x: x * (r + A @ x),
-                       lambda x: np.diag(r + A @ x) + x[:, None] * A, n, params)
+        return VectorField(
+            "Lotka-Volterra (log coordinates)",
+            lambda z: r + A @ np.exp(z),
+            lambda z: A * np.exp(z)[None, :],
+            n,
+            params,
+        )
+    return VectorField(
+        "Lotka-Volterra",
+        lambda x: x * (r + A @ x),
+        lambda x: np.diag(r + A @ x) + x[:, None] * A,
+        n,
+        params,
+    )
 
 
 def lotka_volterra_weight(A, tol=1e-9) -> np.ndarray:
@@ -177,13 +200,23 @@ def lotka_volterra_weight(A, tol=1e-9) -> np.ndarray:
     eta, value = norms.optimal_weight(A, 1)
     scale = max(1.0, float(np.abs(A).max()))
     if value > tol * scale:
-        raise ValueError(f"A admits no positive eta with eta^T A <= 0 (best mu_1 = {value:.3g})")
+        raise ValueError(
+            f"A admits no positive eta with eta^T A <= 0 (best mu_1 = {value:.3g})"
+        )
     return eta
 
 
 # ----------------------------------------------------------------------------- traffic
-def ctm_traffic(routing, arrivals, capacity, jam_density, free_speed=1.0, congestion_speed=1.0,
-                priority=None, arrival_priority=None) -> VectorField:
+def ctm_traffic(
+    routing,
+    arrivals,
+    capacity,
+    jam_density,
+    free_speed=1.0,
+    congestion_speed=1.0,
+    priority=None,
+    arrival_priority=None,
+) -> VectorField:
     r"""Daganzo's cell transmission model on a network of cells, non-FIFO junctions (Section 3.2).
 
     Cell :math:`i` holds density :math:`\rho_i \in [0, \bar\rho_i]`. It *demands* to send
@@ -234,7 +267,9 @@ def ctm_traffic(routing, arrivals, capacity, jam_density, free_speed=1.0, conges
     if priority is None:
         weights = np.vstack([R * cap[:, None], lam[None, :]])
         totals = weights.sum(axis=0)
-        shares = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+        shares = np.divide(
+            weights, totals, out=np.zeros_like(weights), where=totals > 0
+        )
         P, p0 = shares[:n], shares[n]
     else:
         P = as_square_matrix(priority, "priority")
@@ -242,9 +277,13 @@ def ctm_traffic(routing, arrivals, capacity, jam_density, free_speed=1.0, conges
             raise ValueError(f"priority must have shape ({n}, {n}), got {P.shape}")
         p0 = as_vector(arrival_priority, "arrival_priority", n, nonnegative=True)
         if np.any(P < 0) or np.any((R == 0) & (P != 0)):
-            raise ValueError("priority must be non-negative and zero where routing is zero")
+            raise ValueError(
+                "priority must be non-negative and zero where routing is zero"
+            )
         if np.any(P.sum(axis=0) + p0 > 1 + 1e-12):
-            raise ValueError("priority columns plus arrival_priority must sum to at most 1")
+            raise ValueError(
+                "priority columns plus arrival_priority must sum to at most 1"
+            )
     exit_share = 1.0 - R.sum(axis=1)
 
     def demand_supply(rho):
@@ -262,17 +301,35 @@ def ctm_traffic(routing, arrivals, capacity, jam_density, free_speed=1.0, conges
         D, S = demand_supply(rho)
         dD = np.where(v * rho <= cap, v, 0.0)
         dS = np.where(w * (jam - rho) < cap, -w, 0.0)
-        demand_side = R * D[:, None] <= P * S[None, :]  # flow i -> j limited by demand of i
+        demand_side = (
+            R * D[:, None] <= P * S[None, :]
+        )  # flow i -> j limited by demand of i
         Fi = np.where(demand_side, R * dD[:, None], 0.0)  # d f_ij / d rho_i
         Fj = np.where(demand_side, 0.0, P * dS[None, :])  # d f_ij / d rho_j
         d_in = np.where(lam <= p0 * S, 0.0, p0 * dS)  # external inflow, supply-limited?
         # rho_j' gains f_ij (depends on rho_i and rho_j) and loses f_jk (on rho_j and rho_k)
-        return Fi.T - Fj + np.diag(Fj.sum(axis=0) - Fi.sum(axis=1) + d_in - exit_share * dD)
+        return (
+            Fi.T
+            - Fj
+            + np.diag(Fj.sum(axis=0) - Fi.sum(axis=1) + d_in - exit_share * dD)
+        )
 
-    return VectorField("cell transmission model", f, jacobian, n,
-                       {"routing": R, "arrivals": lam, "capacity": cap, "jam_density": jam,
-                        "free_speed": v, "congestion_speed": w, "priority": P,
-                        "arrival_priority": p0})
+    return VectorField(
+        "cell transmission model",
+        f,
+        jacobian,
+        n,
+        {
+            "routing": R,
+            "arrivals": lam,
+            "capacity": cap,
+            "jam_density": jam,
+            "free_speed": v,
+            "congestion_speed": w,
+            "priority": P,
+            "arrival_priority": p0,
+        },
+    )
 
 
 # ----------------------------------------------------------------------------- primal-dual
@@ -322,8 +379,13 @@ def primal_dual(A, b, Q=None, c=None, weights=None) -> VectorField:
         H = Q + np.diag(wts / np.cosh(x - c) ** 2)
         return np.block([[-H, -A.T], [A, np.zeros((m, m))]])
 
-    return VectorField("primal-dual", f, jacobian, n + m,
-                       {"A": A, "b": b, "Q": Q, "c": c, "weights": wts, "n": n, "m": m})
+    return VectorField(
+        "primal-dual",
+        f,
+        jacobian,
+        n + m,
+        {"A": A, "b": b, "Q": Q, "c": c, "weights": wts, "n": n, "m": m},
+    )
 
 
 def saddle_weight(A, epsilon) -> np.ndarray:
@@ -338,7 +400,9 @@ def saddle_weight(A, epsilon) -> np.ndarray:
     m, n = A.shape
     epsilon = as_positive_scalar(epsilon, "epsilon", allow_zero=True)
     if epsilon * np.linalg.norm(A, 2) >= 1:
-        raise ValueError("epsilon must satisfy epsilon * ||A||_2 < 1 for P to be positive definite")
+        raise ValueError(
+            "epsilon must satisfy epsilon * ||A||_2 < 1 for P to be positive definite"
+        )
     P = np.block([[np.eye(n), epsilon * A.T], [epsilon * A, np.eye(m)]])
     return np.linalg.cholesky(P).T
 
@@ -367,4 +431,6 @@ def diffusive_network(adjacency, xi=None) -> VectorField:
         G = Adj / np.cosh(y[None, :] - y[:, None]) ** 2
         return G / xi[None, :] - np.diag(G.sum(axis=1) / xi)
 
-    return VectorField("diffusive network", f, jacobian, n, {"adjacency": Adj, "xi": xi})
+    return VectorField(
+        "diffusive network", f, jacobian, n, {"adjacency": Adj, "xi": xi}
+    )

@@ -30,8 +30,10 @@ def loss(mode, A, b, config=TIGHT):
 def test_implicit_gradient_equals_unrolled_autograd():
     A, b = problem()
     implicit = torch.autograd.grad(loss("implicit", A, b), (A, b))
-    unrolled = torch.autograd.grad(loss("unrolled", A, b, SolverConfig(
-        method="picard", tol=1e-12, max_iter=3000)), (A, b))
+    unrolled = torch.autograd.grad(
+        loss("unrolled", A, b, SolverConfig(method="picard", tol=1e-12, max_iter=3000)),
+        (A, b),
+    )
     for g_i, g_u in zip(implicit, unrolled):
         torch.testing.assert_close(g_i, g_u, rtol=1e-8, atol=1e-10)
 
@@ -39,15 +41,18 @@ def test_implicit_gradient_equals_unrolled_autograd():
 def test_implicit_gradient_passes_gradcheck_against_finite_differences():
     A, b = problem(rows=2, n=4)
     assert torch.autograd.gradcheck(
-        lambda b, A: fixed_point(G, torch.zeros_like(b), b, A, config=TIGHT), (b, A))
+        lambda b, A: fixed_point(G, torch.zeros_like(b), b, A, config=TIGHT), (b, A)
+    )
 
 
 def test_jfb_is_the_first_neumann_term():
     A, b = problem()
     record = SolveRecord()
-    z = fixed_point(G, torch.zeros_like(b), b, A, backward="jfb", config=TIGHT, record=record)
+    z = fixed_point(
+        G, torch.zeros_like(b), b, A, backward="jfb", config=TIGHT, record=record
+    )
     (g_b,) = torch.autograd.grad(z.sum(), b)
-    s = (z.detach() @ A.detach().T + b.detach())
+    s = z.detach() @ A.detach().T + b.detach()
     torch.testing.assert_close(g_b, 1 - torch.tanh(s) ** 2)  # dG/db^T v with v = 1
     assert record.backward is None and record.forward.converged
 
@@ -76,8 +81,11 @@ def test_a_convolutional_block_as_the_fixed_point_map():
     assert layer.last_solve.forward.converged and layer.last_solve.backward.converged
     grad_w = layer.f.conv.weight.grad.clone()
     layer.f.conv.weight.grad = None
-    unrolled = FixedPointLayer(layer.f, backward="unrolled",
-                               config=SolverConfig(method="picard", tol=1e-12, max_iter=3000))
+    unrolled = FixedPointLayer(
+        layer.f,
+        backward="unrolled",
+        config=SolverConfig(method="picard", tol=1e-12, max_iter=3000),
+    )
     unrolled(x, torch.zeros_like(x)).square().sum().backward()
     torch.testing.assert_close(grad_w, layer.f.conv.weight.grad, rtol=1e-7, atol=1e-10)
 
@@ -89,8 +97,14 @@ def test_non_convergence_is_loud_forward_and_backward():
     with pytest.raises(NotConverged, match="fixed point did not converge"):
         loss("implicit", A, b, SolverConfig(method="picard", max_iter=20))
     record = SolveRecord()
-    z = fixed_point(G, torch.zeros_like(b), b, A, record=record,
-                    config=SolverConfig(method="picard", max_iter=20, strict=False))
+    z = fixed_point(
+        G,
+        torch.zeros_like(b),
+        b,
+        A,
+        record=record,
+        config=SolverConfig(method="picard", max_iter=20, strict=False),
+    )
     assert not record.forward.converged and torch.isfinite(z).all()
 
 

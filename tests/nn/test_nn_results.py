@@ -7,10 +7,22 @@ import torch
 from contraction import __version__
 from contraction.nn import checkpoints, results
 
+
 def test_record_and_load_round_trip(tmp_path):
-    metrics = {"accuracy": np.float32(0.5), "curve": torch.tensor([1.0, 2.0]), "n": np.int64(3)}
-    path = results.record_results("demo_run", metrics, {"lr": 0.1, "sizes": (1, 2)}, 1.23456,
-                                "toy data", "fast", results_dir=tmp_path)
+    metrics = {
+        "accuracy": np.float32(0.5),
+        "curve": torch.tensor([1.0, 2.0]),
+        "n": np.int64(3),
+    }
+    path = results.record_results(
+        "demo_run",
+        metrics,
+        {"lr": 0.1, "sizes": (1, 2)},
+        1.23456,
+        "toy data",
+        "fast",
+        results_dir=tmp_path,
+    )
     assert path == tmp_path / "demo_run.json"
     record = results.load_results("demo_run", results_dir=tmp_path)
     assert record == json.loads(path.read_text())
@@ -25,16 +37,25 @@ def test_record_and_load_round_trip(tmp_path):
 
 def test_load_results_reads_package_data(tmp_path, monkeypatch):
     assert results.load_results("no_such_experiment_xyz") is None
-    results.record_results("packaged", {"a": 1}, {}, 0.0, "toy", "full",
-                         results_dir=tmp_path / "results")
+    results.record_results(
+        "packaged", {"a": 1}, {}, 0.0, "toy", "full", results_dir=tmp_path / "results"
+    )
     monkeypatch.setattr(results.resources, "files", lambda package: tmp_path)
     assert results.load_results("packaged")["metrics"] == {"a": 1}
 
 
 def test_record_results_validates(tmp_path):
     def record(**changes):
-        arguments = {"name": "x", "metrics": {}, "config": {}, "wall_time": 1.0,
-                     "data_used": "toy", "mode": "fast", "results_dir": tmp_path, **changes}
+        arguments = {
+            "name": "x",
+            "metrics": {},
+            "config": {},
+            "wall_time": 1.0,
+            "data_used": "toy",
+            "mode": "fast",
+            "results_dir": tmp_path,
+            **changes,
+        }
         return results.record_results(**arguments)
 
     with pytest.raises(ValueError, match=r"metrics\['loss'\]\[1\] is nan"):
@@ -57,9 +78,16 @@ def test_config_hash_is_canonical_and_checked(tmp_path):
     a = results.config_hash({"lr": 0.1, "sizes": (1, 2)})
     assert a == results.config_hash({"sizes": [1, 2], "lr": 0.1})
     assert a != results.config_hash({"lr": 0.2, "sizes": (1, 2)})
-    path = results.record_results("hashed", {"a": 1}, {"lr": 0.1}, 1.0, "toy", "fast",
-                                  data_checksum=results.tensor_checksum(torch.ones(3)),
-                                  results_dir=tmp_path)
+    path = results.record_results(
+        "hashed",
+        {"a": 1},
+        {"lr": 0.1},
+        1.0,
+        "toy",
+        "fast",
+        data_checksum=results.tensor_checksum(torch.ones(3)),
+        results_dir=tmp_path,
+    )
     record = json.loads(path.read_text())
     assert results.check_config(record, {"lr": 0.1})
     assert not results.check_config(record, {"lr": 0.3})
@@ -79,12 +107,15 @@ def test_tensor_checksum_sees_values_shapes_and_dtypes():
 
 
 def test_untracked_files_make_a_run_dirty(monkeypatch):
-    outputs = {("rev-parse", "HEAD"): "a" * 40,
-               ("status", "--porcelain", "--untracked-files=all"): "?? lib/new_experiment.py"}
+    outputs = {
+        ("rev-parse", "HEAD"): "a" * 40,
+        ("status", "--porcelain", "--untracked-files=all"): "?? lib/new_experiment.py",
+    }
     monkeypatch.setattr(results, "_git", lambda *args: outputs[args])
     assert results._git_state() == ("a" * 40, True)
-    outputs[("status", "--porcelain", "--untracked-files=all")] = \
+    outputs[("status", "--porcelain", "--untracked-files=all")] = (
         "?? lib/contraction/results/run.json"
+    )
     assert results._git_state() == ("a" * 40, False)
 
 
@@ -98,8 +129,9 @@ def test_checkpoints_are_verified_before_loading(tmp_path):
     with pytest.raises(ValueError, match="refusing"):
         checkpoints.load_checkpoint(path, digest)
     with pytest.raises(ValueError, match="max_bytes"):
-        checkpoints.save_checkpoint(torch.nn.Linear(100, 100), tmp_path / "big.pt",
-                                    max_bytes=1000)
+        checkpoints.save_checkpoint(
+            torch.nn.Linear(100, 100), tmp_path / "big.pt", max_bytes=1000
+        )
     with pytest.raises(ValueError, match="sha256"):
         checkpoints.load_checkpoint(path, "abc")
     with pytest.raises(FileNotFoundError):

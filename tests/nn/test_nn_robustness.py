@@ -10,13 +10,16 @@ def test_certified_accuracy_counts_margins_and_logit_error():
     logits = torch.tensor([[3.0, 0.0], [1.0, 0.5], [0.0, 2.0]])
     y = torch.tensor([0, 0, 0])
     # margins 3 and 0.5 on the correct points; the third is wrong
-    assert robustness.certified_accuracy(logits, y, 1.0, [0.0, 0.2, 1.0]) == \
-        pytest.approx([2 / 3, 2 / 3, 1 / 3])
-    assert robustness.certified_accuracy(logits, y, 1.0, [0.0], logit_error=0.3) == \
-        pytest.approx([1 / 3])
+    assert robustness.certified_accuracy(
+        logits, y, 1.0, [0.0, 0.2, 1.0]
+    ) == pytest.approx([2 / 3, 2 / 3, 1 / 3])
+    assert robustness.certified_accuracy(
+        logits, y, 1.0, [0.0], logit_error=0.3
+    ) == pytest.approx([1 / 3])
     per_point = torch.tensor([0.0, 0.3, 0.0])
-    assert robustness.certified_accuracy(logits, y, 1.0, [1.4, 1.6], per_point) == \
-        pytest.approx([1 / 3, 0.0])
+    assert robustness.certified_accuracy(
+        logits, y, 1.0, [1.4, 1.6], per_point
+    ) == pytest.approx([1 / 3, 0.0])
 
 
 def test_certified_accuracy_is_a_lower_bound_on_attacks():
@@ -29,17 +32,30 @@ def test_certified_accuracy_is_a_lower_bound_on_attacks():
     for eps in (0.01, 0.05, 0.2):
         attacked = robustness.pgd(model, x, y, eps, steps=20, clamp=None)
         robust = float((model(attacked).argmax(1) == y).float().mean())
-        certified = robustness.certified_accuracy(model(x).detach(), y, lipschitz, [eps])[0]
+        certified = robustness.certified_accuracy(
+            model(x).detach(), y, lipschitz, [eps]
+        )[0]
         assert certified <= robust
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"lipschitz": -1.0}, "lipschitz"), ({"eps": []}, "eps"), ({"eps": [-0.1]}, "eps"),
-    ({"logit_error": float("nan")}, "logit_error"),
-    ({"logit_error": torch.ones(5)}, "logit_error")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"lipschitz": -1.0}, "lipschitz"),
+        ({"eps": []}, "eps"),
+        ({"eps": [-0.1]}, "eps"),
+        ({"logit_error": float("nan")}, "logit_error"),
+        ({"logit_error": torch.ones(5)}, "logit_error"),
+    ],
+)
 def test_certified_accuracy_rejects_bad_input(kwargs, match):
-    arguments = {"logits": torch.zeros(3, 2), "y": torch.zeros(3, dtype=torch.long),
-                 "lipschitz": 1.0, "eps": [0.1], **kwargs}
+    arguments = {
+        "logits": torch.zeros(3, 2),
+        "y": torch.zeros(3, dtype=torch.long),
+        "lipschitz": 1.0,
+        "eps": [0.1],
+        **kwargs,
+    }
     with pytest.raises(ValueError, match=match):
         robustness.certified_accuracy(**arguments)
 

@@ -24,8 +24,14 @@ def contraction_map(shape, factor=0.8, seed=0):
 @pytest.mark.parametrize("shape", [(3, 5), (2, 4, 5), (2, 3, 2, 5)])
 def test_every_method_solves_states_of_any_shape(method, shape):
     G = contraction_map(shape)
-    z, info = solvers.solve(G, torch.zeros(shape, dtype=DOUBLE), method=method, alpha=0.9,
-                            tol=1e-10, max_iter=2000)
+    z, info = solvers.solve(
+        G,
+        torch.zeros(shape, dtype=DOUBLE),
+        method=method,
+        alpha=0.9,
+        tol=1e-10,
+        max_iter=2000,
+    )
     assert info.converged and info.reason == "" and z.shape == shape
     assert float((G(z) - z).abs().max()) <= 1e-10
     assert info.residuals.shape == (shape[0],) and float(info.residuals.max()) <= 1e-10
@@ -50,40 +56,75 @@ def test_anderson_takes_at_most_half_the_iterations_on_a_coupled_state():
 def test_iteration_count_is_exact_whatever_check_every():
     G = contraction_map((3, 5))
     z0 = torch.zeros(3, 5, dtype=DOUBLE)
-    counts = {k: solvers.solve(G, z0, method="averaged", alpha=0.7, tol=1e-9,
-                               check_every=k)[1].iterations for k in (1, 4, 7)}
+    counts = {
+        k: solvers.solve(G, z0, method="averaged", alpha=0.7, tol=1e-9, check_every=k)[
+            1
+        ].iterations
+        for k in (1, 4, 7)
+    }
     assert len(set(counts.values())) == 1
 
 
 def test_problems_converge_on_their_own():
     scale = torch.tensor([0.1, 0.9], dtype=DOUBLE)[:, None]
-    z, info = solvers.solve(lambda z: scale * z + 1.0, torch.zeros(2, 3, dtype=DOUBLE),
-                            method="picard", tol=1e-9, max_iter=500)
+    z, info = solvers.solve(
+        lambda z: scale * z + 1.0,
+        torch.zeros(2, 3, dtype=DOUBLE),
+        method="picard",
+        tol=1e-9,
+        max_iter=500,
+    )
     torch.testing.assert_close(z, (1 / (1 - scale)).expand(2, 3), rtol=0, atol=1e-7)
     assert info.converged
 
 
 def test_failures_are_reported_never_nan():
     z0 = torch.ones(2, 3, dtype=DOUBLE)
-    _, info = solvers.solve(lambda z: 3 * z + 1, z0, method="picard", max_iter=200, strict=False)
+    _, info = solvers.solve(
+        lambda z: 3 * z + 1, z0, method="picard", max_iter=200, strict=False
+    )
     assert not info.converged and "diverged" in info.reason
     z, info = solvers.solve(lambda z: z * math.nan, z0, strict=False)
-    assert not info.converged and "non-finite" in info.reason and torch.isfinite(z).all()
-    _, info = solvers.solve(lambda z: 0.99 * z + 1, z0, method="picard", max_iter=4,
-                            strict=False)
+    assert (
+        not info.converged and "non-finite" in info.reason and torch.isfinite(z).all()
+    )
+    _, info = solvers.solve(
+        lambda z: 0.99 * z + 1, z0, method="picard", max_iter=4, strict=False
+    )
     assert not info.converged and "max_iter=4" in info.reason and info.iterations == 4
-    z, _ = solvers.solve(lambda z: 0.5 * z, z0, method="picard", max_iter=3, tol=1e-12,
-                         check_every=2, strict=False)
-    torch.testing.assert_close(z, z0 / 8)  # the latest iterate, not the last checked one
-    with pytest.raises(solvers.NotConverged, match="did not converge: max_iter") as caught:
+    z, _ = solvers.solve(
+        lambda z: 0.5 * z,
+        z0,
+        method="picard",
+        max_iter=3,
+        tol=1e-12,
+        check_every=2,
+        strict=False,
+    )
+    torch.testing.assert_close(
+        z, z0 / 8
+    )  # the latest iterate, not the last checked one
+    with pytest.raises(
+        solvers.NotConverged, match="did not converge: max_iter"
+    ) as caught:
         solvers.solve(lambda z: 0.99 * z + 1, z0, method="picard", max_iter=4)
     assert caught.value.info.iterations == 4
 
 
-@pytest.mark.parametrize("field, value, error", [
-    ("tol", 0.0, ValueError), ("tol", -1e-6, ValueError), ("max_iter", 0, ValueError),
-    ("memory", 0, ValueError), ("alpha", 1.5, ValueError), ("alpha", 0.0, ValueError),
-    ("check_every", 0, ValueError), ("strict", "yes", TypeError), ("method", 3, TypeError)])
+@pytest.mark.parametrize(
+    "field, value, error",
+    [
+        ("tol", 0.0, ValueError),
+        ("tol", -1e-6, ValueError),
+        ("max_iter", 0, ValueError),
+        ("memory", 0, ValueError),
+        ("alpha", 1.5, ValueError),
+        ("alpha", 0.0, ValueError),
+        ("check_every", 0, ValueError),
+        ("strict", "yes", TypeError),
+        ("method", 3, TypeError),
+    ],
+)
 def test_bad_config(field, value, error):
     with pytest.raises(error, match=field):
         solvers.SolverConfig(**{field: value})

@@ -19,8 +19,15 @@ def blobs(n_per_class=40, seed=0):
 def trained(seed=0, **options):
     torch.manual_seed(seed)
     model = torch.nn.Linear(2, 3)
-    settings = {"epochs": 5, "lr": 0.1, "batch_size": 16, "seed": seed, "progress": False,
-                "device": "cpu", **options}
+    settings = {
+        "epochs": 5,
+        "lr": 0.1,
+        "batch_size": 16,
+        "seed": seed,
+        "progress": False,
+        "device": "cpu",
+        **options,
+    }
     return model, train.fit(model, blobs(), **settings)
 
 
@@ -28,7 +35,11 @@ def test_fit_improves_accuracy_and_is_deterministic():
     torch.manual_seed(0)
     untrained = train.evaluate(torch.nn.Linear(2, 3), blobs(seed=1))
     model, history = trained(eval_data=blobs(seed=1))
-    assert len(history["loss"]) == 5 and history["epochs"] == 5 and history["device"] == "cpu"
+    assert (
+        len(history["loss"]) == 5
+        and history["epochs"] == 5
+        and history["device"] == "cpu"
+    )
     assert history["loss"][-1] < history["loss"][0]
     assert history["eval_accuracy"][-1] > max(0.9, untrained["accuracy"])
     assert all(t > 0 for t in history["time"])
@@ -44,8 +55,11 @@ def test_regularizer_and_after_step():
         calls.append(1)
         model.weight.clamp_(-0.5, 0.5)
 
-    model, history = trained(regularizer=lambda m: 0.01 * m.weight.square().sum(),
-                             after_step=clamp, optimizer="sgd")
+    model, history = trained(
+        regularizer=lambda m: 0.01 * m.weight.square().sum(),
+        after_step=clamp,
+        optimizer="sgd",
+    )
     assert len(calls) == 5 * 8  # 120 points in batches of 16
     assert all(r > 0 for r in history["regularizer"])
     assert model.weight.abs().max() <= 0.5
@@ -67,13 +81,25 @@ def test_divergence_is_reported_not_returned():
 
 def test_dataloader_scheduler_and_clipping():
     x, y = blobs()
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16,
-                                         shuffle=True, generator=torch.Generator().manual_seed(0))
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x, y),
+        batch_size=16,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     torch.manual_seed(0)
     model = torch.nn.Linear(2, 3)
-    history = train.fit(model, loader, epochs=4, lr=0.1, progress=False, device="cpu",
-                        scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, 1, 0.5),
-                        clip_grad=1.0, eval_data=loader)
+    history = train.fit(
+        model,
+        loader,
+        epochs=4,
+        lr=0.1,
+        progress=False,
+        device="cpu",
+        scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, 1, 0.5),
+        clip_grad=1.0,
+        eval_data=loader,
+    )
     assert history["lr"] == [0.1, 0.05, 0.025, 0.0125]
     assert history["eval_accuracy"][-1] > 0.9
     assert train.evaluate(model, loader)["accuracy"] == history["eval_accuracy"][-1]
@@ -109,10 +135,15 @@ def test_fit_progress_bar_runs():
         trained(epochs=2, progress=True)
 
 
-@pytest.mark.parametrize("bad,error,match", [
-    ({"epochs": 0}, ValueError, "epochs"), ({"lr": -1.0}, ValueError, "lr"),
-    ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
-    ({"regularizer": 3}, TypeError, "regularizer")])
+@pytest.mark.parametrize(
+    "bad,error,match",
+    [
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"lr": -1.0}, ValueError, "lr"),
+        ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
+        ({"regularizer": 3}, TypeError, "regularizer"),
+    ],
+)
 def test_fit_validates_arguments(bad, error, match):
     with pytest.raises(error, match=match):
         trained(**bad)
@@ -132,6 +163,9 @@ def test_evaluate_regression_and_mode():
     model = torch.nn.Linear(2, 1)
     model.train()
     x = torch.randn(10, 2)
-    scores = train.evaluate(model, (x.numpy(), np.zeros((10, 1), np.float32)),
-                            loss_fn=torch.nn.functional.mse_loss)
+    scores = train.evaluate(
+        model,
+        (x.numpy(), np.zeros((10, 1), np.float32)),
+        loss_fn=torch.nn.functional.mse_loss,
+    )
     assert scores["accuracy"] is None and scores["loss"] > 0 and model.training

@@ -20,11 +20,17 @@ from __future__ import annotations
 import numpy as np
 
 from .. import norms
-from .plot import BOUND_STYLE
 from .._checks import as_positive_int, as_real_array, as_square_matrix, check_p
+from .plot import BOUND_STYLE
 
-__all__ = ["unit_circle", "ball_vertices", "sphere_samples", "max_stretch", "plot_ball",
-           "plot_stretch"]
+__all__ = [
+    "unit_circle",
+    "ball_vertices",
+    "sphere_samples",
+    "max_stretch",
+    "plot_ball",
+    "plot_stretch",
+]
 
 
 def _weight_matrix(weight, n: int, p: float) -> np.ndarray:
@@ -39,9 +45,13 @@ def _plain_circle(p: float, num: int) -> np.ndarray:
         theta = np.linspace(0.0, 2 * np.pi, num)
         return np.stack([np.cos(theta), np.sin(theta)], axis=1)
     if p == 1:
-        corners = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [1.0, 0.0]])
+        corners = np.array(
+            [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [1.0, 0.0]]
+        )
     else:
-        corners = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+        corners = np.array(
+            [[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]]
+        )
     # spread the points over the 4 edges; every corner is one of the points
     per_edge = max((num - 1) // 4, 1)
     s = np.linspace(0.0, 1.0, per_edge, endpoint=False)[:, None]
@@ -73,7 +83,9 @@ def unit_circle(p=2, weight=None, num=401) -> np.ndarray:
         raise ValueError(f"num must be at least 5, got {num}")
     T = _weight_matrix(weight, 2, p)
     plain = _plain_circle(p, num)
-    if np.linalg.det(T) < 0:  # T^{-1} reverses orientation: walk the plain curve backwards
+    if (
+        np.linalg.det(T) < 0
+    ):  # T^{-1} reverses orientation: walk the plain curve backwards
         plain = plain[::-1]
     return np.linalg.solve(T, plain.T).T
 
@@ -133,7 +145,9 @@ def max_stretch(A, points, p=2, weight=None) -> float:
     X = as_real_array(points, "points", ndim=2)
     n = A.shape[0]
     if X.shape[1] != n:
-        raise ValueError(f"points must have {n} columns (one point per row), got {X.shape[1]}")
+        raise ValueError(
+            f"points must have {n} columns (one point per row), got {X.shape[1]}"
+        )
     T = _weight_matrix(weight, n, p)
     num = np.linalg.norm(X @ A.T @ T.T, ord=p, axis=1)
     den = np.linalg.norm(X @ T.T, ord=p, axis=1)
@@ -152,7 +166,9 @@ def plot_ball(ax, p=2, weight=None, A=None, scale=1.0, num=401, fill=False, **kw
     if A is not None:
         A = as_square_matrix(A, "A")
         if A.shape != (2, 2):
-            raise ValueError(f"A must be 2 x 2 to draw in the plane, got shape {A.shape}")
+            raise ValueError(
+                f"A must be 2 x 2 to draw in the plane, got shape {A.shape}"
+            )
         pts = pts @ A.T
     scale = float(scale)
     if not np.isfinite(scale) or scale < 0:

@@ -35,15 +35,22 @@ class Exercise:
 _REGISTRY: dict[str, Exercise] = {}
 
 
-def register(name: str, reference: Callable, cases, hint: str, rtol=1e-6, atol=1e-9) -> None:
+def register(
+    name: str, reference: Callable, cases, hint: str, rtol=1e-6, atol=1e-9
+) -> None:
     """Add an exercise to the registry (chapters call this for their own exercises)."""
-    _REGISTRY[name] = Exercise(reference, tuple(tuple(c) for c in cases), hint, rtol, atol)
+    _REGISTRY[name] = Exercise(
+        reference, tuple(tuple(c) for c in cases), hint, rtol, atol
+    )
 
 
 # Chapters 5-7 keep their self-checks in modules of their own, imported on first use, so that
 # this module stays small and a chapter's checks sit next to the ideas they test.
-_CHAPTER_MODULES = {"ch5": "exercises_quantization", "ch6": "exercises_hopfield",
-                    "ch7": "exercises_elcd"}
+_CHAPTER_MODULES = {
+    "ch5": "exercises_quantization",
+    "ch6": "exercises_hopfield",
+    "ch7": "exercises_elcd",
+}
 
 
 def _load_chapters(prefixes=None) -> None:
@@ -68,7 +75,9 @@ def _matches(got, expected, rtol, atol) -> bool:
     except (TypeError, ValueError):
         return False
     expected = np.asarray(expected, dtype=float)
-    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+    return got.shape == expected.shape and bool(
+        np.allclose(got, expected, rtol=rtol, atol=atol)
+    )
 
 
 def check(name: str, candidate: Callable, quiet: bool = False) -> bool:
@@ -85,10 +94,16 @@ def check(name: str, candidate: Callable, quiet: bool = False) -> bool:
         try:
             got = candidate(*args)
         except Exception as exc:  # the student's code may fail in any way
-            message, ok = f"Not yet: test case {i} raised {type(exc).__name__}: {exc}", False
+            message, ok = (
+                f"Not yet: test case {i} raised {type(exc).__name__}: {exc}",
+                False,
+            )
             break
         if not _matches(got, ex.reference(*args), ex.rtol, ex.atol):
-            message, ok = f"Not yet: test case {i} of {len(ex.cases)} gives a different answer.", False
+            message, ok = (
+                f"Not yet: test case {i} of {len(ex.cases)} gives a different answer.",
+                False,
+            )
             break
     if not ok:
         message += f"\nHint: {ex.hint}"
@@ -100,7 +115,10 @@ def check(name: str, candidate: Callable, quiet: bool = False) -> bool:
 # ---------------------------------------------------------------- Chapter 1 exercises
 def _random_matrices(seed, count=6):
     rng = np.random.default_rng(seed)
-    return [(rng.normal(size=(n, n)) * rng.uniform(0.2, 3),) for n in (1, 2, 3, 5, 8, 4)[:count]]
+    return [
+        (rng.normal(size=(n, n)) * rng.uniform(0.2, 3),)
+        for n in (1, 2, 3, 5, 8, 4)[:count]
+    ]
 
 
 def _km_reference(G, x0, alpha, steps):
@@ -118,16 +136,22 @@ register(
 )
 register(
     "ch1.euclidean_step",
-    lambda c, lip: (steps.forward_step_bounds(c, lip).alpha_opt,
-                    steps.forward_step_bounds(c, lip).factor_opt),
+    lambda c, lip: (
+        steps.forward_step_bounds(c, lip).alpha_opt,
+        steps.forward_step_bounds(c, lip).factor_opt,
+    ),
     [(1.0, 1.0), (1.0, 3.0), (0.5, 2.0), (2.0, 10.0), (0.1, 0.25)],
     "minimise 1 - 2*alpha*c + alpha**2 * lip**2 over alpha, then take the square root at the minimiser.",
 )
 register(
     "ch1.km_iteration",
     _km_reference,
-    [(np.cos, np.zeros(2), 0.5, 10), (lambda x: -3 * x + 1, np.ones(3), 0.2, 25),
-     (lambda x: np.tanh(2 * x) - 1, np.array([0.3]), 1.0, 7), (np.sin, np.zeros(1), 0.7, 0)],
+    [
+        (np.cos, np.zeros(2), 0.5, 10),
+        (lambda x: -3 * x + 1, np.ones(3), 0.2, 25),
+        (lambda x: np.tanh(2 * x) - 1, np.array([0.3]), 1.0, 7),
+        (np.sin, np.zeros(1), 0.7, 0),
+    ],
     "start from x0 and apply x <- (1 - alpha) * x + alpha * G(x) exactly `steps` times.",
 )
 
@@ -150,7 +174,6 @@ register(
 )
 
 
-
 # ---------------------------------------------------------------- Chapter 2 exercises
 def _weighted_cases(seed=5):
     rng = np.random.default_rng(seed)
@@ -160,7 +183,9 @@ def _weighted_cases(seed=5):
 def _pairing_cases(seed=6):
     rng = np.random.default_rng(seed)
     cases = [(rng.normal(size=n), rng.normal(size=n)) for n in (1, 3, 6)]
-    cases.append((np.array([1.0, -2.0, 3.0]), np.array([2.0, -2.0, 1.0])))  # a tie in |y_i|
+    cases.append(
+        (np.array([1.0, -2.0, 3.0]), np.array([2.0, -2.0, 1.0]))
+    )  # a tie in |y_i|
     return cases
 
 
@@ -169,7 +194,9 @@ def _implicit_cases(seed=7):
     cases = []
     for n in (2, 3, 6):
         A = rng.normal(size=(n, n)) / n
-        A -= np.diag(np.abs(A).sum(axis=1) + rng.uniform(0, 2, n))  # makes mu_inf(A) < 0
+        A -= np.diag(
+            np.abs(A).sum(axis=1) + rng.uniform(0, 2, n)
+        )  # makes mu_inf(A) < 0
         cases.append((A,))
     cases.append((np.array([[0.2, 0.3], [-0.1, 0.5]]),))  # 0 < mu_inf(A) < 1
     return cases
@@ -189,7 +216,10 @@ register(
 )
 register(
     "ch2.implicit_step",
-    lambda A: (steps.implicit_step_bounds(A).alpha, steps.implicit_step_bounds(A).factor),
+    lambda A: (
+        steps.implicit_step_bounds(A).alpha,
+        steps.implicit_step_bounds(A).factor,
+    ),
     _implicit_cases(),
     "keep every diagonal entry of (1 - alpha) I + alpha D A non-negative for all D in [0, I]; "
     "then ||.||_inf is 1 - alpha (1 - max(mu_inf(A), 0)).",
@@ -198,12 +228,15 @@ register(
 
 # --- Chapter 3 exercises (ic)
 
+
 def _gain_certificate_cases(seed=31):
     rng = np.random.default_rng(seed)
-    cases = [(np.array([1.0, 0.5]), np.array([[0.0, 0.4], [0.6, 0.0]])),   # small gain holds
-             (np.array([1.0, 0.5]), np.array([[0.0, 1.0], [0.6, 0.0]])),   # small gain fails
-             (np.array([0.7]), np.zeros((1, 1))),
-             (np.array([1.0, 2.0, 0.5]), np.array([[0, 3.0, 0], [0, 0, 4.0], [0, 0, 0]]))]
+    cases = [
+        (np.array([1.0, 0.5]), np.array([[0.0, 0.4], [0.6, 0.0]])),  # small gain holds
+        (np.array([1.0, 0.5]), np.array([[0.0, 1.0], [0.6, 0.0]])),  # small gain fails
+        (np.array([0.7]), np.zeros((1, 1))),
+        (np.array([1.0, 2.0, 0.5]), np.array([[0, 3.0, 0], [0, 0, 4.0], [0, 0, 0]])),
+    ]
     for n in (3, 5):
         gains = rng.uniform(0, 0.4, (n, n)) * (rng.uniform(size=(n, n)) < 0.6)
         np.fill_diagonal(gains, 0.0)
@@ -222,14 +255,21 @@ register(
 
 # --- Chapter 3 exercises (sc)
 
+
 def _connectivity_cases(seed=33):
     rng = np.random.default_rng(seed)
     star = np.zeros((5, 5))
     star[0, 1:] = star[1:, 0] = 1.0
     two_parts = np.zeros((5, 5))
-    two_parts[:2, :2] = two_parts[2:, 2:] = 1.0                    # disconnected: lambda_2 = 0
-    cases = [(graphs.path_graph(2),), (graphs.path_graph(5),), (graphs.ring_graph(7),),
-             (graphs.complete_graph(4),), (star,), (two_parts,)]
+    two_parts[:2, :2] = two_parts[2:, 2:] = 1.0  # disconnected: lambda_2 = 0
+    cases = [
+        (graphs.path_graph(2),),
+        (graphs.path_graph(5),),
+        (graphs.ring_graph(7),),
+        (graphs.complete_graph(4),),
+        (star,),
+        (two_parts,),
+    ]
     for n in (3, 6):
         W = rng.uniform(0.1, 2.0, (n, n)) * (rng.uniform(size=(n, n)) < 0.7)
         cases.append((np.triu(W, 1) + np.triu(W, 1).T + np.diag(rng.uniform(0, 1, n)),))
@@ -247,15 +287,20 @@ register(
 
 # --- Chapter 3 exercises (wc)
 
+
 def _conservation_cases(seed=41):
     rng = np.random.default_rng(seed)
     cases = []
     for n in (2, 3, 5, 6):
         K = rng.uniform(0.1, 2.0, (n, n)) * (rng.uniform(size=(n, n)) < 0.7)
         np.fill_diagonal(K, 0.0)
-        K += np.diag(np.ones(n - 1), 1) + np.diag(np.ones(1), -(n - 1))  # a ring: irreducible
+        K += np.diag(np.ones(n - 1), 1) + np.diag(
+            np.ones(1), -(n - 1)
+        )  # a ring: irreducible
         V = rng.uniform(0.3, 4.0, n)
-        cases.append(((K.T - np.diag(K.sum(axis=1))) / V[:, None],))  # closed, volumes V
+        cases.append(
+            ((K.T - np.diag(K.sum(axis=1))) / V[:, None],)
+        )  # closed, volumes V
     return cases
 
 
@@ -271,9 +316,15 @@ register(
 # --- Chapter 4 exercises (rnn)
 def _max_lognorm_diag_cases(seed=43):
     rng = np.random.default_rng(seed)
-    cases = [(np.array([[-3.0, 1.0], [0.5, -2.0]]), 0.5, 1.0),   # mu_inf(A) < 0: d_min decides
-             (np.array([[1.0, -2.0], [0.5, 0.2]]), 0.5, 1.0),    # mu_inf(A) > 0: d_max decides
-             (np.array([[0.7]]), 0.0, 0.25)]
+    cases = [
+        (
+            np.array([[-3.0, 1.0], [0.5, -2.0]]),
+            0.5,
+            1.0,
+        ),  # mu_inf(A) < 0: d_min decides
+        (np.array([[1.0, -2.0], [0.5, 0.2]]), 0.5, 1.0),  # mu_inf(A) > 0: d_max decides
+        (np.array([[0.7]]), 0.0, 0.25),
+    ]
     for n in (3, 5, 8):
         A = rng.normal(size=(n, n)) - rng.uniform(0, 3) * np.eye(n)
         cases.append((A, *np.sort(rng.uniform(0, 1.5, 2))))
@@ -292,11 +343,21 @@ register(
 # --- Chapter 4 exercises (rt)
 def _fgsm_step_cases(seed=47):
     rng = np.random.default_rng(seed)
-    cases = [(np.array([0.5, 0.0, 1.0, 0.98]), np.array([2.0, -3.0, 0.5, 1e-3]), 0.1, 0.0, 1.0),
-             (np.array([0.2, 0.4]), np.array([0.0, -0.0]), 0.3, 0.0, 1.0)]   # sign(0) = 0
+    cases = [
+        (
+            np.array([0.5, 0.0, 1.0, 0.98]),
+            np.array([2.0, -3.0, 0.5, 1e-3]),
+            0.1,
+            0.0,
+            1.0,
+        ),
+        (np.array([0.2, 0.4]), np.array([0.0, -0.0]), 0.3, 0.0, 1.0),
+    ]  # sign(0) = 0
     for shape, (low, high) in (((3, 8), (0.0, 1.0)), ((5, 64), (-0.81, 1.85))):
         x = rng.uniform(low, high, shape)
-        grad = rng.normal(size=shape) * (rng.uniform(size=shape) < 0.8)  # some exact zeros
+        grad = rng.normal(size=shape) * (
+            rng.uniform(size=shape) < 0.8
+        )  # some exact zeros
         cases.append((x, grad, float(rng.uniform(0.05, 0.4)), low, high))
     return cases
 
@@ -318,8 +379,14 @@ def _inn_lipschitz_reference(A, B, C):
 
 def _inn_lipschitz_cases(seed=53):
     rng = np.random.default_rng(seed)
-    cases = [(np.array([[-0.5]]), np.array([[2.0, -1.0]]), np.array([[3.0], [-1.0]])),  # mu < 0
-             (np.array([[0.2, 0.3], [-0.1, 0.5]]), np.eye(2), np.ones((1, 2)))]         # 0 < mu < 1
+    cases = [
+        (
+            np.array([[-0.5]]),
+            np.array([[2.0, -1.0]]),
+            np.array([[3.0], [-1.0]]),
+        ),  # mu < 0
+        (np.array([[0.2, 0.3], [-0.1, 0.5]]), np.eye(2), np.ones((1, 2))),
+    ]  # 0 < mu < 1
     for n, m, p in ((3, 2, 1), (5, 4, 3), (8, 6, 2)):
         T = rng.normal(size=(n, n))
         A = T - np.diag(np.abs(T).sum(axis=1)) + rng.uniform(-1, 0.9) * np.eye(n)

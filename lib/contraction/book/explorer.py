@@ -37,8 +37,12 @@ __all__ = ["SYSTEMS", "Example", "example", "certificate_label"]
 SYSTEMS = ("firing rate", "linear", "gradient flow", "Van der Pol")
 ZERO_TOL = 1e-12  # a computed rate this close to 0 is an exact 0 lost in round-off
 
-_W0 = np.array([[0.6, 0.8], [0.8, -0.6]])  # symmetric, eigenvalues +1 and -1, so ||W0||_2 = 1
-_ROT = np.array([[np.cos(np.pi / 6), -np.sin(np.pi / 6)], [np.sin(np.pi / 6), np.cos(np.pi / 6)]])
+_W0 = np.array(
+    [[0.6, 0.8], [0.8, -0.6]]
+)  # symmetric, eigenvalues +1 and -1, so ||W0||_2 = 1
+_ROT = np.array(
+    [[np.cos(np.pi / 6), -np.sin(np.pi / 6)], [np.sin(np.pi / 6), np.cos(np.pi / 6)]]
+)
 
 
 @dataclass(frozen=True)
@@ -89,25 +93,49 @@ def example(name: str, k: float) -> Example:
         W = k * _W0
         field = rnn.firing_rate(W)
         rate = _rate_or_none(1.0 - norms.induced_norm(W, 2))
-        return Example(field, rate, "c = 1 - ||W||_2", 2.0, 1.6 * corners,
-                       np.array([[-0.2, 1.5], [0.5, -1.5]]))
+        return Example(
+            field,
+            rate,
+            "c = 1 - ||W||_2",
+            2.0,
+            1.6 * corners,
+            np.array([[-0.2, 1.5], [0.5, -1.5]]),
+        )
     if name == "linear":
         A = np.array([[-1.0, 2.0 * k], [0.0, -1.0]])
         field = systems.linear(A)
         rate = _rate_or_none(-norms.lognorm(A, 2))
-        return Example(field, rate, "c = -mu_2(A)", 2.0, 1.6 * corners,
-                       np.array([[-1.0, 1.5], [1.0, -1.0]]))
+        return Example(
+            field,
+            rate,
+            "c = -mu_2(A)",
+            2.0,
+            1.6 * corners,
+            np.array([[-1.0, 1.5], [1.0, -1.0]]),
+        )
     if name == "gradient flow":
         Q = _ROT @ np.diag([0.1 + k, 1.0]) @ _ROT.T
         field = systems.gradient_flow((Q + Q.T) / 2, np.array([0.5, -0.5]))
         rate = _rate_or_none(float(np.linalg.eigvalsh(Q)[0]))
-        return Example(field, rate, "c = lambda_min(Q)", 3.0, 2.6 * corners,
-                       np.array([[-2.5, 1.0], [2.5, 2.0]]))
+        return Example(
+            field,
+            rate,
+            "c = lambda_min(Q)",
+            3.0,
+            2.6 * corners,
+            np.array([[-2.5, 1.0], [2.5, 2.0]]),
+        )
     field = systems.van_der_pol(k)
     rate = 0.0 if k == 0 else None
     reason = "c = 0: skew Jacobian" if k == 0 else "limit cycle: no norm works"
-    return Example(field, rate, reason, 4.0, np.array([[0.1, 0.1], [3.0, 0.0], [-2.0, 3.5]]),
-                   np.array([[1.0, 0.0], [-1.5, 0.5]]))
+    return Example(
+        field,
+        rate,
+        reason,
+        4.0,
+        np.array([[0.1, 0.1], [3.0, 0.0], [-2.0, 3.5]]),
+        np.array([[1.0, 0.0], [-1.5, 0.5]]),
+    )
 
 
 def certificate_label(ex: Example) -> str:

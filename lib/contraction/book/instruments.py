@@ -21,7 +21,12 @@ import numpy as np
 from .._checks import as_positive_int, as_positive_scalar, as_real_array, check_callable
 from .._records import Record
 
-__all__ = ["ImplicitForm", "feedforward_to_implicit", "linf_error_ratios", "saved_tensor_bytes"]
+__all__ = [
+    "ImplicitForm",
+    "feedforward_to_implicit",
+    "linf_error_ratios",
+    "saved_tensor_bytes",
+]
 
 
 @dataclass(frozen=True)
@@ -38,17 +43,25 @@ class ImplicitForm(Record):
 
 def _check_layers(weights, biases):
     if not isinstance(weights, (list, tuple)) or len(weights) < 2:
-        raise ValueError("weights must be a list of at least two matrices (hidden and output)")
+        raise ValueError(
+            "weights must be a list of at least two matrices (hidden and output)"
+        )
     if not isinstance(biases, (list, tuple)) or len(biases) != len(weights):
-        raise ValueError(f"biases must be a list of {len(weights)} vectors, one per layer")
+        raise ValueError(
+            f"biases must be a list of {len(weights)} vectors, one per layer"
+        )
     Ws = [as_real_array(W, f"weights[{k}]", ndim=2) for k, W in enumerate(weights)]
     bs = [as_real_array(b, f"biases[{k}]", ndim=1) for k, b in enumerate(biases)]
     for k in range(len(Ws)):
         if bs[k].shape[0] != Ws[k].shape[0]:
-            raise ValueError(f"biases[{k}] must have length {Ws[k].shape[0]}, got {bs[k].shape[0]}")
+            raise ValueError(
+                f"biases[{k}] must have length {Ws[k].shape[0]}, got {bs[k].shape[0]}"
+            )
         if k > 0 and Ws[k].shape[1] != Ws[k - 1].shape[0]:
-            raise ValueError(f"weights[{k}] must have {Ws[k - 1].shape[0]} columns, "
-                             f"got {Ws[k].shape[1]}")
+            raise ValueError(
+                f"weights[{k}] must have {Ws[k - 1].shape[0]} columns, "
+                f"got {Ws[k].shape[1]}"
+            )
     return Ws, bs
 
 
@@ -79,10 +92,10 @@ def feedforward_to_implicit(weights, biases):
     starts = np.concatenate([[0], np.cumsum(sizes)])
     n, m = int(starts[-1]), Ws[0].shape[1]
     A, B, C = np.zeros((n, n)), np.zeros((n, m)), np.zeros((Ws[-1].shape[0], n))
-    B[:sizes[0]] = Ws[0]
+    B[: sizes[0]] = Ws[0]
     for k in range(1, len(sizes)):
-        A[starts[k]:starts[k + 1], starts[k - 1]:starts[k]] = Ws[k]
-    C[:, starts[-2]:] = Ws[-1]
+        A[starts[k] : starts[k + 1], starts[k - 1] : starts[k]] = Ws[k]
+    C[:, starts[-2] :] = Ws[-1]
     return ImplicitForm(A, B, np.concatenate(bs[:-1]), C, bs[-1].copy(), sizes)
 
 
@@ -97,15 +110,21 @@ def linf_error_ratios(step, x0, x_star, max_steps=1000, floor=1e-10):
     Stops when all errors are below ``floor`` or after ``max_steps`` steps.
     """
     check_callable(step, "step")
-    if tuple(getattr(x0, "shape", ())) != tuple(getattr(x_star, "shape", (None,))) \
-            or len(x0.shape) != 2:
+    if (
+        tuple(getattr(x0, "shape", ())) != tuple(getattr(x_star, "shape", (None,)))
+        or len(x0.shape) != 2
+    ):
         raise ValueError("x0 and x_star must be arrays of the same shape (batch, n)")
     max_steps = as_positive_int(max_steps, "max_steps")
     floor = as_positive_scalar(floor, "floor")
 
     def errors(x):
         d = x - x_star
-        d = d.detach().cpu().numpy() if hasattr(d, "detach") else np.asarray(d, dtype=float)
+        d = (
+            d.detach().cpu().numpy()
+            if hasattr(d, "detach")
+            else np.asarray(d, dtype=float)
+        )
         e = np.abs(d).max(axis=1)
         if not np.all(np.isfinite(e)):
             raise ValueError("the iteration produced non-finite values")

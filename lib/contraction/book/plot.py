@@ -10,24 +10,34 @@ from .._checks import as_real_array
 BOUND_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.5}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
 
-__all__ = ["use_book_style", "stream_plot", "bound_vs_measured", "residual_curves",
-           "distance_ratios", "step_window", "BOUND_STYLE", "PALETTE"]
+__all__ = [
+    "use_book_style",
+    "stream_plot",
+    "bound_vs_measured",
+    "residual_curves",
+    "distance_ratios",
+    "step_window",
+    "BOUND_STYLE",
+    "PALETTE",
+]
 
 
 def use_book_style() -> None:
     """Apply the book's figure defaults (size, fonts, grid, colour cycle)."""
-    plt.rcParams.update({
-        "figure.figsize": (7.0, 3.6),
-        "figure.dpi": 90,
-        "savefig.dpi": 90,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": plt.cycler(color=PALETTE),
-        "font.size": 10,
-        "legend.frameon": False,
-    })
+    plt.rcParams.update(
+        {
+            "figure.figsize": (7.0, 3.6),
+            "figure.dpi": 90,
+            "savefig.dpi": 90,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.prop_cycle": plt.cycler(color=PALETTE),
+            "font.size": 10,
+            "legend.frameon": False,
+        }
+    )
 
 
 def stream_plot(ax, field, xlim=(-2, 2), ylim=(-2, 2), density=1.0, num=40):
@@ -39,14 +49,18 @@ def stream_plot(ax, field, xlim=(-2, 2), ylim=(-2, 2), density=1.0, num=40):
     if V.shape != (pts.shape[0], 2):
         raise ValueError("field must map a point of R^2 to a vector of R^2")
     U, W = V[:, 0].reshape(X.shape), V[:, 1].reshape(X.shape)
-    ax.streamplot(X, Y, U, W, density=density, color="0.65", linewidth=0.8, arrowsize=0.8)
+    ax.streamplot(
+        X, Y, U, W, density=density, color="0.65", linewidth=0.8, arrowsize=0.8
+    )
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_aspect("equal")
     return ax
 
 
-def bound_vs_measured(ax, x, measured, bound, xlabel="t", log=True, labels=("measured", "bound")):
+def bound_vs_measured(
+    ax, x, measured, bound, xlabel="t", log=True, labels=("measured", "bound")
+):
     """Plot a measured curve against the bound that theory puts on it (dashed black)."""
     x = as_real_array(x, "x", ndim=1)
     measured = as_real_array(measured, "measured", ndim=1)
@@ -85,8 +99,11 @@ def distance_ratios(ax, t, distances, rate=None, bound_label="$e^{-ct}$", **line
     gradient flow) compare measured distances with their certified rate this way.
     """
     t = as_real_array(t, "t", ndim=1)
-    labelled = distances.items() if isinstance(distances, dict) else (
-        (line.pop("label", None), d) for d in distances)
+    labelled = (
+        distances.items()
+        if isinstance(distances, dict)
+        else ((line.pop("label", None), d) for d in distances)
+    )
     for label, d in labelled:
         d = as_real_array(d, "distances", ndim=1)
         ax.semilogy(t, d / d[0], label=label, **line)

@@ -17,7 +17,9 @@ def _format(value, fmt: str) -> str:
     """One cell: floats with ``fmt``, everything else with ``str`` (None is an empty cell)."""
     if value is None:
         return ""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
+    if isinstance(value, numbers.Real) and not isinstance(
+        value, (bool, numbers.Integral)
+    ):
         return format(float(value), fmt)
     return str(value)
 
@@ -30,26 +32,40 @@ def _is_sequence(value) -> bool:
 class Table:
     """A formatted table; build it with :func:`table`."""
 
-    def __init__(self, header: list[str], cells: list[list[str]], title: str | None = None):
+    def __init__(
+        self, header: list[str], cells: list[list[str]], title: str | None = None
+    ):
         self.header, self.cells, self.title = header, cells, title
 
     def __repr__(self) -> str:
-        widths = [max(len(c) for c in column) for column in zip(self.header, *self.cells)]
+        widths = [
+            max(len(c) for c in column) for column in zip(self.header, *self.cells)
+        ]
         lines = [self.title] if self.title else []
-        lines.append("  ".join(h.rjust(w) for h, w in zip(self.header, widths)).rstrip())
+        lines.append(
+            "  ".join(h.rjust(w) for h, w in zip(self.header, widths)).rstrip()
+        )
         lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)).rstrip()
-                  for row in self.cells]
+        lines += [
+            "  ".join(c.rjust(w) for c, w in zip(row, widths)).rstrip()
+            for row in self.cells
+        ]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         def row(cells, tag):
-            return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+            return (
+                "<tr>"
+                + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells)
+                + "</tr>"
+            )
 
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         body = "".join(row(r, "td") for r in self.cells)
-        return (f'<table class="contraction-table">{caption}<thead>{row(self.header, "th")}'
-                f"</thead><tbody>{body}</tbody></table>")
+        return (
+            f'<table class="contraction-table">{caption}<thead>{row(self.header, "th")}'
+            f"</thead><tbody>{body}</tbody></table>"
+        )
 
 
 def table(rows, columns=None, floatfmt=".4g", title=None) -> Table:
@@ -71,8 +87,10 @@ def table(rows, columns=None, floatfmt=".4g", title=None) -> Table:
         A caption above the table.
     """
     if isinstance(rows, dict):
-        rows = [[label, *rest] if _is_sequence(rest) else [label, rest]
-                for label, rest in rows.items()]
+        rows = [
+            [label, *rest] if _is_sequence(rest) else [label, rest]
+            for label, rest in rows.items()
+        ]
     rows = [list(r) for r in rows]
     if not rows:
         raise ValueError("rows must contain at least one row")
@@ -81,10 +99,14 @@ def table(rows, columns=None, floatfmt=".4g", title=None) -> Table:
         raise ValueError("rows must all have the same length")
     header = [str(c) for c in (range(width) if columns is None else columns)]
     if len(header) != width:
-        raise ValueError(f"columns must have {width} names (one per cell of a row), "
-                         f"got {len(header)}")
+        raise ValueError(
+            f"columns must have {width} names (one per cell of a row), "
+            f"got {len(header)}"
+        )
     fmts = [floatfmt] * width if isinstance(floatfmt, str) else list(floatfmt)
     if len(fmts) != width:
-        raise ValueError(f"floatfmt must be one format or {width} of them, got {len(fmts)}")
+        raise ValueError(
+            f"floatfmt must be one format or {width} of them, got {len(fmts)}"
+        )
     cells = [[_format(v, f) for v, f in zip(r, fmts)] for r in rows]
     return Table(header, cells, title)

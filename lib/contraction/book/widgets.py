@@ -23,9 +23,14 @@ MAX_FRAMES = 30
 # offline, so the link is dropped and each icon becomes a plain Unicode symbol.
 _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s*href="https?://[^"]*"\s*/?>')
 _ICONS = {  # glyphs present in common fonts (no media-control block characters)
-    "fa fa-fast-backward": "|\u25c0", "fa fa-step-backward": "\u25c2",
-    "fa fa-play fa-flip-horizontal": "\u25c0", "fa fa-pause": "||", "fa fa-play": "\u25b6",
-    "fa fa-step-forward": "\u25b8", "fa fa-fast-forward": "\u25b6|", "fa fa-minus": "\u2212",
+    "fa fa-fast-backward": "|\u25c0",
+    "fa fa-step-backward": "\u25c2",
+    "fa fa-play fa-flip-horizontal": "\u25c0",
+    "fa fa-pause": "||",
+    "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u25b8",
+    "fa fa-fast-forward": "\u25b6|",
+    "fa fa-minus": "\u2212",
     "fa fa-plus": "+",
 }
 
@@ -36,7 +41,9 @@ def sweep_values(control, num=20) -> list:
     """Frame values for the static fallback: the options of a dropdown, or ``num`` points of a slider."""
     options = getattr(control, "options", None)
     if options:
-        values = [v for _, v in options] if isinstance(options[0], tuple) else list(options)
+        values = (
+            [v for _, v in options] if isinstance(options[0], tuple) else list(options)
+        )
         return values[:MAX_FRAMES]
     lo, hi = control.min, control.max
     values = np.linspace(lo, hi, min(num, MAX_FRAMES))
@@ -44,11 +51,16 @@ def sweep_values(control, num=20) -> list:
 
 
 def _describe(params: dict, sweep: str) -> str:
-    fixed = ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
-                      for k, v in params.items() if k != sweep)
-    return (f"<p><em>Static view: drag the slider below to vary <code>{sweep}</code>"
-            + (f" (other controls fixed at {fixed})" if fixed else "")
-            + ". Run the notebook for the live widget.</em></p>")
+    fixed = ", ".join(
+        f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
+        for k, v in params.items()
+        if k != sweep
+    )
+    return (
+        f"<p><em>Static view: drag the slider below to vary <code>{sweep}</code>"
+        + (f" (other controls fixed at {fixed})" if fixed else "")
+        + ". Run the notebook for the live widget.</em></p>"
+    )
 
 
 def _png(draw, params, figsize, dpi) -> str:
@@ -67,7 +79,9 @@ def _jshtml(draw, params, sweep, values, figsize, dpi) -> str:
         fig.clf()
         draw(fig, **{**params, sweep: value})
 
-    anim = FuncAnimation(fig, frame, frames=values, init_func=lambda: None, repeat=False)
+    anim = FuncAnimation(
+        fig, frame, frames=values, init_func=lambda: None, repeat=False
+    )
     html = anim.to_jshtml(fps=3, default_mode="once")
     plt.close(fig)
     return _offline_player(html)
@@ -81,8 +95,15 @@ def _offline_player(html: str) -> str:
     return html
 
 
-def explorable(draw, controls: dict, sweep: str, values=None, figsize=(8, 3.4), dpi=72,
-               display_output=True):
+def explorable(
+    draw,
+    controls: dict,
+    sweep: str,
+    values=None,
+    figsize=(8, 3.4),
+    dpi=72,
+    display_output=True,
+):
     """Show ``draw`` under live controls, with a scrubbable static fallback (Section 1.2).
 
     Parameters
@@ -105,10 +126,14 @@ def explorable(draw, controls: dict, sweep: str, values=None, figsize=(8, 3.4), 
     if not callable(draw):
         raise TypeError("draw must be callable as draw(fig, **params)")
     if not controls or sweep not in controls:
-        raise ValueError(f"sweep must name one of the controls {list(controls)}, got {sweep!r}")
+        raise ValueError(
+            f"sweep must name one of the controls {list(controls)}, got {sweep!r}"
+        )
     values = list(sweep_values(controls[sweep]) if values is None else values)
     if not 1 <= len(values) <= MAX_FRAMES:
-        raise ValueError(f"values must hold 1 to {MAX_FRAMES} frames, got {len(values)}")
+        raise ValueError(
+            f"values must hold 1 to {MAX_FRAMES} frames, got {len(values)}"
+        )
     params = {name: c.value for name, c in controls.items()}
 
     def live(**kwargs):
@@ -117,11 +142,18 @@ def explorable(draw, controls: dict, sweep: str, values=None, figsize=(8, 3.4), 
         plt.show()
 
     output = widgets.interactive_output(live, controls)
-    box = widgets.VBox([widgets.HBox(list(controls.values()),
-                                     layout=widgets.Layout(flex_flow="row wrap")), output])
+    box = widgets.VBox(
+        [
+            widgets.HBox(
+                list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")
+            ),
+            output,
+        ]
+    )
     bundle = box._repr_mimebundle_()
-    bundle["text/html"] = _describe(params, sweep) + _jshtml(draw, params, sweep, values,
-                                                             figsize, dpi)
+    bundle["text/html"] = _describe(params, sweep) + _jshtml(
+        draw, params, sweep, values, figsize, dpi
+    )
     bundle["image/png"] = _png(draw, params, figsize, dpi)
     if not display_output:
         return bundle

@@ -31,7 +31,9 @@ _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 def register(name: str):
     """Decorator adding ``experiment(mode) -> dict`` to :data:`EXPERIMENTS` under ``name``."""
     if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
-        raise ValueError(f"name must be letters, digits, '_' or '-' (a file name), got {name!r}")
+        raise ValueError(
+            f"name must be letters, digits, '_' or '-' (a file name), got {name!r}"
+        )
 
     def decorate(experiment):
         if not callable(experiment):
@@ -51,7 +53,9 @@ def _check_outcome(name: str, outcome) -> dict:
     if unknown:
         raise ValueError(f"experiment {name!r} returned unknown keys {sorted(unknown)}")
     if not isinstance(outcome.get("data_used"), str):
-        raise ValueError(f"experiment {name!r} must say which data it used ('data_used')")
+        raise ValueError(
+            f"experiment {name!r} must say which data it used ('data_used')"
+        )
     return {"config": {}, **outcome}
 
 
@@ -70,9 +74,16 @@ def run(name: str, mode: str | None = None, results_dir=None):
     wall_time = time.perf_counter() - start
     from ..nn.results import record_results  # torch is needed from here on only
 
-    return record_results(name, outcome["metrics"], outcome["config"], wall_time,
-                          outcome["data_used"], mode, results_dir=results_dir,
-                          data_checksum=outcome.get("data_checksum"))
+    return record_results(
+        name,
+        outcome["metrics"],
+        outcome["config"],
+        wall_time,
+        outcome["data_used"],
+        mode,
+        results_dir=results_dir,
+        data_checksum=outcome.get("data_checksum"),
+    )
 
 
 def _discover() -> None:

@@ -17,14 +17,26 @@ def _summary(experiment) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m contraction.experiments",
-        description="Run one of the book's experiments and record results/NAME.json.")
-    parser.add_argument("name", nargs="?", metavar="NAME", help="experiment to run (see --list)")
-    parser.add_argument("--mode", choices=runtime.MODES, default=None,
-                        help="full or fast (default: full with a CUDA GPU, else fast; "
-                             "CONTRACTION_MODE overrides)")
-    parser.add_argument("--list", action="store_true", help="list the experiments and exit")
-    parser.add_argument("--results-dir", default=None,
-                        help="write NAME.json here instead of the package's results folder")
+        description="Run one of the book's experiments and record results/NAME.json.",
+    )
+    parser.add_argument(
+        "name", nargs="?", metavar="NAME", help="experiment to run (see --list)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=runtime.MODES,
+        default=None,
+        help="full or fast (default: full with a CUDA GPU, else fast; "
+        "CONTRACTION_MODE overrides)",
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="list the experiments and exit"
+    )
+    parser.add_argument(
+        "--results-dir",
+        default=None,
+        help="write NAME.json here instead of the package's results folder",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for name in sorted(EXPERIMENTS):

@@ -42,27 +42,71 @@ import numbers
 from ..runtime import single_thread
 from . import register
 
-__all__ = ["SETTINGS", "MODEL_KINDS", "build_model", "lipschitz_penalty", "pixel_scale",
-           "load_data", "sweep_plan", "robust_accuracies", "certified_accuracy", "evaluate_model",
-           "train_and_evaluate", "notebook_settings", "record_config", "sweep", "inn_digits",
-           "summarize", "principal_subnetwork"]
+__all__ = [
+    "SETTINGS",
+    "MODEL_KINDS",
+    "build_model",
+    "lipschitz_penalty",
+    "pixel_scale",
+    "load_data",
+    "sweep_plan",
+    "robust_accuracies",
+    "certified_accuracy",
+    "evaluate_model",
+    "train_and_evaluate",
+    "notebook_settings",
+    "record_config",
+    "sweep",
+    "inn_digits",
+    "summarize",
+    "principal_subnetwork",
+]
 
 MODEL_KINDS = ("constrained", "unconstrained", "feedforward")
 
 SETTINGS = {
-    "fast": {"data": "digits", "split_seed": 0, "n_train": None, "n_test": None,
-             "n_hidden": 100, "epochs": 8, "batch_size": 128, "lr": 5e-3,
-             "gammas": [0.0, 0.5], "lambdas": [0.0, 1e-2, 1e-1], "seeds": [0],
-             "baseline_gamma": 0.5, "eps": [0.02, 0.05, 0.1, 0.15, 0.2], "pgd_steps": 5,
-             "n_attack": 200, "lipschitz_eps": 0.05, "tol": 1e-3, "eval_tol": 1e-5,
-             "max_iter": 300},
-    "full": {"data": "mnist", "split_seed": 0, "n_train": None, "n_test": None,
-             "n_hidden": 100, "epochs": 20, "batch_size": 128, "lr": 2e-3,
-             "gammas": [0.0, 0.5, 0.9], "lambdas": [0.0, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1],
-             "seeds": [0, 1, 2], "baseline_gamma": 0.5,
-             "eps": [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3], "pgd_steps": 20,
-             "n_attack": 2000, "lipschitz_eps": 0.05, "tol": 1e-4, "eval_tol": 1e-6,
-             "max_iter": 500},
+    "fast": {
+        "data": "digits",
+        "split_seed": 0,
+        "n_train": None,
+        "n_test": None,
+        "n_hidden": 100,
+        "epochs": 8,
+        "batch_size": 128,
+        "lr": 5e-3,
+        "gammas": [0.0, 0.5],
+        "lambdas": [0.0, 1e-2, 1e-1],
+        "seeds": [0],
+        "baseline_gamma": 0.5,
+        "eps": [0.02, 0.05, 0.1, 0.15, 0.2],
+        "pgd_steps": 5,
+        "n_attack": 200,
+        "lipschitz_eps": 0.05,
+        "tol": 1e-3,
+        "eval_tol": 1e-5,
+        "max_iter": 300,
+    },
+    "full": {
+        "data": "mnist",
+        "split_seed": 0,
+        "n_train": None,
+        "n_test": None,
+        "n_hidden": 100,
+        "epochs": 20,
+        "batch_size": 128,
+        "lr": 2e-3,
+        "gammas": [0.0, 0.5, 0.9],
+        "lambdas": [0.0, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1],
+        "seeds": [0, 1, 2],
+        "baseline_gamma": 0.5,
+        "eps": [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3],
+        "pgd_steps": 20,
+        "n_attack": 2000,
+        "lipschitz_eps": 0.05,
+        "tol": 1e-4,
+        "eval_tol": 1e-6,
+        "max_iter": 500,
+    },
 }
 
 # The notebook's own sweep in full mode: the fast sweep on the full mode's data, MNIST cut to a
@@ -98,9 +142,13 @@ def record_config(mode):
     A notebook passes it to :func:`contraction.nn.results.check_config` to tell whether a recorded
     run was produced by the code in front of the reader.
     """
-    return {**SETTINGS[_check_mode(mode)], "mode": mode,
-            "units": "eps and Lipschitz constants per pixel in [0, 1]",
-            "optimizer": "adam", "loss": "cross-entropy + lambda * Lipschitz bound"}
+    return {
+        **SETTINGS[_check_mode(mode)],
+        "mode": mode,
+        "units": "eps and Lipschitz constants per pixel in [0, 1]",
+        "optimizer": "adam",
+        "loss": "cross-entropy + lambda * Lipschitz bound",
+    }
 
 
 def _check_kind(kind):
@@ -118,8 +166,16 @@ def build_model(kind, n_in, n_hidden, n_out, gamma=0.5, tol=1e-3, max_iter=300):
         return implicit.FeedForward(n_in, n_hidden, n_out)
     free = kind == "unconstrained"
     # a free matrix carries no guarantee: its failed solves are recorded, not raised
-    return implicit.ImplicitNetwork(n_in, n_hidden, n_out, gamma=gamma, tol=tol,
-                                    max_iter=max_iter, unconstrained=free, strict=not free)
+    return implicit.ImplicitNetwork(
+        n_in,
+        n_hidden,
+        n_out,
+        gamma=gamma,
+        tol=tol,
+        max_iter=max_iter,
+        unconstrained=free,
+        strict=not free,
+    )
 
 
 def lipschitz_penalty(model):
@@ -144,7 +200,9 @@ def pixel_scale(dataset):
     """
     mean, std = getattr(dataset, "mean", None), getattr(dataset, "std", None)
     if mean is None or std is None or len(mean) != 1 or len(std) != 1:
-        raise ValueError("dataset must be a contraction.data.Dataset with one scalar mean and std")
+        raise ValueError(
+            "dataset must be a contraction.data.Dataset with one scalar mean and std"
+        )
     m, s = float(mean[0]), float(std[0])
     return s, ((0.0 - m) / s, (1.0 - m) / s)
 
@@ -183,8 +241,13 @@ def load_data(source, split_seed=0, n_train=None, n_test=None):
 def _on_device(dataset, device):
     from dataclasses import replace
 
-    return replace(dataset, x_train=dataset.x_train.to(device), y_train=dataset.y_train.to(device),
-                   x_test=dataset.x_test.to(device), y_test=dataset.y_test.to(device))
+    return replace(
+        dataset,
+        x_train=dataset.x_train.to(device),
+        y_train=dataset.y_train.to(device),
+        x_test=dataset.x_test.to(device),
+        y_test=dataset.y_test.to(device),
+    )
 
 
 def sweep_plan(settings):
@@ -195,16 +258,25 @@ def sweep_plan(settings):
     """
     plan = []
     for seed in settings["seeds"]:
-        plan += [{"kind": "constrained", "gamma": float(g), "lam": float(lam), "seed": seed}
-                 for g in settings["gammas"] for lam in settings["lambdas"]]
-        plan += [{"kind": kind, "gamma": None, "lam": 0.0, "seed": seed}
-                 for kind in ("unconstrained", "feedforward")]
+        plan += [
+            {"kind": "constrained", "gamma": float(g), "lam": float(lam), "seed": seed}
+            for g in settings["gammas"]
+            for lam in settings["lambdas"]
+        ]
+        plan += [
+            {"kind": kind, "gamma": None, "lam": 0.0, "seed": seed}
+            for kind in ("unconstrained", "feedforward")
+        ]
     return plan
 
 
 def _lam(value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise ValueError(f"lam must be a finite non-negative number, got {value!r}")
     return float(value)
 
@@ -230,9 +302,12 @@ def robust_accuracies(model, dataset, settings):
     x, y = _attack_rows(dataset, settings["n_attack"])
     out = {"fgsm": [], "pgd": []}
     for eps in settings["eps"]:
-        out["fgsm"].append(_accuracy(model, robustness.fgsm(model, x, y, eps / std, clamp), y))
-        attacked = robustness.pgd(model, x, y, eps / std, steps=settings["pgd_steps"],
-                                  clamp=clamp)
+        out["fgsm"].append(
+            _accuracy(model, robustness.fgsm(model, x, y, eps / std, clamp), y)
+        )
+        attacked = robustness.pgd(
+            model, x, y, eps / std, steps=settings["pgd_steps"], clamp=clamp
+        )
         out["pgd"].append(_accuracy(model, attacked, y))
     return out
 
@@ -266,7 +341,9 @@ def certified_accuracy(model, dataset, eps, lipschitz=None, n_test=None):
     if isinstance(model, implicit.ImplicitNetwork):
         error = model.logit_error_bound()
         if error is None:
-            raise ValueError("the model is not contracting (mu_inf(A) >= 1): no certificate")
+            raise ValueError(
+                "the model is not contracting (mu_inf(A) >= 1): no certificate"
+            )
     return robustness.certified_accuracy(logits, y, lipschitz, eps, error)
 
 
@@ -287,19 +364,26 @@ def evaluate_model(model, dataset, settings):
     bound = implicit.lipschitz_bound(model)
     x, _ = _attack_rows(dataset, settings["n_attack"])
     generator = torch.Generator(device=x.device).manual_seed(0)
-    empirical = robustness.empirical_lipschitz(model, x, settings["lipschitz_eps"] / std,
-                                               generator=generator)
-    scores = {"clean_accuracy": _accuracy(model, *dataset.test),
-              "mu_inf": implicit.mu_inf(model) if is_implicit else None,
-              "lipschitz_bound": bound / std if math.isfinite(bound) else None,
-              "empirical_lipschitz": empirical / std}
+    empirical = robustness.empirical_lipschitz(
+        model, x, settings["lipschitz_eps"] / std, generator=generator
+    )
+    scores = {
+        "clean_accuracy": _accuracy(model, *dataset.test),
+        "mu_inf": implicit.mu_inf(model) if is_implicit else None,
+        "lipschitz_bound": bound / std if math.isfinite(bound) else None,
+        "empirical_lipschitz": empirical / std,
+    }
     scores["forward_converged"] = _solver_report(model)
-    scores["certified_accuracy"] = (certified_accuracy(model, dataset, settings["eps"],
-                                                       n_test=settings["n_attack"])
-                                    if math.isfinite(bound) else None)
+    scores["certified_accuracy"] = (
+        certified_accuracy(model, dataset, settings["eps"], n_test=settings["n_attack"])
+        if math.isfinite(bound)
+        else None
+    )
     accuracies = robust_accuracies(model, dataset, settings)
     scores.update(fgsm_accuracy=accuracies["fgsm"], pgd_accuracy=accuracies["pgd"])
-    if is_implicit:  # the attacks above are the last solves; check the clean solve once more
+    if (
+        is_implicit
+    ):  # the attacks above are the last solves; check the clean solve once more
         with torch.no_grad():
             model(dataset.x_test)
         scores["forward_converged"] = _solver_report(model)
@@ -325,15 +409,34 @@ def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
     if kind == "constrained" and gamma is None:
         raise ValueError("gamma is required for kind='constrained'")
     runtime.seed_everything(seed)
-    model = build_model(kind, dataset.x_train.shape[1], settings["n_hidden"],
-                        dataset.num_classes, 0.5 if gamma is None else gamma,
-                        settings["tol"], settings["max_iter"])
+    model = build_model(
+        kind,
+        dataset.x_train.shape[1],
+        settings["n_hidden"],
+        dataset.num_classes,
+        0.5 if gamma is None else gamma,
+        settings["tol"],
+        settings["max_iter"],
+    )
     regularizer = (lambda m: lam * lipschitz_penalty(m)) if lam > 0 else None
-    history = train.fit(model, dataset.train, epochs=settings["epochs"], lr=settings["lr"],
-                        batch_size=settings["batch_size"], regularizer=regularizer, seed=seed,
-                        device=dataset.x_train.device, progress=False)
-    record = {"model": kind, "gamma": gamma, "lambda": lam, "seed": seed,
-              "final_train_loss": history["loss"][-1]}
+    history = train.fit(
+        model,
+        dataset.train,
+        epochs=settings["epochs"],
+        lr=settings["lr"],
+        batch_size=settings["batch_size"],
+        regularizer=regularizer,
+        seed=seed,
+        device=dataset.x_train.device,
+        progress=False,
+    )
+    record = {
+        "model": kind,
+        "gamma": gamma,
+        "lambda": lam,
+        "seed": seed,
+        "final_train_loss": history["loss"][-1],
+    }
     if isinstance(model, implicit.ImplicitNetwork):
         # Attacks need accurate input gradients and certificates a small solver residual. A
         # float32 solve may stall just above eval_tol: it is recorded, not raised, and the
@@ -359,26 +462,41 @@ def sweep(settings, artifacts=None, progress=False):
     from ..nn.results import tensor_checksum
 
     if artifacts is not None and not isinstance(artifacts, dict):
-        raise TypeError(f"artifacts must be None or a dict, got {type(artifacts).__name__}")
+        raise TypeError(
+            f"artifacts must be None or a dict, got {type(artifacts).__name__}"
+        )
     settings = dict(settings)
-    dataset, data_used = load_data(settings["data"], settings["split_seed"],
-                                   settings["n_train"], settings["n_test"])
+    dataset, data_used = load_data(
+        settings["data"],
+        settings["split_seed"],
+        settings["n_train"],
+        settings["n_test"],
+    )
     dataset = _on_device(dataset, runtime.device())
     runs, models = [], []
     with single_thread():
         plan = sweep_plan(settings)
         for run in tqdm(plan, disable=not progress, desc="inn_digits", unit="model"):
-            model, record = train_and_evaluate(run["kind"], dataset, settings,
-                                               gamma=run["gamma"], lam=run["lam"],
-                                               seed=run["seed"])
+            model, record = train_and_evaluate(
+                run["kind"],
+                dataset,
+                settings,
+                gamma=run["gamma"],
+                lam=run["lam"],
+                seed=run["seed"],
+            )
             runs.append(record)
             models.append(model)
     if artifacts is not None:
         artifacts.update(models=models, dataset=dataset)
     metrics = {"eps": list(settings["eps"]), "runs": runs, "summary": summarize(runs)}
-    return {"metrics": metrics, "data_used": data_used,
-            "data_checksum": tensor_checksum(dataset.x_train, dataset.y_train,
-                                             dataset.x_test, dataset.y_test)}
+    return {
+        "metrics": metrics,
+        "data_used": data_used,
+        "data_checksum": tensor_checksum(
+            dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test
+        ),
+    }
 
 
 @register("inn_digits")
@@ -391,7 +509,9 @@ def inn_digits(mode, artifacts=None, progress=False):
     """
     config = record_config(mode)
     if artifacts is not None and not isinstance(artifacts, dict):
-        raise TypeError(f"artifacts must be None or a dict, got {type(artifacts).__name__}")
+        raise TypeError(
+            f"artifacts must be None or a dict, got {type(artifacts).__name__}"
+        )
     return {**sweep(SETTINGS[mode], artifacts, progress), "config": config}
 
 
@@ -403,15 +523,26 @@ def summarize(runs):
     ``NAME_std`` (None for a single seed); a score that is None for some seed stays None.
     """
     if not isinstance(runs, (list, tuple)) or not runs:
-        raise ValueError("runs must be a non-empty list of records from train_and_evaluate")
+        raise ValueError(
+            "runs must be a non-empty list of records from train_and_evaluate"
+        )
     groups = {}
     for record in runs:
-        groups.setdefault((record["model"], record["gamma"], record["lambda"]), []).append(record)
+        groups.setdefault(
+            (record["model"], record["gamma"], record["lambda"]), []
+        ).append(record)
     rows = []
     for (kind, gamma, lam), members in groups.items():
         row = {"model": kind, "gamma": gamma, "lambda": lam, "n_seeds": len(members)}
-        for key in ("clean_accuracy", "mu_inf", "lipschitz_bound", "empirical_lipschitz",
-                    "fgsm_accuracy", "pgd_accuracy", "certified_accuracy"):
+        for key in (
+            "clean_accuracy",
+            "mu_inf",
+            "lipschitz_bound",
+            "empirical_lipschitz",
+            "fgsm_accuracy",
+            "pgd_accuracy",
+            "certified_accuracy",
+        ):
             row[key] = _mean([m[key] for m in members])
             row[key + "_std"] = _std([m[key] for m in members])
         rows.append(row)
@@ -453,15 +584,28 @@ def principal_subnetwork(model, keep):
         raise TypeError("model must be a constrained ImplicitNetwork")
     keep = torch.as_tensor(keep, dtype=torch.long).flatten()
     n = model.n_hidden
-    if keep.numel() == 0 or keep.unique().numel() != keep.numel() \
-            or int(keep.min()) < 0 or int(keep.max()) >= n:
-        raise ValueError(f"keep must hold distinct neuron indices in 0..{n - 1}, at least one")
+    if (
+        keep.numel() == 0
+        or keep.unique().numel() != keep.numel()
+        or int(keep.min()) < 0
+        or int(keep.max()) >= n
+    ):
+        raise ValueError(
+            f"keep must hold distinct neuron indices in 0..{n - 1}, at least one"
+        )
     with torch.no_grad():
         M = model.frame_matrix()[keep][:, keep]
         off = M - torch.diag(M.diagonal())
         T = off + torch.diag((M.diagonal() - model.gamma + off.abs().sum(1)) / 2)
-        sub = implicit.ImplicitNetwork(model.n_in, keep.numel(), model.n_out, model.gamma,
-                                       model.weighted, model.solver.tol, model.solver.max_iter)
+        sub = implicit.ImplicitNetwork(
+            model.n_in,
+            keep.numel(),
+            model.n_out,
+            model.gamma,
+            model.weighted,
+            model.solver.tol,
+            model.solver.max_iter,
+        )
         sub.solver = model.solver
         sub.T.copy_(T)
         if model.weighted:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from . import register
 
-SETTINGS = {"fast": {"epochs": 5, "seeds": [0]}, "full": {"epochs": 30, "seeds": [0, 1, 2]}}
+SETTINGS = {
+    "fast": {"epochs": 5, "seeds": [0]},
+    "full": {"epochs": 30, "seeds": [0, 1, 2]},
+}
 
 
 @register("smoke")
@@ -22,10 +25,19 @@ def smoke(mode: str) -> dict:
         dataset = data.digits(seed=seed)
         runtime.seed_everything(seed)  # the initial weights, not only the batch order
         model = torch.nn.Linear(dataset.x_train.shape[1], 10)
-        train.fit(model, dataset.train, epochs=settings["epochs"], lr=config["lr"],
-                  batch_size=config["batch_size"], seed=seed, progress=False)
+        train.fit(
+            model,
+            dataset.train,
+            epochs=settings["epochs"],
+            lr=config["lr"],
+            batch_size=config["batch_size"],
+            seed=seed,
+            progress=False,
+        )
         accuracies.append(train.evaluate(model, dataset.test)["accuracy"])
         names.append(dataset.name)
-    metrics = {"test_accuracy": accuracies,
-               "mean_test_accuracy": sum(accuracies) / len(accuracies)}
+    metrics = {
+        "test_accuracy": accuracies,
+        "mean_test_accuracy": sum(accuracies) / len(accuracies),
+    }
     return {"metrics": metrics, "config": config, "data_used": "; ".join(names)}

@@ -35,8 +35,12 @@ def save_checkpoint(model, path, max_bytes: int = MAX_BYTES) -> str:
     Raises ``ValueError`` when the file would exceed ``max_bytes`` (keep shipped files small).
     """
     state = model.state_dict() if isinstance(model, torch.nn.Module) else model
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise TypeError("model must be a torch.nn.Module or a dict of tensors (a state dict)")
+    if not isinstance(state, dict) or not all(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
+        raise TypeError(
+            "model must be a torch.nn.Module or a dict of tensors (a state dict)"
+        )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
@@ -44,7 +48,9 @@ def save_checkpoint(model, path, max_bytes: int = MAX_BYTES) -> str:
     size = partial.stat().st_size
     if size > max_bytes:
         partial.unlink()
-        raise ValueError(f"checkpoint would be {size} bytes, more than max_bytes={max_bytes}")
+        raise ValueError(
+            f"checkpoint would be {size} bytes, more than max_bytes={max_bytes}"
+        )
     os.replace(partial, path)
     return sha256_file(path)
 
@@ -55,14 +61,18 @@ def load_checkpoint(path, sha256: str, model=None, map_location="cpu"):
     Returns the model (with the weights loaded) or the state dict.
     """
     if not isinstance(sha256, str) or len(sha256) != 64:
-        raise ValueError("sha256 must be the 64-character hex digest recorded with the file")
+        raise ValueError(
+            "sha256 must be the 64-character hex digest recorded with the file"
+        )
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     actual = sha256_file(path)
     if actual != sha256.lower():
-        raise ValueError(f"checkpoint {path} has sha256 {actual}, expected {sha256}: refusing "
-                         "to load it (re-run the experiment or fetch the file again)")
+        raise ValueError(
+            f"checkpoint {path} has sha256 {actual}, expected {sha256}: refusing "
+            "to load it (re-run the experiment or fetch the file again)"
+        )
     state = torch.load(path, map_location=map_location, weights_only=True)
     if model is None:
         return state

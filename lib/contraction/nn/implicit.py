@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from .solvers import SolverConfig, SolveInfo, iterate, problem_residuals, solve
+from .solvers import SolveInfo, SolverConfig, iterate, problem_residuals, solve
 
 __all__ = ["BACKWARDS", "SolveRecord", "fixed_point", "FixedPointLayer"]
 
@@ -73,7 +73,8 @@ class _FixedPoint(torch.autograd.Function):
             raise RuntimeError(
                 "fixed_point does not support second-order gradients (create_graph=True, "
                 "e.g. a gradient penalty): its backward is solved once, without a graph. "
-                "Use backward='unrolled' for such losses.")
+                "Use backward='unrolled' for such losses."
+            )
         G, config, alpha, _, custom_adjoint, record, mode = ctx.spec
         z, *tensors = ctx.saved_tensors
         flags = ctx.needs_input_grad[2:]
@@ -83,7 +84,9 @@ class _FixedPoint(torch.autograd.Function):
             out = G(z_in, *inputs)
 
         def vjp(g):
-            (grad,) = torch.autograd.grad(out, z_in, g, retain_graph=True, allow_unused=True)
+            (grad,) = torch.autograd.grad(
+                out, z_in, g, retain_graph=True, allow_unused=True
+            )
             return torch.zeros_like(g) if grad is None else grad
 
         if mode == "jfb":
@@ -93,31 +96,62 @@ class _FixedPoint(torch.autograd.Function):
         else:
             # the adjoint is linear in v, so its residual is judged relative to |v| per problem
             scale = problem_residuals(v).clamp_min(_TINY)
-            g, record.backward = solve(lambda s: v + vjp(s), v, config, alpha=alpha,
-                                       scale=scale, what="backward (adjoint) fixed point")
+            g, record.backward = solve(
+                lambda s: v + vjp(s),
+                v,
+                config,
+                alpha=alpha,
+                scale=scale,
+                what="backward (adjoint) fixed point",
+            )
         wanted = [t for t, f in zip(inputs, flags) if f]
-        grads = iter(torch.autograd.grad(out, wanted, g, allow_unused=True) if wanted else [])
+        grads = iter(
+            torch.autograd.grad(out, wanted, g, allow_unused=True) if wanted else []
+        )
         return (None, None, *[next(grads) if f else None for f in flags])
 
 
 def _unrolled(G, z0, tensors, config, alpha, record):
     if config.method == "anderson":
-        raise ValueError("backward='unrolled' differentiates the picard or averaged iteration; "
-                         "got method='anderson'")
-    step_size = 1.0 if config.method == "picard" else (alpha if alpha is not None
-                                                       else config.alpha or 1.0)
+        raise ValueError(
+            "backward='unrolled' differentiates the picard or averaged iteration; "
+            "got method='anderson'"
+        )
+    step_size = (
+        1.0
+        if config.method == "picard"
+        else (alpha if alpha is not None else config.alpha or 1.0)
+    )
 
     def step(z):
         delta = G(z, *tensors) - z
         return z + step_size * delta, problem_residuals(delta)
 
-    z, record.forward = iterate(step, z0, config.tol, config.max_iter, config.method,
-                                float(step_size), config.check_every, None, config.strict)
+    z, record.forward = iterate(
+        step,
+        z0,
+        config.tol,
+        config.max_iter,
+        config.method,
+        float(step_size),
+        config.check_every,
+        None,
+        config.strict,
+    )
     return z
 
 
-def fixed_point(G, z0, *tensors, backward="implicit", config=None, alpha=None, record=None,
-                forward_solver=None, adjoint_solver=None):
+def fixed_point(
+    G,
+    z0,
+    *tensors,
+    backward="implicit",
+    config=None,
+    alpha=None,
+    record=None,
+    forward_solver=None,
+    adjoint_solver=None,
+):
     r"""The fixed point :math:`z^\star = G(z^\star, *tensors)`, differentiable in ``tensors``.
 
     Parameters
@@ -147,7 +181,9 @@ def fixed_point(G, z0, *tensors, backward="implicit", config=None, alpha=None, r
         raise TypeError(f"config must be a SolverConfig, got {type(config).__name__}")
     for i, t in enumerate(tensors):
         if not isinstance(t, torch.Tensor):
-            raise TypeError(f"tensors[{i}] must be a torch tensor, got {type(t).__name__}")
+            raise TypeError(
+                f"tensors[{i}] must be a torch tensor, got {type(t).__name__}"
+            )
     record = SolveRecord() if record is None else record
     if backward == "unrolled":
         return _unrolled(G, z0, tensors, config, alpha, record)
@@ -174,11 +210,21 @@ class FixedPointLayer(nn.Module):
         self.last_solve = SolveRecord()
 
     def forward(self, x, z0):
-        names, params = zip(*self.f.named_parameters()) if any(True for _ in
-                                                                 self.f.parameters()) else ((), ())
+        names, params = (
+            zip(*self.f.named_parameters())
+            if any(True for _ in self.f.parameters())
+            else ((), ())
+        )
 
         def G(z, x_in, *p):
             return functional_call(self.f, dict(zip(names, p)), (z, x_in))
 
-        return fixed_point(G, z0, x, *params, backward=self.backward, config=self.config,
-                           record=self.last_solve)
+        return fixed_point(
+            G,
+            z0,
+            x,
+            *params,
+            backward=self.backward,
+            config=self.config,
+            record=self.last_solve,
+        )

@@ -31,8 +31,15 @@ import torch
 from .. import __version__, runtime
 from .._checks import as_positive_scalar
 
-__all__ = ["record_results", "load_results", "results_directory", "config_hash", "check_config",
-           "tensor_checksum", "provenance"]
+__all__ = [
+    "record_results",
+    "load_results",
+    "results_directory",
+    "config_hash",
+    "check_config",
+    "tensor_checksum",
+    "provenance",
+]
 
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
@@ -44,7 +51,9 @@ def results_directory() -> Path:
 
 def _check_name(name) -> str:
     if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
-        raise ValueError(f"name must be letters, digits, '_' or '-' (a file name), got {name!r}")
+        raise ValueError(
+            f"name must be letters, digits, '_' or '-' (a file name), got {name!r}"
+        )
     return name
 
 
@@ -61,7 +70,9 @@ def _jsonable(value, where: str):
     if isinstance(value, (list, tuple)):
         return [_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{where} is {value}; record None (and say why) instead of nan/inf")
+        raise ValueError(
+            f"{where} is {value}; record None (and say why) instead of nan/inf"
+        )
     if value is None or isinstance(value, (str, bool, numbers.Integral, float)):
         return value
     if isinstance(value, os.PathLike):
@@ -73,7 +84,9 @@ def config_hash(config: dict) -> str:
     """sha256 of the config's canonical JSON (sorted keys): equal configs, equal hashes."""
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
-    text = json.dumps(_jsonable(config, "config"), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        _jsonable(config, "config"), sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -82,28 +95,49 @@ def tensor_checksum(*tensors) -> str:
     digest = hashlib.sha256()
     for i, t in enumerate(tensors):
         if not isinstance(t, torch.Tensor):
-            raise TypeError(f"tensors[{i}] must be a torch tensor, got {type(t).__name__}")
+            raise TypeError(
+                f"tensors[{i}] must be a torch tensor, got {type(t).__name__}"
+            )
         t = t.detach().cpu().contiguous()
         digest.update(f"{tuple(t.shape)}{t.dtype};".encode())
-        digest.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else
-                      t.float().numpy().tobytes())
+        digest.update(
+            t.numpy().tobytes()
+            if t.dtype != torch.bfloat16
+            else t.float().numpy().tobytes()
+        )
     return digest.hexdigest()
 
 
 def _device() -> dict:
     if torch.cuda.is_available():
-        cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
-        return {"device": torch.cuda.get_device_name(0), "cuda_version": torch.version.cuda,
-                "cudnn_version": cudnn}
+        cudnn = (
+            torch.backends.cudnn.version()
+            if torch.backends.cudnn.is_available()
+            else None
+        )
+        return {
+            "device": torch.cuda.get_device_name(0),
+            "cuda_version": torch.version.cuda,
+            "cudnn_version": cudnn,
+        }
     processor = platform.processor() or platform.machine() or "unknown processor"
-    return {"device": f"CPU ({processor}, {os.cpu_count()} logical cores)",
-            "cuda_version": None, "cudnn_version": None}
+    return {
+        "device": f"CPU ({processor}, {os.cpu_count()} logical cores)",
+        "cuda_version": None,
+        "cudnn_version": None,
+    }
 
 
 def _git(*args):
     try:
-        done = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent,
-                              capture_output=True, text=True, timeout=10, check=False)
+        done = subprocess.run(
+            ["git", *args],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -119,13 +153,25 @@ def _git_state():
     if status is None:
         return commit, None
     # the results folder is where this run writes: its own records do not make the run dirty
-    changed = [line for line in status.splitlines()
-               if not line[3:].startswith("lib/contraction/results/")]
+    changed = [
+        line
+        for line in status.splitlines()
+        if not line[3:].startswith("lib/contraction/results/")
+    ]
     return commit, bool(changed)
 
 
-def record_results(name: str, metrics: dict, config: dict, wall_time: float, data_used,
-                   mode: str, *, data_checksum=None, results_dir=None) -> Path:
+def record_results(
+    name: str,
+    metrics: dict,
+    config: dict,
+    wall_time: float,
+    data_used,
+    mode: str,
+    *,
+    data_checksum=None,
+    results_dir=None,
+) -> Path:
     """Write ``NAME.json`` with the run's numbers and provenance; return its path.
 
     Keys: ``name``, ``mode``, ``metrics``, ``config``, ``config_sha256``, ``data_used``,
@@ -141,25 +187,37 @@ def record_results(name: str, metrics: dict, config: dict, wall_time: float, dat
         if not isinstance(value, dict):
             raise TypeError(f"{label} must be a dict, got {type(value).__name__}")
     if not isinstance(data_used, str) or not data_used.strip():
-        raise ValueError("data_used must be a non-empty string saying which data the run used")
+        raise ValueError(
+            "data_used must be a non-empty string saying which data the run used"
+        )
     if data_checksum is not None and not isinstance(data_checksum, str):
         raise TypeError("data_checksum must be a string (see tensor_checksum) or None")
     wall_time = as_positive_scalar(wall_time, "wall_time", allow_zero=True)
     commit, dirty = _git_state()
     record = {
-        "name": name, "mode": mode, "metrics": _jsonable(metrics, "metrics"),
-        "config": _jsonable(config, "config"), "config_sha256": config_hash(config),
-        "data_used": data_used, "data_checksum": data_checksum,
-        "wall_time_s": round(wall_time, 3), **_device(),
-        "library_version": __version__, "torch_version": torch.__version__,
-        "python_version": platform.python_version(), "git_commit": commit,
-        "git_dirty": dirty, "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "name": name,
+        "mode": mode,
+        "metrics": _jsonable(metrics, "metrics"),
+        "config": _jsonable(config, "config"),
+        "config_sha256": config_hash(config),
+        "data_used": data_used,
+        "data_checksum": data_checksum,
+        "wall_time_s": round(wall_time, 3),
+        **_device(),
+        "library_version": __version__,
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     directory = Path(results_dir) if results_dir is not None else results_directory()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.json"
     partial = path.with_name(path.name + ".part")
-    partial.write_text(json.dumps(record, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    partial.write_text(
+        json.dumps(record, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    )
     os.replace(partial, path)
     return path
 
@@ -185,7 +243,9 @@ def check_config(record: dict, config: dict) -> bool:
     produce it, and says so plainly when the code has moved on since the run.
     """
     if not isinstance(record, dict) or "config_sha256" not in record:
-        raise ValueError("record must be a dict from load_results with a 'config_sha256'")
+        raise ValueError(
+            "record must be a dict from load_results with a 'config_sha256'"
+        )
     return record["config_sha256"] == config_hash(config)
 
 
@@ -194,9 +254,14 @@ def provenance(record: dict) -> str:
     if not isinstance(record, dict):
         raise TypeError(f"record must be a dict, got {type(record).__name__}")
     commit = record.get("git_commit")
-    state = "no git checkout" if commit is None else \
-        f"commit {commit[:8]}{' (with uncommitted changes)' if record.get('git_dirty') else ''}"
+    state = (
+        "no git checkout"
+        if commit is None
+        else f"commit {commit[:8]}{' (with uncommitted changes)' if record.get('git_dirty') else ''}"
+    )
     minutes = record.get("wall_time_s", 0.0) / 60
-    return (f"{record.get('mode', '?')} run on {record.get('device', '?')}, "
-            f"{record.get('date_utc', '?')[:10]}, {state}, {minutes:.1f} min, "
-            f"torch {record.get('torch_version', '?')}; data: {record.get('data_used', '?')}")
+    return (
+        f"{record.get('mode', '?')} run on {record.get('device', '?')}, "
+        f"{record.get('date_utc', '?')[:10]}, {state}, {minutes:.1f} min, "
+        f"torch {record.get('torch_version', '?')}; data: {record.get('data_used', '?')}"
+    )

@@ -29,20 +29,36 @@ from torch import nn
 
 from .._checks import as_positive_int, as_positive_scalar
 
-__all__ = ["fgsm", "pgd", "empirical_lipschitz", "certified_accuracy", "lipschitz_penalty"]
+__all__ = [
+    "fgsm",
+    "pgd",
+    "empirical_lipschitz",
+    "certified_accuracy",
+    "lipschitz_penalty",
+]
 
 
 def _check_attack(model, x, eps, clamp, y=None):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(x, torch.Tensor) or x.ndim < 2 or not x.is_floating_point():
-        raise ValueError("x must be a floating-point torch tensor of shape (batch, *features)")
-    if y is not None and (not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],)
-                          or y.dtype != torch.long):
+        raise ValueError(
+            "x must be a floating-point torch tensor of shape (batch, *features)"
+        )
+    if y is not None and (
+        not isinstance(y, torch.Tensor)
+        or y.shape != (x.shape[0],)
+        or y.dtype != torch.long
+    ):
         raise ValueError(f"y must be a torch.long tensor of shape ({x.shape[0]},)")
-    if clamp is not None and (not isinstance(clamp, (tuple, list)) or len(clamp) != 2
-                              or not clamp[0] < clamp[1]):
-        raise ValueError(f"clamp must be None or a pair (low, high), low < high, got {clamp!r}")
+    if clamp is not None and (
+        not isinstance(clamp, (tuple, list))
+        or len(clamp) != 2
+        or not clamp[0] < clamp[1]
+    ):
+        raise ValueError(
+            f"clamp must be None or a pair (low, high), low < high, got {clamp!r}"
+        )
     return as_positive_scalar(eps, "eps")
 
 
@@ -61,8 +77,17 @@ def fgsm(model, x, y, eps, clamp=(0.0, 1.0)):
     return _clip(x + eps * _loss_gradient(model, x, y).sign(), clamp).detach()
 
 
-def pgd(model, x, y, eps, steps=10, step_size=None, clamp=(0.0, 1.0), random_start=False,
-        generator=None):
+def pgd(
+    model,
+    x,
+    y,
+    eps,
+    steps=10,
+    step_size=None,
+    clamp=(0.0, 1.0),
+    random_start=False,
+    generator=None,
+):
     r"""Projected gradient ascent of the loss on the :math:`\ell_\infty` ball of radius ``eps``.
 
     Each step adds ``step_size`` (default :math:`2.5\varepsilon/\text{steps}`, Madry et al.) times
@@ -70,8 +95,11 @@ def pgd(model, x, y, eps, steps=10, step_size=None, clamp=(0.0, 1.0), random_sta
     """
     eps = _check_attack(model, x, eps, clamp, y)
     steps = as_positive_int(steps, "steps")
-    step_size = (2.5 * eps / steps if step_size is None
-                 else as_positive_scalar(step_size, "step_size"))
+    step_size = (
+        2.5 * eps / steps
+        if step_size is None
+        else as_positive_scalar(step_size, "step_size")
+    )
     x_adv = x.detach()
     if random_start:
         noise = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
@@ -104,8 +132,10 @@ def empirical_lipschitz(model, x, eps, n_random=10, steps=10, generator=None):
 
     with torch.no_grad():
         y0 = model(x)
-        best = max(float(_output_gap(model, x, corner(), y0).max()) / eps
-                   for _ in range(n_random))
+        best = max(
+            float(_output_gap(model, x, corner(), y0).max()) / eps
+            for _ in range(n_random)
+        )
     delta = corner()
     for k in range(steps + 1):
         delta.requires_grad_(k < steps)
@@ -119,8 +149,12 @@ def empirical_lipschitz(model, x, eps, n_random=10, steps=10, generator=None):
 
 
 def _as_bound(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
     return float(value)
 
@@ -135,31 +169,49 @@ def certified_accuracy(logits, y, lipschitz, eps, logit_error=0.0):
     model's prediction.
     """
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or logits.shape[1] < 2:
-        raise ValueError("logits must be a torch tensor of shape (batch, classes), classes >= 2")
+        raise ValueError(
+            "logits must be a torch tensor of shape (batch, classes), classes >= 2"
+        )
     if not isinstance(y, torch.Tensor) or y.shape != (logits.shape[0],):
         raise ValueError(f"y must be a torch tensor of shape ({logits.shape[0]},)")
     lipschitz = _as_bound(lipschitz, "lipschitz")
     eps = np.asarray(eps, dtype=float)
-    if eps.ndim != 1 or eps.size == 0 or not np.all(np.isfinite(eps)) or np.any(eps < 0):
-        raise ValueError("eps must be a non-empty 1-d sequence of finite non-negative radii")
+    if (
+        eps.ndim != 1
+        or eps.size == 0
+        or not np.all(np.isfinite(eps))
+        or np.any(eps < 0)
+    ):
+        raise ValueError(
+            "eps must be a non-empty 1-d sequence of finite non-negative radii"
+        )
     if isinstance(logit_error, torch.Tensor):
         delta = logit_error.detach().double().cpu().numpy()
-        if delta.shape != (logits.shape[0],) or not np.all(np.isfinite(delta)) \
-                or np.any(delta < 0):
-            raise ValueError("logit_error must be one finite non-negative bound per point")
+        if (
+            delta.shape != (logits.shape[0],)
+            or not np.all(np.isfinite(delta))
+            or np.any(delta < 0)
+        ):
+            raise ValueError(
+                "logit_error must be one finite non-negative bound per point"
+            )
     else:
         delta = _as_bound(logit_error, "logit_error")
     top2 = logits.detach().topk(2, dim=1).values.double().cpu().numpy()
     margin = top2[:, 0] - top2[:, 1]
     correct = (logits.argmax(1) == y).cpu().numpy()
-    return [float(np.mean(correct & (margin > 2 * lipschitz * e + 2 * delta))) for e in eps]
+    return [
+        float(np.mean(correct & (margin > 2 * lipschitz * e + 2 * delta))) for e in eps
+    ]
 
 
 def lipschitz_penalty(model):
     """The model's differentiable Lipschitz bound (a torch scalar), ``model.lipschitz_bound()``."""
     bound = getattr(model, "lipschitz_bound", None)
     if not callable(bound):
-        raise TypeError(f"{type(model).__name__} has no lipschitz_bound() method to penalise")
+        raise TypeError(
+            f"{type(model).__name__} has no lipschitz_bound() method to penalise"
+        )
     value = bound()
     if not isinstance(value, torch.Tensor) or value.ndim != 0:
         raise TypeError("model.lipschitz_bound() must return a torch scalar")

@@ -59,7 +59,9 @@ class SolverConfig:
     def __post_init__(self):
         # a model may name its own splitting here; solve() accepts only METHODS
         if not isinstance(self.method, str):
-            raise TypeError(f"method must be a string, got {type(self.method).__name__}")
+            raise TypeError(
+                f"method must be a string, got {type(self.method).__name__}"
+            )
         if self.alpha is not None:
             alpha = as_positive_scalar(self.alpha, "alpha")
             if alpha > 1:
@@ -104,8 +106,10 @@ def _check_state(z0, name="z0"):
     if not isinstance(z0, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor, got {type(z0).__name__}")
     if z0.ndim < 2 or z0.shape[0] == 0 or z0.numel() == 0:
-        raise ValueError(f"{name} must have shape (batch, *state) with batch >= 1, "
-                         f"got {tuple(z0.shape)}")
+        raise ValueError(
+            f"{name} must have shape (batch, *state) with batch >= 1, "
+            f"got {tuple(z0.shape)}"
+        )
     if not z0.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {z0.dtype}")
     if not bool(torch.isfinite(z0).all()):
@@ -117,8 +121,18 @@ def _hold(mask, kept, moved):
     return torch.where(mask.reshape(-1, *([1] * (kept.ndim - 1))), kept, moved)
 
 
-def iterate(step, z0, tol, max_iter, method="", alpha=1.0, check_every=4, scale=None,
-            strict=True, what="fixed point"):
+def iterate(
+    step,
+    z0,
+    tol,
+    max_iter,
+    method="",
+    alpha=1.0,
+    check_every=4,
+    scale=None,
+    strict=True,
+    what="fixed point",
+):
     """Run ``z <- step(z)`` where ``step(z) -> (z_next, residuals)`` and ``residuals`` (batch,)
     are those *at* ``z``; the engine behind :func:`solve` and custom splittings.
 
@@ -127,8 +141,10 @@ def iterate(step, z0, tol, max_iter, method="", alpha=1.0, check_every=4, scale=
     """
     _check_state(z0)
     tol = as_positive_scalar(tol, "tol")
-    max_iter, check_every = as_positive_int(max_iter, "max_iter"), \
-        as_positive_int(check_every, "check_every")
+    max_iter, check_every = (
+        as_positive_int(max_iter, "max_iter"),
+        as_positive_int(check_every, "check_every"),
+    )
     z, good = z0, z0
     done_at = torch.full((z0.shape[0],), -1, dtype=torch.long, device=z0.device)
     first = None
@@ -136,7 +152,9 @@ def iterate(step, z0, tol, max_iter, method="", alpha=1.0, check_every=4, scale=
         z_next, res = step(z)
         res = res if scale is None else res / scale
         done = res <= tol
-        done_at = torch.where((done_at < 0) & done, torch.full_like(done_at, k), done_at)
+        done_at = torch.where(
+            (done_at < 0) & done, torch.full_like(done_at, k), done_at
+        )
         if k % check_every == 0 or k == max_iter:
             info = _check(res, done_at, k, max_iter, tol, first, method, alpha)
             first = float(res.max()) if first is None else first
@@ -154,16 +172,31 @@ def _check(res, done_at, k, max_iter, tol, first, method, alpha):
     """The :class:`SolveInfo` that ends the run at iteration ``k``, or None to go on."""
     worst = float(res.max()) if bool(torch.isfinite(res).all()) else math.inf
     if math.isinf(worst) or math.isnan(worst):
-        return SolveInfo(k, worst, False, method, alpha, res,
-                         f"non-finite values by iteration {k}")
+        return SolveInfo(
+            k, worst, False, method, alpha, res, f"non-finite values by iteration {k}"
+        )
     if bool((done_at >= 0).all()):
         return SolveInfo(int(done_at.max()), worst, True, method, alpha, res)
     if first is not None and worst > DIVERGENCE_FACTOR * max(first, tol):
-        return SolveInfo(k, worst, False, method, alpha, res,
-                         f"diverged: residual grew to {worst:.3g} by iteration {k}")
+        return SolveInfo(
+            k,
+            worst,
+            False,
+            method,
+            alpha,
+            res,
+            f"diverged: residual grew to {worst:.3g} by iteration {k}",
+        )
     if k == max_iter:
-        return SolveInfo(k, worst, False, method, alpha, res,
-                         f"max_iter={max_iter} reached with residual {worst:.3g} > tol={tol:g}")
+        return SolveInfo(
+            k,
+            worst,
+            False,
+            method,
+            alpha,
+            res,
+            f"max_iter={max_iter} reached with residual {worst:.3g} > tol={tol:g}",
+        )
     return None
 
 
@@ -188,7 +221,9 @@ class _Anderson:
     def step(self, x, f):
         if self.prev is None:
             self.prev = (x, f)
-            self.dx, self.df = (x.new_zeros(x.shape[0], self.memory, x.shape[1]) for _ in "xf")
+            self.dx, self.df = (
+                x.new_zeros(x.shape[0], self.memory, x.shape[1]) for _ in "xf"
+            )
             self.gram = x.new_zeros(x.shape[0], self.memory, self.memory)
             return x + self.beta * f
         slot = self.count % self.memory
@@ -201,8 +236,9 @@ class _Anderson:
         # a relative regularisation keeps the system well posed as the differences shrink
         scale = gram.diagonal(dim1=1, dim2=2).mean(-1)[:, None, None] * self.reg + 1e-30
         eye = torch.eye(used, dtype=x.dtype, device=x.device)
-        gamma, failed = torch.linalg.solve_ex(gram + scale * eye,
-                                              (DF * f[:, None, :]).sum(-1, keepdim=True))
+        gamma, failed = torch.linalg.solve_ex(
+            gram + scale * eye, (DF * f[:, None, :]).sum(-1, keepdim=True)
+        )
         # a problem whose small system is singular (its differences vanished) takes a plain step
         ok = (failed == 0)[:, None, None] & torch.isfinite(gamma).all(1, keepdim=True)
         gamma = torch.where(ok, gamma, torch.zeros_like(gamma)).transpose(1, 2)
@@ -244,16 +280,33 @@ def solve(G, z0, config=None, *, scale=None, what="fixed point", **overrides):
     def step(z):
         image = G(z)
         if not isinstance(image, torch.Tensor) or image.shape != shape:
-            got = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-            raise ValueError(f"G must return a tensor of the state's shape {tuple(shape)}, "
-                             f"got {got}")
+            got = (
+                tuple(image.shape)
+                if isinstance(image, torch.Tensor)
+                else type(image).__name__
+            )
+            raise ValueError(
+                f"G must return a tensor of the state's shape {tuple(shape)}, got {got}"
+            )
         delta = image - z
         if anderson is None:
             return z + alpha * delta, problem_residuals(delta)
         flat = anderson.step(z.reshape(shape[0], -1), delta.reshape(shape[0], -1))
         return flat.reshape(shape), problem_residuals(delta)
 
-    reported = float(alpha) if isinstance(alpha, (numbers.Real, torch.Tensor)) else alpha
+    reported = (
+        float(alpha) if isinstance(alpha, (numbers.Real, torch.Tensor)) else alpha
+    )
     with torch.no_grad():
-        return iterate(step, z0, config.tol, config.max_iter, config.method, reported,
-                       config.check_every, scale, config.strict, what)
+        return iterate(
+            step,
+            z0,
+            config.tol,
+            config.max_iter,
+            config.method,
+            reported,
+            config.check_every,
+            scale,
+            config.strict,
+            what,
+        )

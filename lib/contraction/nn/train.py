@@ -31,15 +31,21 @@ from .._checks import as_positive_int, as_positive_scalar
 
 __all__ = ["TrainingDiverged", "batches", "fit", "evaluate", "OPTIMIZERS"]
 
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
 
 
 class TrainingDiverged(RuntimeError):
     """The training loss became nan or inf; ``epoch`` and ``batch`` say where (from 0)."""
 
     def __init__(self, epoch: int, batch: int, value: float):
-        super().__init__(f"training diverged: loss is {value} at epoch {epoch}, batch {batch}; "
-                         "lower lr, clip gradients or strengthen the regularizer")
+        super().__init__(
+            f"training diverged: loss is {value} at epoch {epoch}, batch {batch}; "
+            "lower lr, clip gradients or strengthen the regularizer"
+        )
         self.epoch, self.batch, self.value = epoch, batch, value
 
 
@@ -53,15 +59,19 @@ def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise TypeError("x and y must be torch tensors")
     if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x and y must hold the same non-zero number of rows, "
-                         f"got {len(x)} and {len(y)}")
+        raise ValueError(
+            f"x and y must hold the same non-zero number of rows, "
+            f"got {len(x)} and {len(y)}"
+        )
     if shuffle:
-        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(int(seed)))
+        order = torch.randperm(
+            len(x), generator=torch.Generator().manual_seed(int(seed))
+        )
         order = order.to(x.device)
     else:
         order = torch.arange(len(x), device=x.device)
     for start in range(0, len(x), batch_size):
-        index = order[start:start + batch_size]
+        index = order[start : start + batch_size]
         yield x[index], y[index]
 
 
@@ -72,21 +82,32 @@ class _Data:
         self.loader = None
         if isinstance(data, (tuple, list)):
             if len(data) != 2:
-                raise TypeError(f"{name} must be a pair (x, y) of tensors or a DataLoader")
-            x, y = (torch.as_tensor(p) if isinstance(p, np.ndarray) else p for p in data)
+                raise TypeError(
+                    f"{name} must be a pair (x, y) of tensors or a DataLoader"
+                )
+            x, y = (
+                torch.as_tensor(p) if isinstance(p, np.ndarray) else p for p in data
+            )
             if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
                 raise TypeError(f"{name} must hold torch tensors (or NumPy arrays)")
             if len(x) == 0 or len(x) != len(y):
-                raise ValueError(f"{name}: x and y must have the same non-zero length, "
-                                 f"got {len(x)} and {len(y)}")
+                raise ValueError(
+                    f"{name}: x and y must have the same non-zero length, "
+                    f"got {len(x)} and {len(y)}"
+                )
             self.x, self.y = x, y
-            self.batch_size = None if batch_size is None else as_positive_int(batch_size,
-                                                                              "batch_size")
+            self.batch_size = (
+                None
+                if batch_size is None
+                else as_positive_int(batch_size, "batch_size")
+            )
         elif hasattr(data, "__iter__") and not isinstance(data, torch.Tensor):
             self.loader = data
         else:
-            raise TypeError(f"{name} must be a pair (x, y) of tensors or an iterable of batches "
-                            f"(a DataLoader), got {type(data).__name__}")
+            raise TypeError(
+                f"{name} must be a pair (x, y) of tensors or an iterable of batches "
+                f"(a DataLoader), got {type(data).__name__}"
+            )
 
     def to(self, device):
         if self.loader is None:
@@ -95,7 +116,9 @@ class _Data:
 
     def __call__(self, device, shuffle=False, seed=0, batch_size=1024):
         if self.loader is None:
-            yield from batches(self.x, self.y, self.batch_size or batch_size, shuffle, seed)
+            yield from batches(
+                self.x, self.y, self.batch_size or batch_size, shuffle, seed
+            )
             return
         for xb, yb in self.loader:
             yield xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
@@ -110,14 +133,20 @@ def _make_optimizer(optimizer, parameters, lr: float):
     if callable(optimizer):
         return optimizer(parameters, lr)
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or a callable "
-                         f"(params, lr) -> torch.optim.Optimizer, got {optimizer!r}")
+        raise ValueError(
+            f"optimizer must be one of {sorted(OPTIMIZERS)} or a callable "
+            f"(params, lr) -> torch.optim.Optimizer, got {optimizer!r}"
+        )
     return OPTIMIZERS[optimizer](parameters, lr=lr)
 
 
 def _correct(output, y):
     """Correct predictions as a device tensor, or None when outputs are not class scores."""
-    if output.ndim != 2 or output.shape[1] < 2 or y.dtype not in (torch.int64, torch.int32):
+    if (
+        output.ndim != 2
+        or output.shape[1] < 2
+        or y.dtype not in (torch.int64, torch.int32)
+    ):
         return None
     return (output.argmax(dim=1) == y).sum()
 
@@ -131,7 +160,11 @@ class _Totals:
     def add(self, n, correct=None, **values):
         self.count += n
         for key, value in values.items():
-            value = value.detach().float() * n if isinstance(value, torch.Tensor) else value * n
+            value = (
+                value.detach().float() * n
+                if isinstance(value, torch.Tensor)
+                else value * n
+            )
             self.sums[key] = self.sums.get(key, 0.0) + value
         if correct is None:
             self.has_accuracy = False
@@ -140,8 +173,11 @@ class _Totals:
 
     def means(self):
         out = {k: float(v) / self.count for k, v in self.sums.items() if k != "correct"}
-        out["accuracy"] = float(self.sums["correct"]) / self.count if self.has_accuracy \
-            and "correct" in self.sums else None
+        out["accuracy"] = (
+            float(self.sums["correct"]) / self.count
+            if self.has_accuracy and "correct" in self.sums
+            else None
+        )
         return out
 
 
@@ -149,10 +185,14 @@ def _train_epoch(model, optimizer, data, epoch, settings):
     totals, scaler = _Totals(), settings["scaler"]
     first_bad = None
     device = settings["device"]
-    autocast = (torch.autocast("cuda", dtype=torch.float16) if settings["amp"]
-                else contextlib.nullcontext())
-    for index, (xb, yb) in enumerate(data(device, shuffle=True,
-                                          seed=settings["seed"] * 100_003 + epoch)):
+    autocast = (
+        torch.autocast("cuda", dtype=torch.float16)
+        if settings["amp"]
+        else contextlib.nullcontext()
+    )
+    for index, (xb, yb) in enumerate(
+        data(device, shuffle=True, seed=settings["seed"] * 100_003 + epoch)
+    ):
         optimizer.zero_grad(set_to_none=True)
         with autocast:
             output = model(xb)
@@ -163,8 +203,11 @@ def _train_epoch(model, optimizer, data, epoch, settings):
             objective = loss + penalty
         bad = ~torch.isfinite(objective.detach())
         # a device-side flag: the host reads it once per epoch, not once per batch
-        first_bad = torch.where(bad, index, -1) if first_bad is None else \
-            torch.where((first_bad < 0) & bad, index, first_bad)
+        first_bad = (
+            torch.where(bad, index, -1)
+            if first_bad is None
+            else torch.where((first_bad < 0) & bad, index, first_bad)
+        )
         scaler.scale(objective).backward()
         if settings["clip_grad"] is not None:
             scaler.unscale_(optimizer)
@@ -174,16 +217,33 @@ def _train_epoch(model, optimizer, data, epoch, settings):
         if settings["after_step"] is not None:
             with torch.no_grad():
                 settings["after_step"](model)
-        totals.add(len(yb), _correct(output.detach(), yb), loss=loss, regularizer=penalty)
+        totals.add(
+            len(yb), _correct(output.detach(), yb), loss=loss, regularizer=penalty
+        )
     if first_bad is not None and int(first_bad) >= 0:
         raise TrainingDiverged(epoch, int(first_bad), math.nan)
     return totals.means()
 
 
-def fit(model, train_data, *, epochs: int, lr: float, batch_size: int | None = None,
-        loss_fn=None, regularizer=None, optimizer="adam", scheduler=None, clip_grad=None,
-        amp=False, seed: int = 0, device=None, progress: bool = True, eval_data=None,
-        after_step=None) -> dict:
+def fit(
+    model,
+    train_data,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int | None = None,
+    loss_fn=None,
+    regularizer=None,
+    optimizer="adam",
+    scheduler=None,
+    clip_grad=None,
+    amp=False,
+    seed: int = 0,
+    device=None,
+    progress: bool = True,
+    eval_data=None,
+    after_step=None,
+) -> dict:
     """Train ``model`` and return its per-epoch history.
 
     Minimises the mean of ``loss_fn(model(x), y)`` (default cross-entropy) plus
@@ -200,8 +260,12 @@ def fit(model, train_data, *, epochs: int, lr: float, batch_size: int | None = N
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     epochs, lr = as_positive_int(epochs, "epochs"), as_positive_scalar(lr, "lr")
-    for value, name in ((loss_fn, "loss_fn"), (regularizer, "regularizer"),
-                        (after_step, "after_step"), (scheduler, "scheduler")):
+    for value, name in (
+        (loss_fn, "loss_fn"),
+        (regularizer, "regularizer"),
+        (after_step, "after_step"),
+        (scheduler, "scheduler"),
+    ):
         _check_callable(value, name)
     data = _Data(train_data, "train_data", batch_size)
     if data.loader is None and batch_size is None:
@@ -210,9 +274,16 @@ def fit(model, train_data, *, epochs: int, lr: float, batch_size: int | None = N
         clip_grad = as_positive_scalar(clip_grad, "clip_grad")
     device = torch.device(device) if device is not None else runtime.device()
     amp = bool(amp) and device.type == "cuda"
-    settings = {"seed": seed, "loss_fn": loss_fn or F.cross_entropy, "regularizer": regularizer,
-                "after_step": after_step, "clip_grad": clip_grad, "amp": amp, "device": device,
-                "scaler": torch.amp.GradScaler("cuda", enabled=amp)}
+    settings = {
+        "seed": seed,
+        "loss_fn": loss_fn or F.cross_entropy,
+        "regularizer": regularizer,
+        "after_step": after_step,
+        "clip_grad": clip_grad,
+        "amp": amp,
+        "device": device,
+        "scaler": torch.amp.GradScaler("cuda", enabled=amp),
+    }
     runtime.seed_everything(seed)
     model.to(device)
     data.to(device)
@@ -222,7 +293,9 @@ def fit(model, train_data, *, epochs: int, lr: float, batch_size: int | None = N
     if eval_data is not None:
         eval_data = _Data(eval_data, "eval_data").to(device)
         history.update(eval_loss=[], eval_accuracy=[])
-    with tqdm(total=epochs, disable=not progress, desc=type(model).__name__, unit="epoch") as bar:
+    with tqdm(
+        total=epochs, disable=not progress, desc=type(model).__name__, unit="epoch"
+    ) as bar:
         for epoch in range(epochs):
             start = time.perf_counter()
             model.train()
@@ -235,8 +308,13 @@ def fit(model, train_data, *, epochs: int, lr: float, batch_size: int | None = N
                 stats.update(eval_loss=scores["loss"], eval_accuracy=scores["accuracy"])
             for key in history:
                 history[key].append(stats[key])
-            bar.set_postfix({k: f"{v:.4g}" for k, v in stats.items()
-                             if k in ("loss", "accuracy", "eval_accuracy") and v is not None})
+            bar.set_postfix(
+                {
+                    k: f"{v:.4g}"
+                    for k, v in stats.items()
+                    if k in ("loss", "accuracy", "eval_accuracy") and v is not None
+                }
+            )
             bar.update()
     return {**history, "device": str(device), "epochs": epochs}
 
@@ -273,4 +351,6 @@ def evaluate(model, data, batch_size: int = 1024, *, loss_fn=None, device=None) 
     _check_callable(loss_fn, "loss_fn")
     device = torch.device(device) if device is not None else _model_device(model)
     batch_size = as_positive_int(batch_size, "batch_size")
-    return _evaluate(model, _Data(data, "data"), loss_fn or F.cross_entropy, device, batch_size)
+    return _evaluate(
+        model, _Data(data, "data"), loss_fn or F.cross_entropy, device, batch_size
+    )
