@@ -1,4 +1,4 @@
-"""Rules every chapter notebook follows (DESIGN.md sections 2 and 6), checked without running it."""
+"""Rules every chapter notebook follows (book/building.md), checked without running it."""
 
 import configparser
 import json

@@ -13,7 +13,7 @@ from contraction import sumsoftmax as S
 from contraction.hopfield import (
     ksoftmax,
     ssm,
-)  # the stable public names (DESIGN section 3)
+)  # the stable public names (book/building.md)
 
 FAST = settings(max_examples=40, deadline=None)
 

@@ -9,8 +9,12 @@ Loaded from _config.yml (`sphinx: local_extensions`).
 
 def _key(script):
     attributes = getattr(script, "attributes", {}) or {}
-    filename = getattr(script, "filename", script)  # Sphinx 7: _JavaScript(filename, ...)
-    return str(filename or ""), tuple(sorted((k, str(v)) for k, v in attributes.items()))
+    filename = getattr(
+        script, "filename", script
+    )  # Sphinx 7: _JavaScript(filename, ...)
+    return str(filename or ""), tuple(
+        sorted((k, str(v)) for k, v in attributes.items())
+    )
 
 
 def _dedupe(app, pagename, templatename, context, doctree):

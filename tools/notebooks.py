@@ -28,7 +28,9 @@ TIMEOUT_S = 600
 
 
 def repository_url() -> str:
-    match = re.search(r"^repository:\s*\n\s+url:\s*(\S+)", (ROOT / "_config.yml").read_text(), re.M)
+    match = re.search(
+        r"^repository:\s*\n\s+url:\s*(\S+)", (ROOT / "_config.yml").read_text(), re.M
+    )
     if not match:
         raise SystemExit("_config.yml has no repository.url")
     return match.group(1)
@@ -53,8 +55,11 @@ def sync_setup_cell(nb) -> None:
     source = setup_cell_source()
     first = nb.cells[0] if nb.cells else None
     placeholder = first is not None and first.source.strip() in ("", "import sys")
-    if first is None or first.cell_type != "code" or not (
-            "google.colab" in first.source or placeholder):
+    if (
+        first is None
+        or first.cell_type != "code"
+        or not ("google.colab" in first.source or placeholder)
+    ):
         first = nbformat.v4.new_code_cell(source)
         nb.cells.insert(0, first)
     first.source = source
@@ -66,13 +71,24 @@ def sync_setup_cell(nb) -> None:
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     sync_setup_cell(nb)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     start = time.perf_counter()
-    NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", store_widget_state=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=TIMEOUT_S,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     elapsed = time.perf_counter() - start
     nb.metadata["contraction"] = {
-        "executed": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "executed": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC"
+        ),
         "seconds": round(elapsed, 1),
         "mode": os.environ.get("CONTRACTION_MODE", "fast"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
@@ -86,13 +102,23 @@ def write_status_page() -> Path:
     rows = []
     for path in sorted(ROOT.glob("chapters/*/*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
-                      for line in c.source.splitlines() if line.startswith("# ")), path.stem)
+        title = next(
+            (
+                line[2:].strip()
+                for c in nb.cells
+                if c.cell_type == "markdown"
+                for line in c.source.splitlines()
+                if line.startswith("# ")
+            ),
+            path.stem,
+        )
         run = nb.metadata.get("contraction", {})
         rel = path.relative_to(ROOT).as_posix()
-        rows.append(f"| {path.parent.name} | [{title}](../{rel}) | {run.get('seconds', 'n/a')} | "
-                    f"{run.get('mode', 'n/a')} | {run.get('executed', 'never')} | "
-                    f"{run.get('machine', 'n/a')} |")
+        rows.append(
+            f"| {path.parent.name} | [{title}](../{rel}) | {run.get('seconds', 'n/a')} | "
+            f"{run.get('mode', 'n/a')} | {run.get('executed', 'never')} | "
+            f"{run.get('machine', 'n/a')} |"
+        )
     page = ROOT / "book" / "status.md"
     page.write_text(
         "# Notebook status\n\n"
@@ -100,14 +126,17 @@ def write_status_page() -> Path:
         "This page is written by `make notebooks` (tools/notebooks.py); each notebook must run in\n"
         "at most 90 seconds on two CPU cores in fast mode.\n\n"
         "| chapter | notebook | seconds | mode | executed | machine |\n"
-        "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n")
+        "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n"
+    )
     return page
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--sync-only", action="store_true", help="only rewrite the setup cells")
+    parser.add_argument(
+        "--sync-only", action="store_true", help="only rewrite the setup cells"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("CONTRACTION_MODE", "fast")
     for path in args.notebooks:

@@ -179,7 +179,7 @@ class LatentDynamics(nn.Module):
     r"""A vector field learned in latent coordinates :math:`z = \phi(x)` (Section 4.3.3).
 
     ``field(z, z_star)`` is the latent vector field (ELCD, or a baseline's), ``transform`` an
-    invertible module with ``forward`` and ``inverse`` (a :class:`CouplingFlow`), ``x_star`` the
+    invertible module with ``forward`` and ``inverse`` (a :class:`~contraction.diffeomorphisms.CouplingFlow`), ``x_star`` the
     data-space equilibrium. With ``latent_dim < dim`` the encoder drops the last coordinates and the
     decoder pads zeros (NCDS's un-pad/pad, Section 4.3.5): then :math:`\phi` is not a bijection
     and contraction holds only on the image of the decoder. ``model(x)`` returns

@@ -27,7 +27,7 @@ import numpy as np
 from ._checks import as_positive_int, as_positive_scalar, as_real_array, check_callable
 from ._records import Record
 
-# Stable names (DESIGN §3; the torch side calls implicit_step_bounds): defined in steps.py.
+# Stable names (book/building.md; the torch side calls implicit_step_bounds): defined in steps.py.
 from .steps import forward_step_bounds, implicit_step_bounds
 
 __all__ = [

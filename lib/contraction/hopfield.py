@@ -107,7 +107,7 @@ def _similarity(memories, x, kind):
 def similarity(memories, x, kind: str = "dot") -> torch.Tensor:
     """Scores sim(xi_i, x) of queries (..., n) against memories (N, n); shape (..., N).
 
-    ``kind``: ``"dot"`` (xi . x), ``"sqeuclidean"`` (-|xi - x|^2) or ``"manhattan"`` (-|xi - x|_1):
+    ``kind``: ``"dot"`` (``xi . x``), ``"sqeuclidean"`` (``-||xi - x||^2``) or ``"manhattan"`` (``-||xi - x||_1``):
     large when the query is close to the memory (eq. 3.5 of ``jaffe2024``).
     """
     memories, x = _check_memories(memories, x)

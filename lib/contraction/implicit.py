@@ -79,7 +79,7 @@ def _check_gamma(gamma):
 
 
 def _flat_input(x, n_in, name="x"):
-    """``x`` of shape (batch, *features) with ``n_in`` features in all, as (batch, n_in)."""
+    """``x`` of shape ``(batch, *features)`` with ``n_in`` features in all, as ``(batch, n_in)``."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch tensor, got {type(x).__name__}")
     if x.ndim < 2 or math.prod(x.shape[1:]) != n_in:
@@ -100,7 +100,7 @@ class EquilibriumModel(nn.Module):
     settings ``solver`` (a :class:`~contraction.nn.solvers.SolverConfig`), the ``backward`` mode
     and the record of the latest solves (``last_solve``, ``last_backward_solve``).
 
-    Inputs may have any shape (batch, *features); they are flattened. Nothing in the forward pass
+    Inputs may have any shape ``(batch, *features)``; they are flattened. Nothing in the forward pass
     reads values back to the host except the solver's periodic convergence check.
     """
 
@@ -126,7 +126,7 @@ class EquilibriumModel(nn.Module):
         return self.record.backward
 
     def forward(self, x):
-        """Logits for a batch ``x`` of shape (batch, n_in) or (batch, *features)."""
+        """Logits for a batch ``x`` of shape ``(batch, n_in)`` or ``(batch, *features)``."""
         return self.output(self.equilibrium(x))
 
     def _check_method(self):

@@ -323,7 +323,7 @@ def max_lognorm_diag(
     weight : array_like of shape (n,), optional
         Positive diagonal weight.
 
-    This is the stable name (DESIGN §3) of the two-vertex case of
+    This is the stable name (book/building.md) of the two-vertex case of
     :func:`contraction.slopes.box_max`, which holds the computation.
     """
     from .slopes import (

@@ -1,6 +1,6 @@
 """Where and how the book's experiments run: device, full/fast mode, seeding.
 
-The book runs every experiment in one of two modes (DESIGN.md section 5):
+The book runs every experiment in one of two modes (book/building.md, "Full and fast runs"):
 
 * ``"full"``: the scale reported in the papers; chosen automatically when a CUDA GPU is present.
 * ``"fast"``: smaller data and fewer epochs that still show the phenomenon; chosen on a CPU, and

@@ -68,7 +68,7 @@ def kuramoto(omega, K, adjacency=None) -> VectorField:
     With ``adjacency=None`` the mean-field model, :math:`a_{ij} = 1/n` for all ``i, j``. The
     Jacobian is :math:`-L(\theta)`, the Laplacian with weights :math:`K a_{ij}\cos(\theta_i -
     \theta_j)`; it annihilates :math:`\mathbb{1}` (rotating all phases changes nothing), so the
-    semi-measures of :func:`semi_lognorm` apply. Section 3.3.
+    semi-measures of :func:`~contraction.seminorms.semi_lognorm` apply. Section 3.3.
 
     Parameters
     ----------

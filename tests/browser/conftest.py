@@ -17,18 +17,30 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROME_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--disable-dev-shm-usage", "--window-size=1280,1600",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1600",
     # the network is otherwise unreachable: only the local server resolves
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 
 
 def pytest_addoption(parser):
-    parser.addoption("--site", default=str(ROOT / "_build" / "html"), help="built HTML site")
-    parser.addoption("--student-site", default=str(ROOT / "_build" / "student" / "html"),
-                     help="built student edition")
+    parser.addoption(
+        "--site", default=str(ROOT / "_build" / "html"), help="built HTML site"
+    )
+    parser.addoption(
+        "--student-site",
+        default=str(ROOT / "_build" / "student" / "html"),
+        help="built student edition",
+    )
     parser.addoption("--screenshots", default=str(ROOT / "_build" / "screenshots"))
 
 
@@ -78,10 +90,17 @@ def browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = next(
+        filter(
+            None, map(shutil.which, ["chromium", "chromium-browser", "google-chrome"])
+        ),
+        None,
+    )
     driver_path = shutil.which("chromedriver")
     if not (chromium and driver_path):
-        pytest.fail("chromium and chromedriver are needed (Debian: chromium chromium-driver)")
+        pytest.fail(
+            "chromium and chromedriver are needed: `tools/system_deps.sh browser` says how"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
@@ -97,8 +116,12 @@ def browser():
 
 
 def _pages(site_dir: Path) -> list[str]:
-    pages = sorted(p.relative_to(site_dir).as_posix() for p in site_dir.glob("chapters/*/*.html"))
-    pages += sorted(p.relative_to(site_dir).as_posix() for p in site_dir.glob("book/**/*.html"))
+    pages = sorted(
+        p.relative_to(site_dir).as_posix() for p in site_dir.glob("chapters/*/*.html")
+    )
+    pages += sorted(
+        p.relative_to(site_dir).as_posix() for p in site_dir.glob("book/**/*.html")
+    )
     return pages
 
 

@@ -1,75 +1,96 @@
-"""The Colab path: no checkout, just `pip install` of the library and a notebook on its own.
+"""The Colab path's static checks (`make test-colab`); the run itself is `make test-notebooks`.
 
-Builds a wheel of `contraction`, installs it into a fresh virtual environment (the stack pinned by
-constraints.txt stands in for Colab's preinstalled packages), copies the first notebook of each
-chapter into an empty directory and executes it there. A notebook that reads a file from the
-repository instead of from the installed package fails here. Run by `make test-colab`.
+`make test-notebooks` installs the library with each setup cell's own `%pip install` line
+(pointed at a local git snapshot of this tree) into a virtual environment without the checkout
+and runs strict nbval on copies of every notebook there (tools/colab_env.py). These tests check
+the pieces that run relies on: the setup cells, the URL rewriting, the package data and the pins.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import re
-import shutil
-import subprocess
 import sys
-import tomllib
-import zipfile
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_NOTEBOOKS = [sorted(d.glob("*.ipynb"))[0] for d in sorted(ROOT.glob("chapters/*/"))
-                   if any(d.glob("*.ipynb"))]
-RUNNER = """
-import sys, nbformat
-from nbclient import NotebookClient
-nb = nbformat.read(sys.argv[1], as_version=4)
-NotebookClient(nb, timeout=600, kernel_name="python3").execute(cwd=sys.argv[2])
-print("executed", sys.argv[1])
-"""
+sys.path.insert(0, str(ROOT / "tools"))
+import colab_env  # noqa: E402
+from notebooks import repository_url, setup_cell_source  # noqa: E402
 
-
-def _run(cmd, **kwargs):
-    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
-    assert result.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{result.stdout}\n{result.stderr}"
-    return result
+NOTEBOOKS = sorted(ROOT.glob("chapters/*/*.ipynb"))
 
 
 def test_pyproject_pins_nothing_colab_preinstalls():
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
     for dep in deps:
         name = re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower()
         if name in {"torch", "numpy", "matplotlib", "scipy", "ipywidgets", "tqdm"}:
-            assert "==" not in dep and "<" not in dep, f"{dep} would fight Colab's own {name}"
+            assert "==" not in dep and "<" not in dep, (
+                f"{dep} would fight Colab's own {name}"
+            )
 
 
-@pytest.fixture(scope="module")
-def fresh_env(tmp_path_factory):
-    work = tmp_path_factory.mktemp("colab")
-    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", work / "dist", ROOT])
-    wheel = next((work / "dist").glob("contraction-*.whl"))
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "contraction/__init__.py" in names and not any(n.startswith("tests/") for n in names)
-    venv = work / "venv"
-    _run([sys.executable, "-m", "venv", venv])
-    python = venv / "bin" / "python"
-    _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-          "-c", ROOT / "constraints.txt", wheel, "nbclient", "nbformat", "ipykernel"])
-    _run([python, "-m", "ipykernel", "install", "--prefix", venv, "--name", "python3"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(JUPYTER_PATH=str(venv / "share" / "jupyter"),
-               CONTRACTION_MODE="fast", PATH=f"{venv / 'bin'}:{env.get('PATH', '')}")
-    return python, env, work
+def test_package_data_ships_every_data_file():
+    """pyproject's package-data globs cover each non-Python file of lib/contraction."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"][
+        "setuptools"
+    ]["package-data"]["contraction"]
+    assert "results/*.json" in patterns, "recorded full runs (results/*.json) must ship"
+    source = ROOT / "lib" / "contraction"
+    data = [
+        f.relative_to(source).as_posix()
+        for f in source.rglob("*")
+        if f.is_file()
+        and f.suffix not in {".py", ".pyc"}
+        and "__pycache__" not in f.parts
+        and not f.name.startswith(".")
+    ]
+    unshipped = [f for f in data if not any(fnmatch(f, p) for p in patterns)]
+    assert not unshipped, f"not in [tool.setuptools.package-data]: {unshipped}"
 
 
-@pytest.mark.parametrize("notebook", FIRST_NOTEBOOKS, ids=lambda p: p.parent.name)
-def test_notebook_runs_from_an_empty_directory(fresh_env, notebook, tmp_path):
-    python, env, work = fresh_env
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    copy = alone / notebook.name
-    shutil.copy(notebook, copy)
-    result = _run([python, "-c", RUNNER, copy, alone], env=env, cwd=alone)
-    assert "executed" in result.stdout
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_setup_cell_installs_from_the_configured_repository(notebook):
+    source = colab_env.setup_cell(json.loads(notebook.read_text()))
+    assert source == setup_cell_source(), (
+        f"{notebook.name}: run `make notebooks` to sync it"
+    )
+    for line in colab_env.pip_lines(source):
+        cmd = colab_env.local_command(
+            line,
+            repository_url(),
+            "file://localhost/tmp/repo",
+            Path("/venv/bin/python"),
+        )
+        assert cmd[:4] == ["/venv/bin/python", "-m", "pip", "install"]
+        assert any(
+            a.startswith("contraction @ git+file://localhost/tmp/repo") for a in cmd
+        ), cmd
+
+
+def test_local_command_rewrites_only_the_repository_url():
+    url = "https://example.invalid/org/book"
+    line = '%pip install -q "contraction @ git+https://example.invalid/org/book.git"'
+    cmd = colab_env.local_command(line, url, "file://localhost/snap", Path("py"))
+    assert cmd == [
+        "py",
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "contraction @ git+file://localhost/snap",
+    ]
+    with pytest.raises(ValueError, match="repository.url"):
+        colab_env.local_command(
+            '%pip install -q "contraction @ git+https://elsewhere/x.git"',
+            url,
+            "file://localhost/snap",
+            Path("py"),
+        )

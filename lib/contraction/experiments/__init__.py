@@ -9,7 +9,7 @@ is imported; a new chapter only adds a file). It returns::
 
 :func:`run` calls it, times it and writes ``results/NAME.json`` through
 :func:`contraction.nn.results.record_results`; a notebook shows that file next to the fast run it has
-just done (DESIGN.md section 5). Experiment modules import torch inside their functions, so that
+just done (book/building.md). Experiment modules import torch inside their functions, so that
 ``--list`` stays quick.
 """
 

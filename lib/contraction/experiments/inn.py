@@ -127,8 +127,8 @@ def notebook_settings(mode):
     attacks) on the full mode's data, MNIST limited to a random subset of 10,000 training and
     2,000 test images; where MNIST cannot be loaded (no network) :func:`load_data` falls back to
     the whole digits set, so the notebook then trains exactly its fast sweep. The long sweep of
-    ``SETTINGS["full"]`` is the experiment script; the notebook shows its record (DESIGN.md,
-    section 5).
+    ``SETTINGS["full"]`` is the experiment script; the notebook shows its record (book/building.md,
+    "Full and fast runs").
     """
     settings = dict(SETTINGS["fast"])
     if _check_mode(mode) == "full":

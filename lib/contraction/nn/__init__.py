@@ -1,6 +1,6 @@
-"""The torch machinery shared by Chapters 4-7 (DESIGN: the library's middle layer).
+"""The torch machinery shared by Chapters 4-7 (the library's middle layer; book/building.md).
 
-* :mod:`contraction.nn.solvers` -- fixed-point solvers on tensors of shape (batch, *state).
+* :mod:`contraction.nn.solvers` -- fixed-point solvers on tensors of shape ``(batch, *state)``.
 * :mod:`contraction.nn.implicit` -- a fixed-point layer with implicit, JFB or unrolled backward.
 * :mod:`contraction.nn.train` -- one training loop (tensors or a DataLoader) and evaluation.
 * :mod:`contraction.nn.results` -- results files with provenance.

@@ -167,7 +167,7 @@ def fixed_point(
         Forward and adjoint solver settings (default ``SolverConfig()``); ``alpha`` overrides
         its step and may be a 0-d tensor.
     record : SolveRecord, optional
-        Receives the :class:`SolveInfo` of the forward and backward solves.
+        Receives the :class:`~contraction.nn.solvers.SolveInfo` of the forward and backward solves.
     forward_solver, adjoint_solver : callable, optional
         ``forward_solver(z0) -> (z, info)`` and ``adjoint_solver(vjp, v) -> (g, info)`` replace
         the generic solves (operator splittings that know the structure of ``G``).

@@ -7,8 +7,8 @@ uncommitted experiment is never called clean), the UTC date, the mode, which dat
 its checksum, and a hash of the config. :func:`load_results` reads a record back (JSON only:
 nothing is unpickled), and :func:`check_config` tells a notebook whether a record was produced by
 the config that the code in front of the reader would use. The files are package data, so an
-install without a checkout (Colab) has the recorded full runs too. DESIGN: "How this book is
-built", full and fast runs.
+install without a checkout (Colab) has the recorded full runs too. Appendix "How this book is
+built" (book/building.md), full and fast runs.
 """
 
 from __future__ import annotations
