@@ -44,7 +44,12 @@ def _adjoint_solve(J, v):
 def _problems(seed, far=False):
     rng = np.random.default_rng(seed)
     cases = []
-    for m, k, d, tau in ((7, 3, 1, 0.5), (12, 4, 2, 0.1), (30, 5, 1, 0.02), (9, 2, 3, 1.0)):
+    for m, k, d, tau in (
+        (7, 3, 1, 0.5),
+        (12, 4, 2, 0.1),
+        (30, 5, 1, 0.02),
+        (9, 2, 3, 1.0),
+    ):
         W = rng.normal(size=(m, d))
         C = rng.normal(size=(k, d))
         cases.append((W, C, tau))
@@ -59,7 +64,9 @@ def _adjoint_cases(seed):
     cases = []
     for n, rho in ((1, 0.5), (3, 0.3), (4, 0.9), (6, 0.7)):
         J = rng.normal(size=(n, n))
-        J *= rho / max(abs(np.linalg.eigvals(J)))  # spectral radius rho < 1, not symmetric
+        J *= rho / max(
+            abs(np.linalg.eigvals(J))
+        )  # spectral radius rho < 1, not symmetric
         cases.append((J, rng.normal(size=n)))
     return cases
 

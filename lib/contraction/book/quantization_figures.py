@@ -27,9 +27,16 @@ def codebook_panel(ax, W, C, tau, distance="euclidean", bins=60):
     ``ax``, with the soft assignments at temperature ``tau``. Returns ``ax``."""
     W = torch.as_tensor(W, dtype=torch.float64).detach()
     C = torch.as_tensor(C, dtype=torch.float64).detach()
-    if W.ndim != 2 or W.shape[1] not in (1, 2) or C.ndim != 2 or C.shape[1] != W.shape[1]:
-        raise ValueError(f"W and C must have shapes (m, d), (k, d) with d in (1, 2), got "
-                         f"{tuple(W.shape)} and {tuple(C.shape)}")
+    if (
+        W.ndim != 2
+        or W.shape[1] not in (1, 2)
+        or C.ndim != 2
+        or C.shape[1] != W.shape[1]
+    ):
+        raise ValueError(
+            f"W and C must have shapes (m, d), (k, d) with d in (1, 2), got "
+            f"{tuple(W.shape)} and {tuple(C.shape)}"
+        )
     colors = _colors(C.shape[0])
     if W.shape[1] == 1:
         w = W[:, 0].numpy()
@@ -49,8 +56,15 @@ def codebook_panel(ax, W, C, tau, distance="euclidean", bins=60):
     shade = np.clip(A.max(1), 0.15, 1.0)
     rgba = np.array([list(_rgb(colors[j])) + [s] for j, s in zip(nearest, shade)])
     ax.scatter(W[:, 0].numpy(), W[:, 1].numpy(), s=6, c=rgba, linewidths=0)
-    ax.scatter(C[:, 0].numpy(), C[:, 1].numpy(), s=90, marker="X", c=colors,
-               edgecolors="k", linewidths=1)
+    ax.scatter(
+        C[:, 0].numpy(),
+        C[:, 1].numpy(),
+        s=90,
+        marker="X",
+        c=colors,
+        edgecolors="k",
+        linewidths=1,
+    )
     ax.set(xlabel="first entry of a sub-vector", ylabel="second entry")
     return ax
 
