@@ -210,11 +210,8 @@ class FixedPointLayer(nn.Module):
         self.last_solve = SolveRecord()
 
     def forward(self, x, z0):
-        names, params = (
-            zip(*self.f.named_parameters())
-            if any(True for _ in self.f.parameters())
-            else ((), ())
-        )
+        named = dict(self.f.named_parameters())
+        names, params = list(named), list(named.values())
 
         def G(z, x_in, *p):
             return functional_call(self.f, dict(zip(names, p)), (z, x_in))
