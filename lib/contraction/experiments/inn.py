@@ -37,7 +37,6 @@ Reference: Jafarpour, Davydov, Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour202
 from __future__ import annotations
 
 import math
-import numbers
 
 from ..runtime import single_thread
 from . import register
@@ -271,14 +270,9 @@ def sweep_plan(settings):
 
 
 def _lam(value):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"lam must be a finite non-negative number, got {value!r}")
-    return float(value)
+    from .._checks import as_positive_scalar
+
+    return as_positive_scalar(value, "lam", allow_zero=True)
 
 
 def _attack_rows(dataset, n_attack):

@@ -19,7 +19,6 @@ Inputs have shape ``(batch, *features)``; ``clamp`` keeps attacked inputs in the
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -149,14 +148,7 @@ def empirical_lipschitz(model, x, eps, n_random=10, steps=10, generator=None):
 
 
 def _as_bound(value, name):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
-    return float(value)
+    return as_positive_scalar(value, name, allow_zero=True)
 
 
 def certified_accuracy(logits, y, lipschitz, eps, logit_error=0.0):

@@ -171,33 +171,17 @@ def iterate(
 def _check(res, done_at, k, max_iter, tol, first, method, alpha):
     """The :class:`SolveInfo` that ends the run at iteration ``k``, or None to go on."""
     worst = float(res.max()) if bool(torch.isfinite(res).all()) else math.inf
-    if math.isinf(worst) or math.isnan(worst):
-        return SolveInfo(
-            k, worst, False, method, alpha, res, f"non-finite values by iteration {k}"
-        )
-    if bool((done_at >= 0).all()):
+    if math.isinf(worst):
+        reason = f"non-finite values by iteration {k}"
+    elif bool((done_at >= 0).all()):
         return SolveInfo(int(done_at.max()), worst, True, method, alpha, res)
-    if first is not None and worst > DIVERGENCE_FACTOR * max(first, tol):
-        return SolveInfo(
-            k,
-            worst,
-            False,
-            method,
-            alpha,
-            res,
-            f"diverged: residual grew to {worst:.3g} by iteration {k}",
-        )
-    if k == max_iter:
-        return SolveInfo(
-            k,
-            worst,
-            False,
-            method,
-            alpha,
-            res,
-            f"max_iter={max_iter} reached with residual {worst:.3g} > tol={tol:g}",
-        )
-    return None
+    elif first is not None and worst > DIVERGENCE_FACTOR * max(first, tol):
+        reason = f"diverged: residual grew to {worst:.3g} by iteration {k}"
+    elif k == max_iter:
+        reason = f"max_iter={max_iter} reached with residual {worst:.3g} > tol={tol:g}"
+    else:
+        return None
+    return SolveInfo(k, worst, False, method, alpha, res, reason)
 
 
 def _finish(z, info, strict, what):
