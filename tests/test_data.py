@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from contraction import data
+from contraction import data, formats
 
 MNIST_NAMES = [
     "train-images-idx3-ubyte.gz",
@@ -22,7 +22,7 @@ MNIST_NAMES = [
 
 
 def idx_bytes(array: np.ndarray, code: int) -> bytes:
-    big_endian = array.astype(np.dtype(data._IDX_DTYPES[code]))
+    big_endian = array.astype(np.dtype(formats._IDX_DTYPES[code]))
     header = bytes([0, 0, code, array.ndim]) + struct.pack(
         f">{array.ndim}I", *array.shape
     )
@@ -85,7 +85,7 @@ def fake_digits(n=300):
 def test_read_idx_round_trip(tmp_path, compress, code, values):
     array = np.array(values)
     path = write(tmp_path / "a.idx", idx_bytes(array, code), compress)
-    out = data.read_idx(path)
+    out = formats.read_idx(path)
     assert out.shape == array.shape and out.dtype.isnative
     np.testing.assert_array_equal(out, array)
 
@@ -93,13 +93,13 @@ def test_read_idx_round_trip(tmp_path, compress, code, values):
 def test_read_idx_rejects_bad_files(tmp_path):
     good = idx_bytes(np.zeros((2, 3)), 0x08)
     with pytest.raises(ValueError, match="magic"):
-        data.read_idx(write(tmp_path / "m", b"\x01" + good[1:]))
+        formats.read_idx(write(tmp_path / "m", b"\x01" + good[1:]))
     with pytest.raises(ValueError, match="type code"):
-        data.read_idx(write(tmp_path / "t", good[:2] + b"\x07" + good[3:]))
+        formats.read_idx(write(tmp_path / "t", good[:2] + b"\x07" + good[3:]))
     with pytest.raises(ValueError, match="data bytes"):
-        data.read_idx(write(tmp_path / "s", good[:-1], compress=True))
+        formats.read_idx(write(tmp_path / "s", good[:-1], compress=True))
     with pytest.raises(ValueError, match="truncated"):
-        data.read_idx(write(tmp_path / "h", good[:6]))
+        formats.read_idx(write(tmp_path / "h", good[:6]))
 
 
 # ----------------------------------------------------------------------------- read_cifar_binary
@@ -107,7 +107,7 @@ def test_read_idx_rejects_bad_files(tmp_path):
 
 def test_read_cifar_binary_layout(tmp_path):
     raw, pixels = cifar_records([3, 9], np.random.default_rng(0))
-    images, labels = data.read_cifar_binary(write(tmp_path / "b.bin", raw))
+    images, labels = formats.read_cifar_binary(write(tmp_path / "b.bin", raw))
     assert images.shape == (2, 3, 32, 32) and images.dtype == np.uint8
     assert labels.tolist() == [3, 9]
     # red plane first, row-major: pixel (row 1, col 2) of the green plane
@@ -117,9 +117,9 @@ def test_read_cifar_binary_layout(tmp_path):
 def test_read_cifar_binary_rejects_bad_files(tmp_path):
     raw, _ = cifar_records([1], np.random.default_rng(0))
     with pytest.raises(ValueError, match="whole number"):
-        data.read_cifar_binary(write(tmp_path / "short.bin", raw[:-1]))
+        formats.read_cifar_binary(write(tmp_path / "short.bin", raw[:-1]))
     with pytest.raises(ValueError, match="label 12"):
-        data.read_cifar_binary(write(tmp_path / "label.bin", b"\x0c" + raw[1:]))
+        formats.read_cifar_binary(write(tmp_path / "label.bin", b"\x0c" + raw[1:]))
 
 
 # ----------------------------------------------------------------------------- download and cache

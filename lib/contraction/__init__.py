@@ -28,10 +28,18 @@ Modules that need torch are imported on demand, to keep ``import contraction`` f
   shape, the fixed-point layer, the training loop, results with provenance, checkpoints,
   attacks and certificates;
 * the chapter models built on it: :mod:`contraction.implicit` (implicit networks) and
-  :mod:`contraction.monotone` (monotone operator networks) of Chapter 4,
-  :mod:`contraction.sumsoftmax`, :mod:`contraction.hopfield` (modern and k-Hopfield memory and
-  attention) and :mod:`contraction.hebbian` (the classical Hopfield network) of Chapter 6;
-* :mod:`contraction.data` (data sets) and :mod:`contraction.experiments` (full-scale runs).
+  :mod:`contraction.monotone` (monotone operator networks) of Chapter 4;
+  :mod:`contraction.quantize` (soft k-means and its three gradients; with
+  :mod:`~contraction.quantize_kmeans`, :mod:`~contraction.quantize_layers`,
+  :mod:`~contraction.quantize_costs`) of Chapter 5; :mod:`contraction.sumsoftmax`,
+  :mod:`contraction.hopfield` (modern and k-Hopfield memory and attention) and
+  :mod:`contraction.hebbian` (the classical Hopfield network) of Chapter 6;
+  :mod:`contraction.elcd` (extended linearized contracting dynamics),
+  :mod:`contraction.diffeomorphisms` (spline coupling flows) and :mod:`contraction.baselines`
+  (SDD, Euclideanizing flows, NCDS) of Chapter 7;
+* data: :mod:`contraction.data` (digits, MNIST, CIFAR-10; file formats in
+  :mod:`contraction.formats`) and :mod:`contraction.trajectories` (LASA, pendulum, Rosenbrock
+  demonstrations); :mod:`contraction.experiments` (full-scale runs).
 """
 
 __version__ = "0.1.0"

@@ -7,8 +7,7 @@ r"""Data sets of Chapters 4-7: 8x8 digits (offline), MNIST and CIFAR-10 (downloa
   and checked against the SHA-256 sums in :data:`CHECKSUMS` every time they are read. CIFAR-10 is
   read from its *binary* release, so loading never unpickles anything. Without a network the
   download fails at once with a message naming the directory and the files to place there.
-* :func:`read_idx`, :func:`read_cifar_binary` -- the two file-format parsers, validating headers
-  and sizes rather than trusting them.
+The file formats (IDX, CIFAR-10 binary) are parsed by :mod:`contraction.formats`.
 
 Every loader returns a :class:`Dataset` of float32 inputs and int64 labels whose ``mean`` and
 ``std`` record the affine normalisation applied to pixels in :math:`[0, 1]`, so that an attack
@@ -21,10 +20,7 @@ layers of features from tiny images* (2009, CIFAR-10 binary format).
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import http.client
-import math
 import os
 import tarfile
 import urllib.request
@@ -35,6 +31,8 @@ import numpy as np
 import torch
 
 from ._checks import as_positive_int
+from .formats import parse_cifar_records, read_idx
+from .nn.checkpoints import sha256_file
 
 __all__ = [
     "CHECKSUMS",
@@ -43,9 +41,6 @@ __all__ = [
     "cifar10",
     "digits",
     "mnist",
-    "read_cifar_binary",
-    "read_idx",
-    "sha256_file",
     "stratified_split",
 ]
 
@@ -72,17 +67,6 @@ MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 # Per-channel mean and standard deviation of the CIFAR-10 training pixels scaled to [0, 1].
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
-
-_IDX_DTYPES = {
-    0x08: ">u1",
-    0x09: ">i1",
-    0x0B: ">i2",
-    0x0C: ">i4",
-    0x0D: ">f4",
-    0x0E: ">f8",
-}
-_CIFAR_SIDE, _CIFAR_CHANNELS = 32, 3
-_CIFAR_RECORD = 1 + _CIFAR_CHANNELS * _CIFAR_SIDE * _CIFAR_SIDE
 
 
 @dataclass(frozen=True)
@@ -150,15 +134,6 @@ def cache_directory(cache_dir=None) -> Path:
     return Path(cache_dir).expanduser()
 
 
-def sha256_file(path) -> str:
-    """The hex SHA-256 digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _open_url(url: str, timeout: float):
     # The one place that touches the network: tests replace it.
     return urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 (fixed https URLs)
@@ -220,72 +195,6 @@ def _fetch(names, base_urls, directory: Path, download: bool, verify: bool) -> l
     for path in paths:
         _verify(path, verify)
     return paths
-
-
-# ----------------------------------------------------------------------------- parsers
-
-
-def _read_bytes(path) -> bytes:
-    with open(path, "rb") as handle:
-        raw = handle.read()
-    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-
-
-def read_idx(path) -> np.ndarray:
-    """Read an IDX file (MNIST's format), gzip-compressed or plain, into a NumPy array.
-
-    The header is two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
-    0x0D float32, 0x0E float64), the number of dimensions, then each dimension as a big-endian
-    uint32; the big-endian data follow. A wrong magic number, an unknown type code or a data
-    length that does not match the dimensions raises a ValueError naming the file.
-    """
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()})")
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_DTYPES:
-        raise ValueError(f"{path}: unknown IDX type code 0x{code:02x}")
-    if ndim == 0 or len(raw) < 4 + 4 * ndim:
-        raise ValueError(
-            f"{path}: IDX header with {ndim} dimensions is truncated or empty"
-        )
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = np.dtype(_IDX_DTYPES[code])
-    expected = math.prod(shape) * dtype.itemsize
-    payload = len(raw) - 4 - 4 * ndim
-    if payload != expected:
-        raise ValueError(
-            f"{path}: IDX dimensions {shape} need {expected} data bytes, "
-            f"the file holds {payload}"
-        )
-    data = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))
-
-
-def _parse_cifar_records(raw: bytes, source: str) -> tuple:
-    if len(raw) == 0 or len(raw) % _CIFAR_RECORD:
-        raise ValueError(
-            f"{source}: {len(raw)} bytes is not a whole number of "
-            f"{_CIFAR_RECORD}-byte CIFAR-10 records"
-        )
-    records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _CIFAR_RECORD)
-    labels = records[:, 0].astype(np.int64)
-    if labels.max() > 9:
-        raise ValueError(f"{source}: label {labels.max()} outside 0..9")
-    images = (
-        records[:, 1:].reshape(-1, _CIFAR_CHANNELS, _CIFAR_SIDE, _CIFAR_SIDE).copy()
-    )
-    return images, labels
-
-
-def read_cifar_binary(path) -> tuple:
-    """Read one CIFAR-10 binary batch: ``(images uint8 (N, 3, 32, 32), labels int64 (N,))``.
-
-    Each record is one label byte (0-9) then 3,072 pixel bytes: the red, green and blue 32x32
-    planes, row by row. A file that is not a whole number of records raises a ValueError.
-    """
-    with open(path, "rb") as handle:
-        return _parse_cifar_records(handle.read(), str(path))
 
 
 # ----------------------------------------------------------------------------- splits
@@ -424,7 +333,7 @@ def _cifar_members(archive_path: Path) -> dict:
         for member in archive.getmembers():
             base = member.name.rsplit("/", 1)[-1]
             if member.isfile() and base in wanted:
-                found[base] = _parse_cifar_records(
+                found[base] = parse_cifar_records(
                     archive.extractfile(member).read(), f"{archive_path}:{member.name}"
                 )
     absent = [name for name in wanted if name not in found]
