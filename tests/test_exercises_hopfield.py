@@ -15,7 +15,9 @@ def test_chapter6_exercises_are_registered():
 def test_local_fields():
     right = lambda p, s: p.T @ (p @ s) / p.shape[1] - p.shape[0] / p.shape[1] * s  # noqa: E731
     assert exercises.check("ch6.local_fields", right, quiet=True)
-    assert not exercises.check("ch6.local_fields", lambda p, s: p.T @ (p @ s), quiet=True)
+    assert not exercises.check(
+        "ch6.local_fields", lambda p, s: p.T @ (p @ s), quiet=True
+    )
 
 
 def test_mchn_update():
@@ -34,5 +36,6 @@ def test_ssm():
         return expit(x + brentq(lambda v: expit(x + v).sum() - k, lo, hi, xtol=1e-14))
 
     assert exercises.check("ch6.ssm", right, quiet=True)
-    assert not exercises.check("ch6.ssm", lambda x, k: k * np.exp(x) / np.exp(x).sum(),
-                               quiet=True)
+    assert not exercises.check(
+        "ch6.ssm", lambda x, k: k * np.exp(x) / np.exp(x).sum(), quiet=True
+    )
