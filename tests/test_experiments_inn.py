@@ -292,3 +292,30 @@ def test_fgsm_step_exercise():
     )[0]
     expected = good(x.numpy(), grad.numpy(), 0.1, 0.0, 1.0)
     assert np.allclose(robustness.fgsm(model, x, y, 0.1).numpy(), expected, atol=1e-6)
+
+
+def test_certified_accuracy_is_tight_on_a_network_that_attains_its_bound():
+    # A = (gamma/n) 11^T, B = 11^T/m, C rows +-1/n: the corner u - eps 1 moves the
+    # two logits by -L eps and +L eps, L = 1/(1 - gamma); certified iff margin > 2 L eps
+    gamma, n, m = 0.5, 6, 4
+    model = implicit.ImplicitNetwork(m, n, 2, gamma=gamma, tol=1e-13).double()
+    with torch.no_grad():
+        model.T.fill_(gamma / n)
+        model.input.weight.fill_(1.0 / m)
+        model.input.bias.fill_(1.0)
+        model.output.weight[0].fill_(1.0 / n)
+        model.output.weight[1].fill_(-1.0 / n)
+        model.output.bias.copy_(torch.tensor([-2.0, 2.0]))
+    u = torch.full((1, m), 0.5, dtype=torch.float64)
+    dataset = data.Dataset(u, torch.tensor([0]), u, torch.tensor([0]), "one point")
+    lipschitz = implicit.lipschitz_bound(model)
+    with torch.no_grad():
+        logits = model(u)[0]
+    margin = float(logits[0] - logits[1])  # 2 (1.5 / 0.5) - 4 = 2
+    assert lipschitz == pytest.approx(2.0) and margin == pytest.approx(2.0)
+    edge = margin / (2 * lipschitz)
+    eps = [0.9 * edge, 1.1 * edge, 1.9 * edge]
+    assert inn.certified_accuracy(model, dataset, eps) == pytest.approx([1, 0, 0])
+    with torch.no_grad():
+        flips = [int(model(u - e).argmax(1)) for e in eps]
+    assert flips == [0, 1, 1]

@@ -193,6 +193,57 @@ def test_lipschitz_bound_exceeds_empirical_estimate(kind):
     )
 
 
+def nonnegative_model(gamma=0.5, n_in=4, n=6, n_out=3):
+    """A = (gamma/n) 11^T, B = 11^T/m, C = 11^T/n, every neuron active on [0, 1]^m.
+
+    Then y(u + eps 1) - y(u) = eps/(1 - gamma) in every output: the bound is attained.
+    """
+    model = im.ImplicitNetwork(n_in, n, n_out, gamma=gamma, tol=1e-13).to(DOUBLE)
+    with torch.no_grad():
+        model.T.fill_(gamma / n)  # t_ii >= 0: A = T - diag(|T| 1) + gamma I = T
+        model.input.weight.fill_(1.0 / n_in)
+        model.input.bias.fill_(1.0)
+        model.output.weight.fill_(1.0 / n)
+        model.output.bias.zero_()
+    return model
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 0.9])
+def test_lipschitz_bound_is_attained_by_a_nonnegative_network(gamma):
+    # the other side of the bound: no smaller constant in ||B||, ||C||, mu_inf(A)
+    model = nonnegative_model(gamma)
+    A = model.A().detach().numpy()
+    assert np.allclose(A, gamma / 6) and norms.lognorm(A, np.inf) == pytest.approx(
+        gamma
+    )
+    u, _ = batch(rows=8)
+    eps = 0.05
+    with torch.no_grad():
+        change = (model(u + eps) - model(u)).abs().amax(1) / eps
+    bound = im.lipschitz_bound(model)
+    assert bound == pytest.approx(1 / (1 - gamma), rel=1e-12)
+    assert change.numpy() == pytest.approx(np.full(8, bound), rel=1e-8)
+    # so an estimate is a lower bound close to the bound here
+    gen = torch.Generator().manual_seed(0)
+    estimate = robustness.empirical_lipschitz(
+        model, u, eps=eps, n_random=3, steps=3, generator=gen
+    )
+    assert bound * (1 - 1e-8) <= estimate <= bound * (1 + 1e-8)
+
+
+def test_feedforward_lipschitz_bound_is_attained_with_nonnegative_weights():
+    model = im.FeedForward(4, 6, 3).to(DOUBLE)  # the case A = 0
+    with torch.no_grad():
+        model.hidden.weight.fill_(0.5)  # ||W_1||_inf = 2
+        model.hidden.bias.fill_(1.0)
+        model.output.weight.fill_(0.25)  # ||W_2||_inf = 1.5
+    u, _ = batch(rows=4)
+    with torch.no_grad():
+        change = (model(u + 0.1) - model(u)).abs().amax(1) / 0.1
+    assert im.lipschitz_bound(model) == pytest.approx(3.0, rel=1e-12)
+    assert change.numpy() == pytest.approx(np.full(4, 3.0), rel=1e-10)
+
+
 def test_attacks_stay_in_the_ball_and_raise_the_loss():
     model = spread_weights(tiny_model(tol=1e-8))
     x, y = batch(rows=8)

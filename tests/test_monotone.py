@@ -96,6 +96,28 @@ def test_l2_lipschitz_bound_exceeds_measured_ratios():
     assert float(ratio.max()) <= model.lipschitz_bound_l2()
 
 
+@pytest.mark.parametrize("m", [0.1, 0.5, 1.0])
+def test_l2_lipschitz_bound_is_attained_when_u_and_c_align(m):
+    # P = S = 0 gives W = (1 - m) I and, with every neuron active, z = (Uu + b)/m;
+    # U = s e_1 v^T and C = e_1 e_1^T give y_1 = s v^T u / m: slope s/m = |U| |C| / m
+    model = tiny_mon(m=m)
+    v = torch.tensor([1.0, -2.0, 2.0, 0.0], dtype=DOUBLE) / 3
+    with torch.no_grad():
+        model.P.zero_()
+        model.S.zero_()
+        model.input.weight.zero_()
+        model.input.weight[0] = 0.7 * v
+        model.input.bias.fill_(5.0)
+        model.output.weight.zero_()
+        model.output.weight[0, 0] = 1.0
+    bound = model.lipschitz_bound_l2()
+    assert bound == pytest.approx(0.7 / m, rel=1e-12)
+    x, _ = batch(1, rows=4)
+    with torch.no_grad():
+        ratio = (model(x + 0.1 * v) - model(x)).norm(dim=1) / 0.1
+    assert ratio.numpy() == pytest.approx(np.full(4, bound), rel=1e-8)
+
+
 def test_non_convergence_is_reported_and_strict_raises():
     model = tiny_mon(method="forward-backward", max_iter=3, strict=False)
     x, _ = batch()

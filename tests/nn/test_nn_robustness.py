@@ -22,6 +22,21 @@ def test_certified_accuracy_counts_margins_and_logit_error():
     ) == pytest.approx([1 / 3, 0.0])
 
 
+def test_certified_accuracy_needs_the_factor_two():
+    # f(u) = W u with rows (1, 1) and (-1, -1): L = 2 in l_inf, and the corner
+    # u - eps (1, 1) moves logit 0 down by L eps and logit 1 up by L eps
+    W = torch.tensor([[1.0, 1.0], [-1.0, -1.0]], dtype=torch.float64)
+    u = torch.tensor([[0.3, 0.2]], dtype=torch.float64)
+    lipschitz, margin = 2.0, float((W @ u[0])[0] - (W @ u[0])[1])  # margin 2
+    y = torch.tensor([0])
+    for factor, certified in ((0.9, True), (1.1, False), (1.9, False)):
+        eps = factor * margin / (2 * lipschitz)  # margin = 2 L eps / factor
+        got = robustness.certified_accuracy(u @ W.T, y, lipschitz, [eps])[0]
+        assert got == (1.0 if certified else 0.0)
+        worst = u - eps * torch.ones(2, dtype=torch.float64)
+        assert (worst @ W.T).argmax(1).item() == (0 if certified else 1)
+
+
 def test_certified_accuracy_is_a_lower_bound_on_attacks():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
