@@ -6,7 +6,7 @@ import torch
 
 from contraction import data, experiments, implicit
 from contraction.book import exercises
-from contraction.experiments import inn
+from contraction.experiments import inn, robust_scores
 from contraction.nn import results, robustness
 
 TINY = {
@@ -167,11 +167,11 @@ def test_weighted_penalty_matches_bound():
 
 
 def test_pixel_scale_and_bad_inputs(digits):
-    std, (low, high) = inn.pixel_scale(digits)
+    std, (low, high) = robust_scores.pixel_scale(digits)
     assert std == digits.std[0]
     assert low == pytest.approx(-digits.mean[0] / std) and high > low
     with pytest.raises(ValueError, match="dataset"):
-        inn.pixel_scale(object())
+        robust_scores.pixel_scale(object())
     with pytest.raises(ValueError, match="kind"):
         inn.build_model("recurrent", 2, 2, 2)
     with pytest.raises(ValueError, match="lam"):
@@ -187,7 +187,7 @@ def test_pixel_scale_and_bad_inputs(digits):
     with pytest.raises(TypeError, match="lipschitz_bound"):
         inn.lipschitz_penalty(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="runs"):
-        inn.summarize([])
+        robust_scores.summarize([])
 
 
 def test_summarize_averages_over_seeds():
@@ -206,14 +206,14 @@ def test_summarize_averages_over_seeds():
         }
         for a, b in ((0.5, 2.0), (1.0, None))
     ]
-    (row,) = inn.summarize(runs)
+    (row,) = robust_scores.summarize(runs)
     assert row["n_seeds"] == 2 and row["clean_accuracy"] == 0.75
     assert row["lipschitz_bound"] is None and row["mu_inf"] is None
     assert row["pgd_accuracy"] == [0.75, 0.0]
     assert row["clean_accuracy_std"] == pytest.approx(np.std([0.5, 1.0], ddof=1))
     assert row["pgd_accuracy_std"] == [pytest.approx(np.std([0.5, 1.0], ddof=1)), 0.0]
     assert row["lipschitz_bound_std"] is None and row["empirical_lipschitz_std"] == 0.0
-    (single,) = inn.summarize(runs[:1])
+    (single,) = robust_scores.summarize(runs[:1])
     assert single["n_seeds"] == 1 and single["clean_accuracy_std"] is None
 
 
@@ -224,7 +224,7 @@ def test_principal_subnetwork_keeps_the_constraint():
         with torch.no_grad():
             model.T.normal_()
         keep = [0, 2, 3, 7]
-        sub = inn.principal_subnetwork(model, keep)
+        sub = implicit.principal_subnetwork(model, keep)
         assert torch.allclose(sub.A(), model.A()[keep][:, keep], atol=1e-6)
         assert implicit.mu_inf(sub) <= implicit.mu_inf(model) + 1e-5 <= 0.4 + 2e-5
         x = torch.randn(6, 5)
@@ -238,11 +238,11 @@ def test_principal_subnetwork_keeps_the_constraint():
             full.input.bias[dropped] = -1e6
             assert torch.allclose(sub(x), full(x), atol=1e-4)
     with pytest.raises(ValueError, match="keep"):
-        inn.principal_subnetwork(model, [0, 0])
+        implicit.principal_subnetwork(model, [0, 0])
     with pytest.raises(ValueError, match="keep"):
-        inn.principal_subnetwork(model, [8])
+        implicit.principal_subnetwork(model, [8])
     with pytest.raises(TypeError, match="model"):
-        inn.principal_subnetwork(
+        implicit.principal_subnetwork(
             implicit.ImplicitNetwork(2, 3, 2, unconstrained=True), [0]
         )
 
@@ -250,26 +250,26 @@ def test_principal_subnetwork_keeps_the_constraint():
 def test_certified_accuracy(digits):
     torch.manual_seed(5)
     model = implicit.FeedForward(64, 8, 10)
-    curve = inn.certified_accuracy(model, digits, [0.0, 1e-3, 0.1, 10.0])
+    curve = robust_scores.certified_accuracy(model, digits, [0.0, 1e-3, 0.1, 10.0])
     with torch.no_grad():
         clean = float((model(digits.x_test).argmax(1) == digits.y_test).float().mean())
     assert curve[0] == pytest.approx(clean) and curve[-1] == 0.0
     assert all(a >= b for a, b in zip(curve, curve[1:]))
-    assert inn.certified_accuracy(model, digits, [0.5], lipschitz=0.0) == [
+    assert robust_scores.certified_accuracy(model, digits, [0.5], lipschitz=0.0) == [
         pytest.approx(clean)
     ]
     with torch.no_grad():
         first = float(
             (model(digits.x_test[:20]).argmax(1) == digits.y_test[:20]).float().mean()
         )
-    assert inn.certified_accuracy(model, digits, [0.0], n_test=20) == [
+    assert robust_scores.certified_accuracy(model, digits, [0.0], n_test=20) == [
         pytest.approx(first)
     ]
     for bad in ([], [-0.1], [[0.1]], [float("nan")]):
         with pytest.raises(ValueError, match="eps"):
-            inn.certified_accuracy(model, digits, bad)
+            robust_scores.certified_accuracy(model, digits, bad)
     with pytest.raises(ValueError, match="lipschitz"):
-        inn.certified_accuracy(model, digits, [0.1], lipschitz=-1.0)
+        robust_scores.certified_accuracy(model, digits, [0.1], lipschitz=-1.0)
 
 
 def test_fgsm_step_exercise():
@@ -315,7 +315,9 @@ def test_certified_accuracy_is_tight_on_a_network_that_attains_its_bound():
     assert lipschitz == pytest.approx(2.0) and margin == pytest.approx(2.0)
     edge = margin / (2 * lipschitz)
     eps = [0.9 * edge, 1.1 * edge, 1.9 * edge]
-    assert inn.certified_accuracy(model, dataset, eps) == pytest.approx([1, 0, 0])
+    assert robust_scores.certified_accuracy(model, dataset, eps) == pytest.approx(
+        [1, 0, 0]
+    )
     with torch.no_grad():
         flips = [int(model(u - e).argmax(1)) for e in eps]
     assert flips == [0, 1, 1]

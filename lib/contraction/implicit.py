@@ -44,6 +44,7 @@ __all__ = [
     "mu_inf",
     "lipschitz_bound",
     "INN_METHODS",
+    "principal_subnetwork",
 ]
 
 INN_METHODS = ("picard", "averaged", "anderson")
@@ -345,3 +346,50 @@ def lipschitz_bound(model):
         return math.inf
     with torch.no_grad():
         return float(model.lipschitz_bound())
+
+
+def principal_subnetwork(model, keep):
+    r"""The implicit network on the neurons ``keep`` only (the others dropped, held at zero).
+
+    Its matrix is the principal submatrix :math:`A_{SS}`, and
+    :math:`\mu_\infty(A_{SS}) \le \mu_\infty(A) \le \gamma` (each row of :math:`A_{SS}` drops
+    off-diagonal terms of a row of :math:`A`), so it is again well posed with the same
+    :math:`\gamma`. The parameter ``T`` reproducing :math:`A_{SS}` keeps its off-diagonal
+    entries and takes :math:`t_{ii} = (a_{ii} - \gamma + \sum_{j \ne i}|a_{ij}|)/2 \le 0`
+    (the converse in :func:`constrained_matrix`). Section 4.3.
+    """
+    if not isinstance(model, ImplicitNetwork) or model.unconstrained:
+        raise TypeError("model must be a constrained ImplicitNetwork")
+    keep = torch.as_tensor(keep, dtype=torch.long).flatten()
+    n = model.n_hidden
+    if (
+        keep.numel() == 0
+        or keep.unique().numel() != keep.numel()
+        or int(keep.min()) < 0
+        or int(keep.max()) >= n
+    ):
+        raise ValueError(
+            f"keep must hold distinct neuron indices in 0..{n - 1}, at least one"
+        )
+    with torch.no_grad():
+        M = model.frame_matrix()[keep][:, keep]
+        off = M - torch.diag(M.diagonal())
+        T = off + torch.diag((M.diagonal() - model.gamma + off.abs().sum(1)) / 2)
+        sub = ImplicitNetwork(
+            model.n_in,
+            keep.numel(),
+            model.n_out,
+            model.gamma,
+            model.weighted,
+            model.solver.tol,
+            model.solver.max_iter,
+        )
+        sub.solver = model.solver
+        sub.T.copy_(T)
+        if model.weighted:
+            sub.log_eta.copy_(model.log_eta[keep])
+        sub.input.weight.copy_(model.input.weight[keep])
+        sub.input.bias.copy_(model.input.bias[keep])
+        sub.output.weight.copy_(model.output.weight[:, keep])
+        sub.output.bias.copy_(model.output.bias)
+    return sub.to(model.T.device)

@@ -17,7 +17,7 @@ FGSM and PGD attacks.
 Units: attack radii :math:`\varepsilon` and Lipschitz constants refer to *pixels in* :math:`[0, 1]`.
 A dataset standardised as :math:`(p - m)/s` turns a pixel radius :math:`\varepsilon` into
 :math:`\varepsilon/s` in model units, and a model-unit Lipschitz constant :math:`L` into
-:math:`L/s` logits per pixel (:func:`pixel_scale`).
+:math:`L/s` logits per pixel (:func:`contraction.experiments.robust_scores.pixel_scale`).
 
 Fast mode: the 8x8 digits, one seed, a short sweep (three penalties, eight epochs, attacks and
 certificates on 200 test images; under a minute on two CPU cores). Full mode: MNIST when its files
@@ -36,29 +36,22 @@ Reference: Jafarpour, Davydov, Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour202
 
 from __future__ import annotations
 
-import math
-
 from ..runtime import single_thread
 from . import register
+from .robust_scores import evaluate_model, summarize
 
 __all__ = [
     "SETTINGS",
     "MODEL_KINDS",
     "build_model",
     "lipschitz_penalty",
-    "pixel_scale",
     "load_data",
     "sweep_plan",
-    "robust_accuracies",
-    "certified_accuracy",
-    "evaluate_model",
     "train_and_evaluate",
     "notebook_settings",
     "record_config",
     "sweep",
     "inn_digits",
-    "summarize",
-    "principal_subnetwork",
 ]
 
 MODEL_KINDS = ("constrained", "unconstrained", "feedforward")
@@ -191,21 +184,6 @@ def lipschitz_penalty(model):
     return robustness.lipschitz_penalty(model)
 
 
-def pixel_scale(dataset):
-    """``(std, (low, high))``: the pixel standard deviation and the model-unit image of [0, 1].
-
-    An attack radius ``eps`` in pixels is ``eps / std`` in model units; ``(low, high)`` is the
-    clamp that keeps attacked inputs valid images. Needs one scalar mean and std (grey images).
-    """
-    mean, std = getattr(dataset, "mean", None), getattr(dataset, "std", None)
-    if mean is None or std is None or len(mean) != 1 or len(std) != 1:
-        raise ValueError(
-            "dataset must be a contraction.data.Dataset with one scalar mean and std"
-        )
-    m, s = float(mean[0]), float(std[0])
-    return s, ((0.0 - m) / s, (1.0 - m) / s)
-
-
 def load_data(source, split_seed=0, n_train=None, n_test=None):
     """``(dataset, data_used)`` for ``source`` ``"digits"`` or ``"mnist"``.
 
@@ -275,115 +253,6 @@ def _lam(value):
     return as_positive_scalar(value, "lam", allow_zero=True)
 
 
-def _attack_rows(dataset, n_attack):
-    x, y = dataset.test
-    return (x, y) if n_attack is None else (x[:n_attack], y[:n_attack])
-
-
-def _accuracy(model, x, y):
-    import torch
-
-    with torch.no_grad():
-        return float((model(x).argmax(1) == y).float().mean())
-
-
-def robust_accuracies(model, dataset, settings):
-    """``{"fgsm": [...], "pgd": [...]}``: test accuracy under each attack, one entry per pixel
-    radius in ``settings["eps"]`` (on the first ``settings["n_attack"]`` test rows)."""
-    from ..nn import robustness
-
-    std, clamp = pixel_scale(dataset)
-    x, y = _attack_rows(dataset, settings["n_attack"])
-    out = {"fgsm": [], "pgd": []}
-    for eps in settings["eps"]:
-        out["fgsm"].append(
-            _accuracy(model, robustness.fgsm(model, x, y, eps / std, clamp), y)
-        )
-        attacked = robustness.pgd(
-            model, x, y, eps / std, steps=settings["pgd_steps"], clamp=clamp
-        )
-        out["pgd"].append(_accuracy(model, attacked, y))
-    return out
-
-
-def certified_accuracy(model, dataset, eps, lipschitz=None, n_test=None):
-    r"""Certified test accuracy for each pixel radius in ``eps``: a lower bound on robust accuracy.
-
-    On the first ``n_test`` test rows (None: all), the rows that :func:`robust_accuracies`
-    attacks when ``n_test = settings["n_attack"]``, so certificates and attacks score the same
-    points.
-
-    A test point counts when it is classified correctly with a logit margin
-    :math:`> 2L\varepsilon + 2\delta`, where :math:`L` is in logits per pixel (default: the
-    certified bound of :func:`contraction.implicit.lipschitz_bound` divided by the pixel std) and
-    :math:`\delta` bounds each logit's error from stopping the solver at its tolerance
-    (:meth:`contraction.implicit.ImplicitNetwork.logit_error_bound`; zero for a feedforward
-    network). See :func:`contraction.nn.robustness.certified_accuracy`. Section 4.3.
-    """
-    import torch
-
-    from .. import implicit
-    from ..nn import robustness
-
-    std, _ = pixel_scale(dataset)
-    if lipschitz is None:
-        lipschitz = implicit.lipschitz_bound(model) / std
-    x, y = _attack_rows(dataset, n_test)
-    with torch.no_grad():
-        logits = model(x)
-    error = 0.0
-    if isinstance(model, implicit.ImplicitNetwork):
-        error = model.logit_error_bound()
-        if error is None:
-            raise ValueError(
-                "the model is not contracting (mu_inf(A) >= 1): no certificate"
-            )
-    return robustness.certified_accuracy(logits, y, lipschitz, eps, error)
-
-
-def _solver_report(model):
-    info = getattr(model, "last_solve", None)
-    return None if info is None else bool(info.converged)
-
-
-def evaluate_model(model, dataset, settings):
-    """All scores of a trained model, Lipschitz constants in logits per pixel (see module)."""
-    import torch
-
-    from .. import implicit
-    from ..nn import robustness
-
-    std, _ = pixel_scale(dataset)
-    is_implicit = isinstance(model, implicit.ImplicitNetwork)
-    bound = implicit.lipschitz_bound(model)
-    x, _ = _attack_rows(dataset, settings["n_attack"])
-    generator = torch.Generator(device=x.device).manual_seed(0)
-    empirical = robustness.empirical_lipschitz(
-        model, x, settings["lipschitz_eps"] / std, generator=generator
-    )
-    scores = {
-        "clean_accuracy": _accuracy(model, *dataset.test),
-        "mu_inf": implicit.mu_inf(model) if is_implicit else None,
-        "lipschitz_bound": bound / std if math.isfinite(bound) else None,
-        "empirical_lipschitz": empirical / std,
-    }
-    scores["forward_converged"] = _solver_report(model)
-    scores["certified_accuracy"] = (
-        certified_accuracy(model, dataset, settings["eps"], n_test=settings["n_attack"])
-        if math.isfinite(bound)
-        else None
-    )
-    accuracies = robust_accuracies(model, dataset, settings)
-    scores.update(fgsm_accuracy=accuracies["fgsm"], pgd_accuracy=accuracies["pgd"])
-    if (
-        is_implicit
-    ):  # the attacks above are the last solves; check the clean solve once more
-        with torch.no_grad():
-            model(dataset.x_test)
-        scores["forward_converged"] = _solver_report(model)
-    return scores
-
-
 def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
     """Train one model and score it: the one routine shared by the fast and full sweeps.
 
@@ -391,7 +260,8 @@ def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
     batch_size, lr, n_hidden, tol, max_iter) from initial weights seeded by ``seed``; ``gamma``
     is needed for ``kind="constrained"``. An implicit model then solves to ``eval_tol`` (kept
     on the returned model), so that attacks get accurate implicit gradients. Returns ``(model, record)`` where ``record`` holds the
-    run's settings and :func:`evaluate_model`'s scores.
+    run's settings and the scores of
+    :func:`contraction.experiments.robust_scores.evaluate_model`.
     """
     from dataclasses import replace
 
@@ -507,105 +377,3 @@ def inn_digits(mode, artifacts=None, progress=False):
             f"artifacts must be None or a dict, got {type(artifacts).__name__}"
         )
     return {**sweep(SETTINGS[mode], artifacts, progress), "config": config}
-
-
-def summarize(runs):
-    """Average the records of equal (model, gamma, lambda) over seeds.
-
-    Returns a list of dicts with those keys, ``n_seeds``, the mean of every numeric score
-    (lists entrywise) under the score's name, and its sample standard deviation over seeds under
-    ``NAME_std`` (None for a single seed); a score that is None for some seed stays None.
-    """
-    if not isinstance(runs, (list, tuple)) or not runs:
-        raise ValueError(
-            "runs must be a non-empty list of records from train_and_evaluate"
-        )
-    groups = {}
-    for record in runs:
-        groups.setdefault(
-            (record["model"], record["gamma"], record["lambda"]), []
-        ).append(record)
-    rows = []
-    for (kind, gamma, lam), members in groups.items():
-        row = {"model": kind, "gamma": gamma, "lambda": lam, "n_seeds": len(members)}
-        for key in (
-            "clean_accuracy",
-            "mu_inf",
-            "lipschitz_bound",
-            "empirical_lipschitz",
-            "fgsm_accuracy",
-            "pgd_accuracy",
-            "certified_accuracy",
-        ):
-            row[key] = _mean([m[key] for m in members])
-            row[key + "_std"] = _std([m[key] for m in members])
-        rows.append(row)
-    return rows
-
-
-def _mean(values):
-    if any(v is None for v in values):
-        return None
-    if isinstance(values[0], (list, tuple)):
-        return [sum(column) / len(column) for column in zip(*values)]
-    return sum(values) / len(values)
-
-
-def _std(values):
-    if len(values) < 2 or any(v is None for v in values):
-        return None
-    if isinstance(values[0], (list, tuple)):
-        return [_std(list(column)) for column in zip(*values)]
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
-def principal_subnetwork(model, keep):
-    r"""The implicit network on the neurons ``keep`` only (the others dropped, held at zero).
-
-    Its matrix is the principal submatrix :math:`A_{SS}`, and
-    :math:`\mu_\infty(A_{SS}) \le \mu_\infty(A) \le \gamma` (each row of :math:`A_{SS}` drops
-    off-diagonal terms of a row of :math:`A`), so it is again well posed with the same
-    :math:`\gamma`. The parameter ``T`` reproducing :math:`A_{SS}` keeps its off-diagonal
-    entries and takes :math:`t_{ii} = (a_{ii} - \gamma + \sum_{j \ne i}|a_{ij}|)/2 \le 0`
-    (the converse in :func:`contraction.implicit.constrained_matrix`). Section 4.3.
-    """
-    import torch
-
-    from .. import implicit
-
-    if not isinstance(model, implicit.ImplicitNetwork) or model.unconstrained:
-        raise TypeError("model must be a constrained ImplicitNetwork")
-    keep = torch.as_tensor(keep, dtype=torch.long).flatten()
-    n = model.n_hidden
-    if (
-        keep.numel() == 0
-        or keep.unique().numel() != keep.numel()
-        or int(keep.min()) < 0
-        or int(keep.max()) >= n
-    ):
-        raise ValueError(
-            f"keep must hold distinct neuron indices in 0..{n - 1}, at least one"
-        )
-    with torch.no_grad():
-        M = model.frame_matrix()[keep][:, keep]
-        off = M - torch.diag(M.diagonal())
-        T = off + torch.diag((M.diagonal() - model.gamma + off.abs().sum(1)) / 2)
-        sub = implicit.ImplicitNetwork(
-            model.n_in,
-            keep.numel(),
-            model.n_out,
-            model.gamma,
-            model.weighted,
-            model.solver.tol,
-            model.solver.max_iter,
-        )
-        sub.solver = model.solver
-        sub.T.copy_(T)
-        if model.weighted:
-            sub.log_eta.copy_(model.log_eta[keep])
-        sub.input.weight.copy_(model.input.weight[keep])
-        sub.input.bias.copy_(model.input.bias[keep])
-        sub.output.weight.copy_(model.output.weight[:, keep])
-        sub.output.bias.copy_(model.output.bias)
-    return sub.to(model.T.device)
