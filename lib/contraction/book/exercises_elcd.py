@@ -88,3 +88,28 @@ register(
     "For every point of x take the distance to the nearest point of x_ref and average; do the "
     "same from x_ref to x; add the two means. The sequences may have different lengths.",
 )
+
+
+# ``ch7.normalized_metric`` (Section 7.4, *What the data determine*): the metric
+# M = W^T W of a linear change of coordinates z = W x, divided by its (1, 1) entry, which
+# is the same for W and c Q W (Q orthogonal, c != 0), the symmetries of a latent ELCD.
+def _normalized_metric(W):
+    W = np.asarray(W, dtype=np.float64)
+    M = W.T @ W
+    return M / M[0, 0]
+
+
+def _normalized_metric_cases():
+    rng = np.random.default_rng(74)
+    return [(np.diag([1.0, 4.0]),), (np.array([[0.0, 2.0], [3.0, 1.0]]),)] + [
+        (rng.normal(size=(n, n)),) for n in (2, 3, 4)
+    ]
+
+
+register(
+    "ch7.normalized_metric",
+    _normalized_metric,
+    _normalized_metric_cases(),
+    "Form M = W^T W (not W W^T: the metric acts on x, the data coordinates), then divide "
+    "every entry by M[0, 0].",
+)
