@@ -104,3 +104,12 @@ def test_sanitize_patterns_never_cross_a_line_break():
             for match in pattern.finditer(text):
                 assert "\n" not in match.group(), (section, text, match.group())
         assert pattern.pattern.count("\\s") == 0, f"{section}: \\s matches a line break"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_import_that_colab_lacks(path):
+    """Colab has IPython but not myst-nb: notebooks glue through contraction.book.prose."""
+    for i, cell in enumerate(_load(path)["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            assert "myst_nb" not in source, f"cell {i} imports myst_nb (Colab lacks it)"

@@ -1,22 +1,29 @@
-"""Numbers in the prose: one ``glue`` that every notebook uses (appendix "How this book is built").
+"""Numbers in the prose: the one ``glue`` every notebook uses (appendix "How this book is built").
 
-myst-nb's ``{glue:text}`name:.2f``` formats the *text* representation of a glued value. NumPy 2
-writes a scalar as ``np.float64(0.5)``, which the book build cannot format (a warning, hence an
-error under ``-W``), so :func:`glue` hands myst-nb plain Python numbers.
+A notebook computes a number and glues it; the text shows it with ``{glue:text}`name:.2f```, so
+prose and code cannot drift apart. This is myst-nb's glue protocol (the value's display data under
+the ``application/papermill.record/`` prefix, named in the output's ``scrapbook`` metadata),
+written here so that a notebook needs only IPython: in Colab, where myst-nb is not installed, the
+cell still runs and stores the same output. NumPy 2 writes a scalar as ``np.float64(0.5)``, which
+the book build cannot format, so :func:`glue` stores plain Python numbers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["glue"]
+__all__ = ["glue", "GLUE_PREFIX"]
+
+GLUE_PREFIX = (
+    "application/papermill.record/"  # myst-nb's prefix for values not displayed
+)
 
 
 def _plain(value):
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
-    if isinstance(value, (np.generic, bool)):
-        return value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, np.generic):
+        return value.item()
     if (
         hasattr(value, "item") and getattr(value, "ndim", None) == 0
     ):  # a 0-d torch tensor
@@ -24,14 +31,22 @@ def _plain(value):
     return value
 
 
-def glue(name: str, value, display: bool = False):
+def glue(name: str, value, display: bool = False) -> None:
     """Glue ``value`` under ``name`` for ``{glue:text}`` in the prose, numbers as plain Python.
 
     NumPy and 0-d torch scalars become ``int``/``float``; anything else (a string, a figure)
-    passes through. Nothing is displayed unless ``display=True``.
+    passes through. Nothing is shown unless ``display=True``.
     """
-    from myst_nb import glue as _glue
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as show
 
     if not isinstance(name, str) or not name:
         raise ValueError("name must be a non-empty string")
-    return _glue(name, _plain(value), display=display)
+    bundle, metadata = format_display_data(_plain(value))
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
+    show(
+        {prefix + key: data for key, data in bundle.items()},
+        raw=True,
+        metadata=metadata,
+    )
