@@ -47,6 +47,13 @@ def test_same_output_as_myst_nb(monkeypatch):
     assert shown[0][0][0] == ours
 
 
+def test_floats_keep_ten_significant_digits(monkeypatch):
+    bundle, _ = glued(0.1 + 0.2, monkeypatch)  # 0.30000000000000004
+    assert bundle[prose.GLUE_PREFIX + "text/plain"] == "0.3"
+    bundle, _ = glued(1 / 3 * 1e-5, monkeypatch)
+    assert bundle[prose.GLUE_PREFIX + "text/plain"] == "3.333333333e-06"
+
+
 def test_name_is_checked():
     with pytest.raises(ValueError, match="name"):
         prose.glue("", 1.0)

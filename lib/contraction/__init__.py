@@ -33,7 +33,8 @@ Modules that need torch are imported on demand, to keep ``import contraction`` f
   :mod:`~contraction.quantize_kmeans`, :mod:`~contraction.quantize_layers`,
   :mod:`~contraction.quantize_costs`) of Chapter 5; :mod:`contraction.sumsoftmax`,
   :mod:`contraction.hopfield` (modern and k-Hopfield memory and attention) and
-  :mod:`contraction.hebbian` (the classical Hopfield network) of Chapter 6;
+  :mod:`contraction.hebbian` (the classical Hopfield network) and :mod:`contraction.vision`
+  (a small vision transformer with either attention) of Chapter 6;
   :mod:`contraction.elcd` (extended linearized contracting dynamics),
   :mod:`contraction.diffeomorphisms` (spline coupling flows) and :mod:`contraction.baselines`
   (SDD, Euclideanizing flows, NCDS) of Chapter 7;

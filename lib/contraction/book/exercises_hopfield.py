@@ -84,3 +84,32 @@ register(
     rtol=1e-6,
     atol=1e-8,
 )
+
+
+# --- Section 6.4: k-Hopfield attention in a vision transformer
+def _patches_reference(image, patch):
+    from .. import vision
+
+    image = torch.as_tensor(image, dtype=torch.float64)
+    embed = vision.PatchEmbedding(tuple(image.shape), patch, 1)
+    return embed.patches(image[None])[0].numpy()
+
+
+def _patches_cases(seed=64):
+    rng = np.random.default_rng(seed)
+    return [
+        (np.arange(16.0).reshape(1, 4, 4), 2),
+        (rng.normal(size=(1, 8, 8)), 2),
+        (rng.normal(size=(1, 8, 8)), 4),
+        (rng.normal(size=(3, 6, 4)), 2),
+        (rng.normal(size=(2, 4, 4)), 1),
+    ]
+
+
+register(
+    "ch6.patches",
+    _patches_reference,
+    _patches_cases(),
+    "reshape (C, H, W) to (C, H/p, p, W/p, p), move the two patch-grid axes to the front "
+    "(row of patches, then column), then flatten each patch as (C, p, p) in that order.",
+)
