@@ -7,6 +7,7 @@ r"""Data sets of Chapters 4-7: 8x8 digits (offline), MNIST and CIFAR-10 (downloa
   and checked against the SHA-256 sums in :data:`CHECKSUMS` every time they are read. CIFAR-10 is
   read from its *binary* release, so loading never unpickles anything. Without a network the
   download fails at once with a message naming the directory and the files to place there.
+
 The file formats (IDX, CIFAR-10 binary) are parsed by :mod:`contraction.formats`.
 
 Every loader returns a :class:`Dataset` of float32 inputs and int64 labels whose ``mean`` and
