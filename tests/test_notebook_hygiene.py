@@ -113,3 +113,18 @@ def test_no_import_that_colab_lacks(path):
         source = "".join(cell["source"])
         if cell["cell_type"] == "code":
             assert "myst_nb" not in source, f"cell {i} imports myst_nb (Colab lacks it)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_display_math_stands_on_its_own(path):
+    """A `$$` block glued to the paragraph above is left as raw TeX by MyST."""
+    for i, cell in enumerate(_load(path)["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        lines, inside = "".join(cell["source"]).split("\n"), False
+        for k, line in enumerate(lines):
+            if line.strip() != "$$":
+                continue
+            if not inside and k > 0:
+                assert not lines[k - 1].strip(), f"cell {i}: no blank line before $$"
+            inside = not inside
