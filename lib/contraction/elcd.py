@@ -36,8 +36,9 @@ of Section 4.5.1, and :func:`demonstration_distances` scores a model on demonstr
 Table 4.1.
 
 References: ``jaffe2024`` (Chapter 4); W. Lohmiller, J.-J. Slotine, Automatica 1998
-(``lohmiller1998``); P. Giesl, S. Hafstein, I. Mehrabinezhad, "Positively invariant sets and
-converse contraction theorems", 2023 (``giesl2023``).
+(``lohmiller1998``); P. Giesl, S. Hafstein, I. Mehrabinezhad, "Computation and verification of
+contraction metrics for exponentially stable equilibria", J. Comput. Appl. Math. 390, 2021
+(``giesl2021``).
 """
 
 from __future__ import annotations
