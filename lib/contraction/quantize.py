@@ -42,6 +42,7 @@ AAAI 2022 (``fung2022``).
 
 from __future__ import annotations
 
+from .codebooks import hard_assign, hard_quantize, init_codebook, lloyd
 from .quantize_costs import MemoryReport, SavedTensorMeter, backward_memory, time_step
 from .quantize_kmeans import (
     DISTANCES,
@@ -52,10 +53,6 @@ from .quantize_kmeans import (
     check_contraction,
     distances,
     em_update,
-    hard_assign,
-    hard_quantize,
-    init_codebook,
-    lloyd,
     soft_kmeans,
     soft_quantize,
 )

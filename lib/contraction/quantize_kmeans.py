@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import numbers
 import warnings
 
 import torch
@@ -62,16 +61,11 @@ __all__ = [
     "em_update",
     "soft_kmeans",
     "soft_quantize",
-    "hard_assign",
-    "hard_quantize",
-    "lloyd",
-    "init_codebook",
     "check_contraction",
 ]
 
 DISTANCES = ("euclidean", "sqeuclidean")
 METHODS = ("dkm", "idkm", "jfb")
-INITS = ("kmeans++", "quantile")
 # A center that no weight attends to (its softmax mass underflows to 0) would be 0/0; the tiny
 # prior mass _DEAD at its current position keeps it in place and changes a live center by a
 # relative 1e-12 / mass, far below float32 resolution.
@@ -130,17 +124,6 @@ def em_update(C, W, tau, distance="euclidean"):
 def soft_quantize(W, C, tau, distance="euclidean"):
     """The soft-quantized sub-vectors :math:`r_\\tau(W, C) = A(W, C)\\,C` (2.7), shape of ``W``."""
     return _attention_t(W, C, tau, distance).transpose(-1, -2) @ C
-
-
-def hard_assign(W, C):
-    """Index of the nearest codeword for every row of ``W`` (the limit tau -> 0), ``(..., m)``."""
-    return distances(W, C, "sqeuclidean").argmin(-1)
-
-
-def hard_quantize(W, C):
-    """Every row of ``W`` replaced by its nearest codeword, :math:`q(W, C)` (Section 2.3)."""
-    index = hard_assign(W, C)
-    return torch.gather(C, -2, index.unsqueeze(-1).expand(*index.shape, C.shape[-1]))
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -305,7 +288,7 @@ def soft_kmeans(
     W : tensor ``(m, d)`` or ``(layers, m, d)``
         The sub-vectors to cluster, one per row (:func:`contraction.quantize.to_subvectors`).
     C0 : tensor ``(k, d)`` or ``(layers, k, d)``
-        The starting codebook (a warm start from the previous step, or :func:`init_codebook`);
+        The starting codebook (a warm start from the previous step, or :func:`~contraction.codebooks.init_codebook`);
         it receives no gradient.
     tau : float > 0
         The temperature (the dissertation trains with 5e-4, Section 2.5).
@@ -373,71 +356,6 @@ def soft_kmeans(
 
 
 # --- hard k-means and initial codebooks -------------------------------------------------------
-
-
-def lloyd(W, C0, max_iter=300):
-    """Hard k-means (Lloyd) from ``C0``: nearest-codeword assignment, then means, until the
-    assignment repeats. A codeword that loses all its weights stays where it is. Returns the
-    centers (no gradient); the limit of :func:`soft_kmeans` as tau -> 0."""
-    Wb, C, squeeze = _check_problem(W, C0)
-    max_iter = as_positive_int(max_iter, "max_iter")
-    Wb, index = Wb.detach(), None
-    for _ in range(max_iter):
-        new = hard_assign(Wb, C)
-        if index is not None and torch.equal(new, index):
-            break
-        index = new
-        onehot = torch.nn.functional.one_hot(index, C.shape[-2]).to(
-            Wb.dtype
-        )  # (L, m, k)
-        count = onehot.sum(-2).unsqueeze(-1)
-        C = torch.where(
-            count > 0, onehot.transpose(-1, -2) @ Wb / count.clamp_min(1), C
-        )
-    return C[0] if squeeze else C
-
-
-def init_codebook(W, k, method="kmeans++", generator=None):
-    """A starting codebook ``(k, d)`` for the rows of ``W`` ``(m, d)``.
-
-    ``"kmeans++"``: the first codeword a random row, each next one a row drawn with probability
-    proportional to its squared distance to the nearest codeword so far (Arthur and Vassilvitskii,
-    2007); ``generator`` seeds it. ``"quantile"``: deterministic; the rows at the quantiles
-    (j + 1/2)/k of their projection on the first principal direction (for d = 1, of the weights).
-    """
-    _check_tensor(W, "W")
-    if W.ndim != 2:
-        raise ValueError(f"W must have shape (m, d), got {tuple(W.shape)}")
-    if (
-        isinstance(k, bool)
-        or not isinstance(k, numbers.Integral)
-        or not 1 <= k <= W.shape[0]
-    ):
-        raise ValueError(f"k must be an integer in 1..m = {W.shape[0]}, got {k!r}")
-    _check_choice(method, "method", INITS)
-    W = W.detach()
-    if method == "quantile":
-        centered = W - W.mean(0)
-        direction = torch.linalg.eigh(centered.T @ centered)[1][:, -1]
-        order = torch.argsort(centered @ direction)
-        positions = (
-            (torch.arange(k, dtype=torch.float64) + 0.5) * W.shape[0] / k
-        ).long()
-        return W[order[positions.clamp_max(W.shape[0] - 1).to(W.device)]].clone()
-    first = torch.randint(W.shape[0], (1,), generator=generator).item()
-    chosen = [first]
-    nearest = (W - W[first]).square().sum(-1)
-    for _ in range(1, k):
-        weights = nearest.double().cpu()
-        # fewer distinct rows than k: every distance is 0, so draw uniformly (duplicates follow)
-        weights = weights if float(weights.sum()) > 0 else torch.ones_like(weights)
-        nxt = torch.multinomial(weights, 1, generator=generator).item()
-        chosen.append(nxt)
-        nearest = torch.minimum(nearest, (W - W[nxt]).square().sum(-1))
-    return W[chosen].clone()
-
-
-# --- the convergence condition ----------------------------------------------------------------
 
 
 @dataclasses.dataclass

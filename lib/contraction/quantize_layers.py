@@ -33,14 +33,8 @@ from torch import nn
 from torch.func import functional_call
 
 from ._checks import as_positive_int
-from .quantize_kmeans import (
-    KMeansRecord,
-    hard_assign,
-    hard_quantize,
-    init_codebook,
-    soft_kmeans,
-    soft_quantize,
-)
+from .codebooks import hard_assign, hard_quantize, init_codebook
+from .quantize_kmeans import KMeansRecord, soft_kmeans, soft_quantize
 
 __all__ = [
     "to_subvectors",
