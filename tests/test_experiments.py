@@ -84,3 +84,15 @@ def test_run_checks_what_an_experiment_returns(tmp_path, monkeypatch, outcome, m
     with pytest.raises((TypeError, ValueError), match=match):
         experiments.run("broken", "fast", results_dir=tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_seed_statistics_and_mode_check():
+    from contraction.experiments import check_mode, seed_mean, seed_std
+
+    assert seed_mean([1.0, 2.0, 3.0]) == 2.0 and seed_std([1.0, 2.0, 3.0]) == 1.0
+    assert seed_mean([[1.0, 0.0], [3.0, 2.0]]) == [2.0, 1.0]
+    assert seed_std([[1.0, 0.0], [3.0, 2.0]]) == [2**0.5, 2**0.5]
+    assert seed_std([1.0]) is None and seed_mean([1.0, None]) is None
+    assert check_mode({"fast": {}}, "fast") == "fast"
+    with pytest.raises(ValueError, match="mode"):
+        check_mode({"fast": {}}, "turbo")

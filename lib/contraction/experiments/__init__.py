@@ -16,13 +16,14 @@ just done (book/building.md). Experiment modules import torch inside their funct
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
 import re
 import time
 
 from .. import runtime
 
-__all__ = ["EXPERIMENTS", "register", "run"]
+__all__ = ["EXPERIMENTS", "register", "run", "check_mode", "seed_mean", "seed_std"]
 
 EXPERIMENTS: dict = {}
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -84,6 +85,32 @@ def run(name: str, mode: str | None = None, results_dir=None):
         results_dir=results_dir,
         data_checksum=outcome.get("data_checksum"),
     )
+
+
+def check_mode(settings: dict, mode):
+    """``mode`` if it names one of ``settings`` (an experiment's SETTINGS), else ValueError."""
+    if mode not in settings:
+        raise ValueError(f"mode must be one of {sorted(settings)}, got {mode!r}")
+    return mode
+
+
+def seed_mean(values):
+    """Mean over seeds (entrywise for lists); None if any value is None."""
+    if any(v is None for v in values):
+        return None
+    if isinstance(values[0], (list, tuple)):
+        return [sum(column) / len(column) for column in zip(*values)]
+    return sum(values) / len(values)
+
+
+def seed_std(values):
+    """Sample standard deviation over seeds (ddof 1, entrywise for lists); None for one seed."""
+    if len(values) < 2 or any(v is None for v in values):
+        return None
+    if isinstance(values[0], (list, tuple)):
+        return [seed_std(list(column)) for column in zip(*values)]
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 def _discover() -> None:

@@ -37,7 +37,7 @@ Reference: Jafarpour, Davydov, Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour202
 from __future__ import annotations
 
 from ..runtime import single_thread
-from . import register
+from . import check_mode, register
 from .robust_scores import evaluate_model, summarize
 
 __all__ = [
@@ -106,12 +106,6 @@ SETTINGS = {
 _NOTEBOOK_FULL_DATA = {"n_train": 10000, "n_test": 2000}
 
 
-def _check_mode(mode):
-    if mode not in SETTINGS:
-        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
-    return mode
-
-
 def notebook_settings(mode):
     """The small sweep that Section 4.3 trains itself in ``mode`` (a new dict).
 
@@ -123,7 +117,7 @@ def notebook_settings(mode):
     "Full and fast runs").
     """
     settings = dict(SETTINGS["fast"])
-    if _check_mode(mode) == "full":
+    if check_mode(SETTINGS, mode) == "full":
         settings.update(data=SETTINGS["full"]["data"], **_NOTEBOOK_FULL_DATA)
     return settings
 
@@ -135,7 +129,7 @@ def record_config(mode):
     run was produced by the code in front of the reader.
     """
     return {
-        **SETTINGS[_check_mode(mode)],
+        **SETTINGS[check_mode(SETTINGS, mode)],
         "mode": mode,
         "units": "eps and Lipschitz constants per pixel in [0, 1]",
         "optimizer": "adam",

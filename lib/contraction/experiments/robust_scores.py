@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from . import seed_mean, seed_std
+
 __all__ = [
     "pixel_scale",
     "robust_accuracies",
@@ -174,24 +176,7 @@ def summarize(runs):
             "pgd_accuracy",
             "certified_accuracy",
         ):
-            row[key] = _mean([m[key] for m in members])
-            row[key + "_std"] = _std([m[key] for m in members])
+            row[key] = seed_mean([m[key] for m in members])
+            row[key + "_std"] = seed_std([m[key] for m in members])
         rows.append(row)
     return rows
-
-
-def _mean(values):
-    if any(v is None for v in values):
-        return None
-    if isinstance(values[0], (list, tuple)):
-        return [sum(column) / len(column) for column in zip(*values)]
-    return sum(values) / len(values)
-
-
-def _std(values):
-    if len(values) < 2 or any(v is None for v in values):
-        return None
-    if isinstance(values[0], (list, tuple)):
-        return [_std(list(column)) for column in zip(*values)]
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))

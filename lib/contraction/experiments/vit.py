@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 from ..runtime import single_thread
-from . import register
+from . import check_mode, register, seed_mean, seed_std
 from .inn import load_data
 
 __all__ = [
@@ -79,26 +79,20 @@ SETTINGS = {
 _SCHEDULES = ("constant", "cosine")
 
 
-def _check_mode(mode):
-    if mode not in SETTINGS:
-        raise ValueError(f"mode must be one of {sorted(SETTINGS)}, got {mode!r}")
-    return mode
-
-
 def notebook_settings(mode):
     """The comparison Section 6.4 trains itself in ``mode`` (a new dict): the fast setting.
 
     In both modes the notebook trains ``SETTINGS["fast"]`` on the digits, which fits the book's
     time budget; the full setting is the experiment script, whose record the notebook shows.
     """
-    _check_mode(mode)
+    check_mode(SETTINGS, mode)
     return dict(SETTINGS["fast"])
 
 
 def record_config(mode):
     """The ``config`` that :func:`khopfield_vit` records for ``mode``, computed without running."""
     return {
-        **SETTINGS[_check_mode(mode)],
+        **SETTINGS[check_mode(SETTINGS, mode)],
         "mode": mode,
         "optimizer": "adam",
         "loss": "cross-entropy",
@@ -195,13 +189,6 @@ def train_one(attention, dataset, settings, heads, seed, progress=False):
     }
 
 
-def _mean_std(values):
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, None
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
 def summarize(runs):
     """One row per (heads, attention): counts, mean and std (ddof 1) of the final accuracy."""
     rows = []
@@ -212,7 +199,8 @@ def summarize(runs):
             ]
             if not group:
                 continue
-            mean, std = _mean_std([r["accuracy"] for r in group])
+            accuracies = [r["accuracy"] for r in group]
+            mean, std = seed_mean(accuracies), seed_std(accuracies)
             curves = [r["test_accuracy"] for r in group]
             rows.append(
                 {
@@ -271,5 +259,5 @@ def sweep(settings, artifacts=None, progress=False):
 @register("khopfield_vit")
 def khopfield_vit(mode, artifacts=None):
     """The experiment: :func:`sweep` over ``SETTINGS[mode]``, with :func:`record_config`."""
-    outcome = sweep(SETTINGS[_check_mode(mode)], artifacts=artifacts)
+    outcome = sweep(SETTINGS[check_mode(SETTINGS, mode)], artifacts=artifacts)
     return {**outcome, "config": record_config(mode)}
