@@ -36,7 +36,7 @@ def hard_quantize(W, C):
 def lloyd(W, C0, max_iter=300):
     """Hard k-means (Lloyd) from ``C0``: nearest-codeword assignment, then means, until the
     assignment repeats. A codeword that loses all its weights stays where it is. Returns the
-    centers (no gradient); the limit of :func:`soft_kmeans` as tau -> 0."""
+    centers (no gradient); the limit of :func:`~contraction.quantize_kmeans.soft_kmeans` as tau -> 0."""
     Wb, C, squeeze = _check_problem(W, C0)
     max_iter = as_positive_int(max_iter, "max_iter")
     Wb, index = Wb.detach(), None
