@@ -1,12 +1,13 @@
-"""Benchmark: fixed-point solvers of implicit networks on scikit-learn digits (Chapter 4).
+"""Benchmark: fixed-point solvers of implicit networks on scikit-learn digits (Chapter
+4).
 
-Trains, briefly and on the CPU, an l-infinity-contracting implicit network (n = 100 hidden
-neurons, mu_inf(A) <= gamma) and a monotone operator equilibrium network (MON), then measures, on
-one test batch and to the same tolerance, how many iterations and how much wall time the forward
-and backward fixed points take with
+Trains, briefly and on the CPU, an l-infinity-contracting implicit network (n = 100
+hidden neurons, mu_inf(A) <= gamma) and a monotone operator equilibrium network (MON),
+then measures, on one test batch and to the same tolerance, how many iterations and how
+much wall time the forward and backward fixed points take with
 
-* Picard (alpha = 1), the averaged iteration with the theory step, and Anderson acceleration for
-  the implicit network;
+* Picard (alpha = 1), the averaged iteration with the theory step, and Anderson
+  acceleration for the implicit network;
 * forward-backward and Peaceman-Rachford splitting for the MON.
 
 Run:  python benchmarks/implicit_solvers.py [--epochs 30] [--seed 0]
@@ -38,7 +39,8 @@ TRAIN_TOL, TRAIN_MAX_ITER = 1e-4, 300  # training (float32)
 
 
 def fit(model, data, args):
-    """The book's one training loop (contraction.nn.train.fit); returns (seconds, epochs)."""
+    """The book's one training loop (contraction.nn.train.fit); returns (seconds,
+    epochs)."""
     start = time.perf_counter()
     history = train.fit(
         model,
@@ -57,7 +59,8 @@ def accuracy(model, data):
 
 
 def measure(model, X, y, repeats=5):
-    """Forward and backward solves: their SolveInfo and median wall times (ms), timed apart."""
+    """Forward and backward solves: their SolveInfo and median wall times (ms), timed
+    apart."""
     forward_ms, backward_ms = [], []
     for _ in range(repeats):
         with torch.no_grad():
@@ -79,7 +82,8 @@ def measure(model, X, y, repeats=5):
 
 
 def best_forward_backward_step(mon, grid=200):
-    """The step minimising the exact factor ||I - alpha (I - W)||_2 over a grid up to 2m/L^2."""
+    """The step minimising the exact factor ||I - alpha (I - W)||_2 over a grid up to
+    2m/L^2."""
     W = mon.W().detach()
     M = torch.eye(W.shape[0], dtype=W.dtype) - W
     lip = float(torch.linalg.matrix_norm(M, ord=2))
@@ -170,7 +174,8 @@ def main():
 
     X_batch, y_batch = X_test[:256].double(), y_test[:256]
     for model in (inn.double(), mon.double()):
-        # report failures in the table instead of raising: Picard is expected to fail here
+        # report failures in the table instead of raising: Picard is expected to fail
+        # here
         model.solver = dataclasses.replace(
             model.solver, tol=TOL, max_iter=MAX_ITER, strict=False
         )

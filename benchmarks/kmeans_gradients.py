@@ -1,20 +1,23 @@
 """Benchmark: backward memory and time per step of DKM, IDKM and IDKM-JFB (Chapter 5).
 
-One layer of a realistic size (``nn.Linear(64, 100)``: m = 6,400 weights, d = 1, k = 8, the
-dissertation's tau = 5e-4) is quantized by soft k-means inside a training step (clustering, soft
-quantized weights A C, the layer on a batch, a mean-squared loss, its backward pass):
+One layer of a realistic size (``nn.Linear(64, 100)``: m = 6,400 weights, d = 1, k = 8,
+the dissertation's tau = 5e-4) is quantized by soft k-means inside a training step
+(clustering, soft quantized weights A C, the layer on a batch, a mean-squared loss, its
+backward pass):
 
-1. *memory against t*: the peak bytes autograd holds for the backward pass (saved-tensor hooks,
-   exact on a CPU; plus the CUDA allocator's peak on a GPU) after exactly t = 5, 30, 100
-   clustering iterations from the same starting codebook;
-2. *time per step at t = 30*, two ways: (a) exactly 30 iterations from a cold codebook, and
-   (b) training with the dissertation's rule "until convergence or 30 iterations" from the warm
-   start of the previous step (Section 2.5), the regime of its Table 2.2 (IDKM 0.66x and IDKM-JFB
-   0.47x of DKM's time for k = 8, d = 1).
+1. *memory against t*: the peak bytes autograd holds for the backward pass (saved-tensor
+   hooks, exact on a CPU; plus the CUDA allocator's peak on a GPU) after exactly t = 5,
+   30, 100 clustering iterations from the same starting codebook;
+2. *time per step at t = 30*, two ways: (a) exactly 30 iterations from a cold codebook,
+   and
+(b) training with the dissertation's rule "until convergence or 30 iterations" from the
+    warm start of the previous step (Section 2.5), the regime of its Table 2.2 (IDKM
+    0.66x and IDKM-JFB 0.47x of DKM's time for k = 8, d = 1).
 
-IDKM's adjoint is solved as in the dissertation (averaged iteration, alpha = 0.25, halved on
-divergence) and, for comparison, with Anderson mixing of the same map (``idkm-anderson``). A
-non-strict adjoint that fails falls back to the JFB direction; the tables count those steps.
+IDKM's adjoint is solved as in the dissertation (averaged iteration, alpha = 0.25,
+halved on divergence) and, for comparison, with Anderson mixing of the same map
+(``idkm-anderson``). A non-strict adjoint that fails falls back to the JFB direction;
+the tables count those steps.
 
 Run:  python benchmarks/kmeans_gradients.py [--rows 100 --cols 64 --k 8 --tau 5e-4]
 A script, not a test: its times depend on the machine (1 CPU thread by default).
@@ -164,7 +167,8 @@ def main():
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     print(
-        f"layer {args.rows}x{args.cols} (m = {args.rows * args.cols}, d = 1), k = {args.k}, "
+        f"layer {args.rows}x{args.cols} (m = {args.rows * args.cols}, d = 1), k = "
+        f"{args.k}, "
         f"tau = {args.tau:g}, batch = {args.batch}, device = {device}, "
         f"torch threads = {torch.get_num_threads()}"
     )
@@ -234,13 +238,14 @@ def main():
                     "(b) fallbacks",
                 ],
                 floatfmt=["", ".1f", ".2f", "", ".1f", ".2f", ".1f", ".1f", "d"],
-                title="2. time per training step at t = 30: (a) exactly 30 iterations from "
-                f"a cold codebook; (b) training, warm start, tol 1e-6, cap 30, "
+                title="2. time per training step at t = 30: (a) exactly 30 iterations "
+                f"from a cold codebook; (b) training, warm start, tol 1e-6, cap 30, "
                 f"lr {args.lr:g}",
             )
         )
         print(
-            "dissertation, Table 2.2 (k = 8, d = 1): IDKM 0.66x and IDKM-JFB 0.47x of DKM"
+            "dissertation, Table 2.2 (k = 8, d = 1): IDKM 0.66x and IDKM-JFB 0.47x of "
+            "DKM"
         )
 
 

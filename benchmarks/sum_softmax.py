@@ -1,17 +1,19 @@
 """Benchmark: the sum-softmax solvers, safeguarded Newton against bisection (Chapter 6).
 
-``ssm(x; k) = sigmoid(x + nu)`` needs the root nu of ``sum_i sigmoid(x_i + nu) = k`` in every
-row. Both solvers start from the same bracket, stop at the same tolerance on ``|sum(y) - k|`` (or
-at rounding level) and share the same implicit backward, so the comparison is of the forward
-root finding only:
+``ssm(x; k) = sigmoid(x + nu)`` needs the root nu of ``sum_i sigmoid(x_i + nu) = k`` in
+every row. Both solvers start from the same bracket, stop at the same tolerance on
+``|sum(y) - k|`` (or at rounding level) and share the same implicit backward, so the
+comparison is of the forward root finding only:
 
-* ``newton``: Newton steps on logit(S/n) = logit(k/n), started between the k-th and (k+1)-th
-  largest entries and kept inside the bracket (a bisection step when Newton would leave it);
-* ``bisection``: the bracketing baseline (what the LML layer of Amos et al. does, in effect).
+* ``newton``: Newton steps on logit(S/n) = logit(k/n), started between the k-th and
+  (k+1)-th largest entries and kept inside the bracket (a bisection step when Newton
+  would leave it);
+* ``bisection``: the bracketing baseline (what the LML layer of Amos et al. does, in
+  effect).
 
-It measures forward+backward wall time at n = 1000, k = 10, batch 1024 (target: Newton at most
-0.2x bisection), the iterations each solver needs, and checks that no input scaled from 1e-3 up
-to 1e3 fails in either dtype.
+It measures forward+backward wall time at n = 1000, k = 10, batch 1024 (target: Newton
+at most 0.2x bisection), the iterations each solver needs, and checks that no input
+scaled from 1e-3 up to 1e3 fails in either dtype.
 
 Run:  python benchmarks/sum_softmax.py [--n 1000] [--k 10] [--batch 1024] [--repeats 5]
 A script, not a test: its times depend on the machine.
@@ -38,7 +40,8 @@ def sync(device):
 
 
 def median_ms(x, k, method, repeats, backward=True):
-    """Median wall time (ms) of ssm forward (+ backward, with a fixed upstream gradient)."""
+    """Median wall time (ms) of ssm forward (+ backward, with a fixed upstream
+    gradient)."""
     upstream = torch.randn(
         x.shape, generator=torch.Generator().manual_seed(1), dtype=x.dtype
     ).to(x.device)
@@ -57,7 +60,8 @@ def median_ms(x, k, method, repeats, backward=True):
 
 
 def iterations(x, k, method):
-    """Steps the solver took (it checks convergence every few steps, so a multiple of 2)."""
+    """Steps the solver took (it checks convergence every few steps, so a multiple of
+    2)."""
     z = S._shifted(x)
     kt = torch.full(x.shape[:-1], float(k), dtype=x.dtype, device=x.device)
     return S.solve_dual(z, kt, method)[2]
@@ -96,8 +100,8 @@ def timing_rows(args, device):
 
 
 def robustness_rows(args, device):
-    """Every scale, dtype and method: a failure is an exception, a non-finite entry or a sum off
-    by more than the solver's tolerance (checked on the result, in float64)."""
+    """Every scale, dtype and method: a failure is an exception, a non-finite entry or a
+    sum off by more than the solver's tolerance (checked on the result, in float64)."""
     rows, failures = [], 0
     for name, dtype in DTYPES.items():
         for scale in SCALES:

@@ -102,7 +102,8 @@ def test_read_idx_rejects_bad_files(tmp_path):
         formats.read_idx(write(tmp_path / "h", good[:6]))
 
 
-# ----------------------------------------------------------------------------- read_cifar_binary
+# -----------------------------------------------------------------------------
+# read_cifar_binary
 
 
 def test_read_cifar_binary_layout(tmp_path):
@@ -122,7 +123,8 @@ def test_read_cifar_binary_rejects_bad_files(tmp_path):
         formats.read_cifar_binary(write(tmp_path / "label.bin", b"\x0c" + raw[1:]))
 
 
-# ----------------------------------------------------------------------------- download and cache
+# ----------------------------------------------------------------------------- download
+# and cache
 
 
 def test_offline_download_fails_fast_naming_cache_dir(tmp_path, monkeypatch):
@@ -212,7 +214,8 @@ def test_cifar10_from_a_tiny_archive(tmp_path, monkeypatch):
     torch.testing.assert_close(dataset.x_train[:, 2].reshape(10, -1), blue)
 
 
-# ----------------------------------------------------------------------------- digits and splits
+# ----------------------------------------------------------------------------- digits
+# and splits
 
 
 def test_digits_split_and_normalisation(monkeypatch):

@@ -1,4 +1,5 @@
-"""The Chapter 7 self-checks accept their reference solutions and reject typical mistakes."""
+"""The Chapter 7 self-checks accept their reference solutions and reject typical
+mistakes."""
 
 import numpy as np
 

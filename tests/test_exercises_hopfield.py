@@ -1,4 +1,5 @@
-"""The Chapter 6 self-checks accept their reference solutions and reject a wrong answer."""
+"""The Chapter 6 self-checks accept their reference solutions and reject a wrong
+answer."""
 
 import numpy as np
 from scipy.optimize import brentq
@@ -13,7 +14,10 @@ def test_chapter6_exercises_are_registered():
 
 
 def test_local_fields():
-    right = lambda p, s: p.T @ (p @ s) / p.shape[1] - p.shape[0] / p.shape[1] * s  # noqa: E731
+    def right(p, s):
+        n, N = p.shape
+        return p.T @ (p @ s) / N - n / N * s
+
     assert exercises.check("ch6.local_fields", right, quiet=True)
     assert not exercises.check(
         "ch6.local_fields", lambda p, s: p.T @ (p @ s), quiet=True

@@ -1,4 +1,5 @@
-"""The Chapter 5 self-checks accept the reference answers and reject typical mistakes."""
+"""The Chapter 5 self-checks accept the reference answers and reject typical
+mistakes."""
 
 import numpy as np
 

@@ -228,8 +228,8 @@ def test_principal_subnetwork_keeps_the_constraint():
         assert torch.allclose(sub.A(), model.A()[keep][:, keep], atol=1e-6)
         assert implicit.mu_inf(sub) <= implicit.mu_inf(model) + 1e-5 <= 0.4 + 2e-5
         x = torch.randn(6, 5)
-        # dropped neurons held at zero: the full network with those rows of B, b zeroed and
-        # very negative biases has the same outputs
+        # dropped neurons held at zero: the full network with those rows of B, b zeroed
+        # and very negative biases has the same outputs
         with torch.no_grad():
             full = implicit.ImplicitNetwork(5, 8, 3, gamma=0.4, weighted=weighted)
             full.load_state_dict(model.state_dict())

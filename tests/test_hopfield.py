@@ -1,4 +1,5 @@
-"""Tests of contraction.hopfield: modern Hopfield networks, the k-Hopfield layer and attention."""
+"""Tests of contraction.hopfield: modern Hopfield networks, the k-Hopfield layer and
+attention."""
 
 import math
 
@@ -21,8 +22,9 @@ def separated_memories(N=10, n=64, seed=0):
 
 
 def test_one_step_retrieval_of_separated_memories_within_the_softmax_bound():
-    """|x+ - xi_i| <= 2 M (N - 1) exp(-beta gap), gap = score of xi_i minus the best other score:
-    the measured error is below the bound, and the bound is small, so the check has teeth."""
+    """|x+ - xi_i| <= 2 M (N - 1) exp(-beta gap), gap = score of xi_i minus the best
+    other score: the measured error is below the bound, and the bound is small, so the
+    check has teeth."""
     xi, g = separated_memories()
     x = xi + 0.05 * torch.randn(
         xi.shape, generator=g, dtype=F64
@@ -36,7 +38,8 @@ def test_one_step_retrieval_of_separated_memories_within_the_softmax_bound():
     bound = 2 * M * (N - 1) * torch.exp(-beta * (own - other))
     error = (out - xi).norm(dim=-1)
     assert bool((error <= bound).all()) and float(bound.max()) < 1e-4
-    # at a small beta the same queries land on an average of memories (metastable), not on one
+    # at a small beta the same queries land on an average of memories (metastable), not
+    # on one
     assert float((H.mchn_update(xi, x, 0.5) - xi).norm(dim=-1).min()) > 0.5
 
 
@@ -98,7 +101,8 @@ def test_column_update_is_a_unit_gradient_step_on_its_energy(i):
 @FAST
 @given(st.integers(0, 10**6), st.floats(0.2, 10.0))
 def test_first_column_energy_never_increases(seed, beta):
-    """i = 1: a convex quadratic minus a convex potential, so the step is concave-convex."""
+    """i = 1: a convex quadratic minus a convex potential, so the step is
+    concave-convex."""
     xi, g = separated_memories(N=7, n=5, seed=seed)
     x = 2 * torch.randn(4, 5, generator=g, dtype=F64)
     energies = []
@@ -110,8 +114,9 @@ def test_first_column_energy_never_increases(seed, beta):
 
 
 def test_later_column_energies_may_increase():
-    """For i >= 2 the energy is a difference of convex potentials: a unit step can climb it (the
-    dissertation leaves convergence of these updates open). A seeded float64 example."""
+    """For i >= 2 the energy is a difference of convex potentials: a unit step can climb
+    it (the dissertation leaves convergence of these updates open). A seeded float64
+    example."""
     xi = torch.randn(20, 16, dtype=F64, generator=torch.Generator().manual_seed(0))
     x = torch.randn(5, 16, dtype=F64, generator=torch.Generator().manual_seed(1))
     rises = []

@@ -32,7 +32,8 @@ def batch(seed=1, rows=5, n_in=4):
 
 
 def spread_weights(model, seed=2, scale=0.6):
-    """Off-diagonal rows of size ~scale*n, so that alpha < 1 and the averaged step matters."""
+    """Off-diagonal rows of size ~scale*n, so that alpha < 1 and the averaged step
+    matters."""
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         model.T.copy_(
@@ -41,7 +42,8 @@ def spread_weights(model, seed=2, scale=0.6):
     return model
 
 
-# --- parametrisation ------------------------------------------------------------------------
+# --- parametrisation
+# ------------------------------------------------------------------------
 
 
 @settings(max_examples=60, deadline=None)
@@ -69,7 +71,8 @@ def test_weighted_model_contracts_in_its_norm(seed, gamma):
     assert im.mu_inf(model) == pytest.approx(norms.lognorm(A, np.inf, weight=eta))
 
 
-# --- forward solve ----------------------------------------------------------------------------
+# --- forward solve
+# ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("method", ["averaged", "anderson"])
@@ -95,7 +98,8 @@ def test_anderson_needs_fewer_iterations():
     assert model.last_solve.converged and model.last_solve.iterations < averaged
 
 
-# --- implicit differentiation ------------------------------------------------------------------
+# --- implicit differentiation
+# ------------------------------------------------------------------
 
 
 def unrolled_loss(model, x, y, steps=400):
@@ -170,7 +174,8 @@ def test_jfb_and_unrolled_backward_options():
     )
 
 
-# --- robustness --------------------------------------------------------------------------------
+# --- robustness
+# --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["plain", "weighted", "feedforward"])
@@ -257,7 +262,8 @@ def test_attacks_stay_in_the_ball_and_raise_the_loss():
         assert float(F.cross_entropy(model(x_adv), y).detach()) >= float(clean)
 
 
-# --- reporting failures and bad input ------------------------------------------------------
+# --- reporting failures and bad input
+# ------------------------------------------------------
 
 
 def expansive_model(**kwargs):

@@ -17,7 +17,8 @@ def _random_hurwitz(rng, n, margin=0.3):
     return M - (norms.spectral_abscissa(M) + margin) * np.eye(n)
 
 
-# ------------------------------------------------------------------ check_positive_definite
+# ------------------------------------------------------------------
+# check_positive_definite
 def test_check_positive_definite_symmetrises_round_off():
     P = np.array([[2.0, 1.0], [1.0 + 1e-12, 3.0]])
     out = lyapunov.check_positive_definite(P)
@@ -43,7 +44,8 @@ def test_check_positive_definite_names_argument():
         lyapunov.check_positive_definite(np.array([[1.0, 2.0], [0.0, 1.0]]), "Q")
 
 
-# ------------------------------------------------------------------------ cholesky_weight
+# ------------------------------------------------------------------------
+# cholesky_weight
 def test_cholesky_weight_factors_P_and_matches_norms():
     rng = np.random.default_rng(0)
     P = _random_spd(rng, 4)
@@ -61,7 +63,8 @@ def test_cholesky_weight_rejects_bad_input():
         lyapunov.cholesky_weight("not a matrix")
 
 
-# ----------------------------------------------------------------------- lyapunov_weight
+# -----------------------------------------------------------------------
+# lyapunov_weight
 def test_lyapunov_weight_solves_the_equation():
     rng = np.random.default_rng(1)
     A, Q = _random_hurwitz(rng, 3), _random_spd(rng, 3)
@@ -119,7 +122,8 @@ def test_lyapunov_weight_rejects_bad_input():
         lyapunov.lyapunov_weight(np.ones((2, 3)))
 
 
-# ------------------------------------------------------------------------------- ellipse
+# -------------------------------------------------------------------------------
+# ellipse
 def test_ellipse_points_lie_on_the_level_set():
     P = np.array([[2.0, 0.5], [0.5, 1.0]])
     center = np.array([1.0, -2.0])

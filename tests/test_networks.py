@@ -130,7 +130,8 @@ def test_composite_norm_rejects_bad_input(kwargs, match):
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), p=st.sampled_from([1, 2, np.inf]))
 def test_block_majorant_bounds_the_composite_lognorm(seed, p):
-    """Ström: (||(I + hJ)x|| - ||x||)/h <= mu_inf,eta(majorant) ||x|| in the composite norm."""
+    """Ström: (||(I + hJ)x|| - ||x||)/h <= mu_inf,eta(majorant) ||x|| in the composite
+    norm."""
     rng = np.random.default_rng(seed)
     sizes = [2, 1, 3]
     J = rng.normal(size=(6, 6))

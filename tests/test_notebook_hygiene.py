@@ -1,4 +1,5 @@
-"""Rules every chapter notebook follows (book/building.md), checked without running it."""
+"""Rules every chapter notebook follows (book/building.md), checked without running
+it."""
 
 import configparser
 import json
@@ -73,7 +74,8 @@ def test_one_title_and_a_takeaways_box(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_huge_text_output(path):
-    """A giant text repr (an echoed MIME bundle or array) bloats the page and breaks the PDF."""
+    """A giant text repr (an echoed MIME bundle or array) bloats the page and breaks the
+    PDF."""
     for i, cell in enumerate(_load(path)["cells"]):
         for out in cell.get("outputs", []):
             text = "".join(out.get("text", "")) + "".join(
@@ -84,12 +86,14 @@ def test_no_huge_text_output(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_nbval_comments(path):
-    """nbval also obeys comments such as ``# NBVAL_IGNORE_OUTPUT`` or ``# NBVAL_SKIP``; the book
-    marks cells with tags only, so that the allowed-tags check above sees every exception."""
+    """nbval also obeys comments such as ``# NBVAL_IGNORE_OUTPUT`` or ``# NBVAL_SKIP``;
+    the book marks cells with tags only, so that the allowed-tags check above sees every
+    exception."""
     for i, cell in enumerate(_load(path)["cells"]):
         if cell["cell_type"] == "code":
             assert "NBVAL_" not in "".join(cell["source"]).upper(), (
-                f"cell {i} has an NBVAL_ comment; use a cell tag (nbval-ignore-output) instead"
+                f"cell {i} has an NBVAL_ comment; use a cell tag (nbval-ignore-output) "
+                "instead"
             )
 
 
@@ -108,7 +112,8 @@ def test_sanitize_patterns_never_cross_a_line_break():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_import_that_colab_lacks(path):
-    """Colab has IPython but not myst-nb: notebooks glue through contraction.book.prose."""
+    """Colab has IPython but not myst-nb: notebooks glue through
+    contraction.book.prose."""
     for i, cell in enumerate(_load(path)["cells"]):
         source = "".join(cell["source"])
         if cell["cell_type"] == "code":

@@ -1,4 +1,5 @@
-"""Glued numbers reach the prose as plain Python numbers, in myst-nb's format, without myst-nb."""
+"""Glued numbers reach the prose as plain Python numbers, in myst-nb's format, without
+myst-nb."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
-"""Soft k-means and its three gradients (contraction.quantize, Chapter 5; jaffe2024 Ch. 2)."""
+"""Soft k-means and its three gradients (contraction.quantize, Chapter 5; jaffe2024 Ch.
+2)."""
 
 import math
 import warnings
@@ -21,7 +22,8 @@ def clusters(centers=(-2.0, 0.0, 2.0), per=10, spread=0.3, d=1, seed=0):
 
 
 def uniform(m=60, seed=0):
-    """Rows spread evenly, with no clusters: soft k-means converges slowly (rho ~ 0.6)."""
+    """Rows spread evenly, with no clusters: soft k-means converges slowly (rho ~
+    0.6)."""
     return torch.rand(
         m, 1, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
     )
@@ -38,7 +40,8 @@ def grad_of(W, C, u):
     return g
 
 
-# --- the fixed point ----------------------------------------------------------------------------
+# --- the fixed point
+# ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("distance", Q.DISTANCES)
@@ -106,7 +109,8 @@ def test_exactly_t_iterations_when_tol_is_none():
     torch.testing.assert_close(C.detach(), by_hand, rtol=0, atol=1e-14)
 
 
-# --- gradients ----------------------------------------------------------------------------------
+# --- gradients
+# ----------------------------------------------------------------------------------
 
 
 def test_implicit_gradient_equals_unrolled_to_convergence():
@@ -254,7 +258,8 @@ def test_anderson_adjoint_gives_the_same_gradient_in_fewer_steps():
     )
 
 
-# --- the convergence condition ------------------------------------------------------------------
+# --- the convergence condition
+# ------------------------------------------------------------------
 
 
 def exact_radius(W, C, tau):
@@ -284,7 +289,8 @@ def test_spectral_radius_above_one_at_an_unstable_fixed_point():
     assert check.spectral_radius > 1 and not check.contracting
 
 
-# --- initial codebooks --------------------------------------------------------------------------
+# --- initial codebooks
+# --------------------------------------------------------------------------
 
 
 def test_initial_codebooks():
@@ -307,7 +313,8 @@ def test_initial_codebooks():
     )  # fewer distinct rows than k: no error
 
 
-# --- bad input ----------------------------------------------------------------------------------
+# --- bad input
+# ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

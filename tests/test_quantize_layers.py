@@ -1,4 +1,5 @@
-"""Product quantization arithmetic, quantization-aware layers and cost meters (Chapter 5)."""
+"""Product quantization arithmetic, quantization-aware layers and cost meters (Chapter
+5)."""
 
 import math
 import warnings
@@ -26,10 +27,12 @@ def test_bits_per_weight_and_compression():
         Q.bits_per_weight(8, 1) == 3 and Q.bits_per_weight(2, 2) == 0.5
     )  # Table 2.4's note
     assert Q.bits_per_weight(16, 4) == 1
-    # n = 1000, k = 8, d = 1: 32000 bits against 3000 index bits + 8 codewords of 32 bits
+    # n = 1000, k = 8, d = 1: 32000 bits against 3000 index bits + 8 codewords of 32
+    # bits
     assert Q.compression_ratio(1000, 8, 1) == pytest.approx(32000 / (3000 + 256))
     assert Q.compression_ratio(1000, 8, 1, codebook=False) == pytest.approx(32 / 3)
-    # both sides of the bound: below float_bits / bits_per_weight, and reaching it as n grows
+    # both sides of the bound: below float_bits / bits_per_weight, and reaching it as n
+    # grows
     ratios = [Q.compression_ratio(n, 4, 2) for n in (100, 10_000, 1_000_000)]
     bound = 32 / Q.bits_per_weight(4, 2)
     assert all(r < bound for r in ratios) and bound - ratios[-1] < 1e-3 * bound

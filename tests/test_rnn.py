@@ -10,7 +10,8 @@ PS = (1, np.inf)
 
 
 def brute_force(A, lo, hi, p, side, shift=None, weight=None):
-    """max over the 2^n corners, by slopes.corner_max (right side through a transpose)."""
+    """max over the 2^n corners, by slopes.corner_max (right side through a
+    transpose)."""
     n = A.shape[0]
     B = np.diag(np.zeros(n) if shift is None else np.asarray(shift) * np.ones(n))
     if side == "left":
@@ -226,7 +227,8 @@ def test_certified_rate_holds_for_simulated_pairs():
 def test_max_lognorm_diag_self_check():
     ref = lambda A, lo, hi: norms.max_lognorm_diag(A, lo, hi, np.inf)  # noqa: E731
     assert exercises.check("ch4.max_lognorm_diag_inf", ref, quiet=True)
-    wrong = lambda A, lo, hi: hi * norms.lognorm(A, np.inf)  # noqa: E731  (forgets d_min)
+    # forgets d_min
+    wrong = lambda A, lo, hi: hi * norms.lognorm(A, np.inf)  # noqa: E731
     assert not exercises.check("ch4.max_lognorm_diag_inf", wrong, quiet=True)
 
 

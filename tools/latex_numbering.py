@@ -1,11 +1,12 @@
 """Sphinx extension: number the PDF's chapters as the site does.
 
-On the site only the part of ``_toc.yml`` marked ``numbered: true`` is numbered (Chapters 1-N);
-the front matter (introduction, how to use, notation, status) and the back matter (teaching,
-appendix, bibliography, API reference) are not. Sphinx's LaTeX builder numbers every top-level
-document as a chapter, which made Chapter 1 the PDF's Chapter 8. This extension marks the
-assembled LaTeX document: chapter numbers off at the start, on (counting from 1) at the first
-document of the first numbered part, and off again after the last numbered part.
+On the site only the part of ``_toc.yml`` marked ``numbered: true`` is numbered
+(Chapters 1-N); the front matter (introduction, how to use, notation, status) and the
+back matter (teaching, appendix, bibliography, API reference) are not. Sphinx's LaTeX
+builder numbers every top-level document as a chapter, which made Chapter 1 the PDF's
+Chapter 8. This extension marks the assembled LaTeX document: chapter numbers off at the
+start, on (counting from 1) at the first document of the first numbered part, and off
+again after the last numbered part.
 
 ``tests/pdf`` checks the result in the built PDF. Loaded from ``_config.yml``.
 """
@@ -21,7 +22,8 @@ BACK = r"\setcounter{secnumdepth}{-1}"
 
 
 def numbered_range(site_map) -> tuple[str | None, str | None]:
-    """(first document of the first numbered part, first document after the last one)."""
+    """(first document of the first numbered part, first document after the last
+    one)."""
     parts = site_map[site_map.root.docname].subtrees
     first = after = None
     seen_numbered = False

@@ -1,10 +1,12 @@
-"""Execute the chapter notebooks in place (fast mode) and store their outputs: `make notebooks`.
+"""Execute the chapter notebooks in place (fast mode) and store their outputs: `make
+notebooks`.
 
-Before executing, each notebook's first cell is rewritten to the canonical Colab setup cell, whose
-install URL comes from `repository.url` in `_config.yml` (the one place that names it). Widget
-state is stored so the saved notebooks show their widgets. Each run is recorded in the notebook's
-metadata (`contraction`: date, seconds, mode) and the status page `book/status.md` is rewritten
-from the metadata of all notebooks. Prints each notebook's wall time.
+Before executing, each notebook's first cell is rewritten to the canonical Colab setup
+cell, whose install URL comes from `repository.url` in `_config.yml` (the one place that
+names it). Widget state is stored so the saved notebooks show their widgets. Each run is
+recorded in the notebook's metadata (`contraction`: date, seconds, mode) and the status
+page `book/status.md` is rewritten from the metadata of all notebooks. Prints each
+notebook's wall time.
 
 Usage: python tools/notebooks.py [--sync-only] NOTEBOOK [NOTEBOOK ...]
 """
@@ -51,7 +53,8 @@ def setup_cell_source() -> str:
 
 
 def sync_setup_cell(nb) -> None:
-    """Make the first cell the canonical setup cell, tagged remove-cell (hidden in the book)."""
+    """Make the first cell the canonical setup cell, tagged remove-cell (hidden in the
+    book)."""
     source = setup_cell_source()
     first = nb.cells[0] if nb.cells else None
     placeholder = first is not None and first.source.strip() in ("", "import sys")
@@ -115,15 +118,18 @@ def write_status_page() -> Path:
         run = nb.metadata.get("contraction", {})
         rel = path.relative_to(ROOT).as_posix()
         rows.append(
-            f"| {path.parent.name} | [{title}](../{rel}) | {run.get('seconds', 'n/a')} | "
+            f"| {path.parent.name} | [{title}](../{rel}) | {run.get('seconds', 'n/a')} "
+            "| "
             f"{run.get('mode', 'n/a')} | {run.get('executed', 'never')} | "
             f"{run.get('machine', 'n/a')} |"
         )
     page = ROOT / "book" / "status.md"
     page.write_text(
         "# Notebook status\n\n"
-        "Every notebook of the book, with the last run that produced the outputs you see online.\n"
-        "This page is written by `make notebooks` (tools/notebooks.py); each notebook must run in\n"
+        "Every notebook of the book, with the last run that produced the outputs you "
+        "see online.\n"
+        "This page is written by `make notebooks` (tools/notebooks.py); each notebook "
+        "must run in\n"
         "at most 90 seconds on two CPU cores in fast mode.\n\n"
         "| chapter | notebook | seconds | mode | executed | machine |\n"
         "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n"

@@ -1,21 +1,21 @@
 """The student edition: the book's sources with every exercise solution removed.
 
-``make student`` calls ``python tools/student_edition.py OUT``, which writes into OUT a copy of the
-book's sources (``_toc.yml``, ``book/``, ``chapters/``) in which every sphinx-exercise ``solution``
-directive is gone from notebooks and pages, and a ``_config.yml`` for that copy (title marked as
-the student edition, solutions hidden as a second guard, Colab links to the branch
-:data:`BRANCH`, no repository button). jupyter-book then builds OUT, so every way a student can get
-a notebook from the student site (the page, the ``.ipynb`` download, the Colab link) gives a
-solution-free notebook.
+``make student`` calls ``python tools/student_edition.py OUT``, which writes into OUT a
+copy of the book's sources (``_toc.yml``, ``book/``, ``chapters/``) in which every
+sphinx-exercise ``solution`` directive is gone from notebooks and pages, and a
+``_config.yml`` for that copy (title marked as the student edition, solutions hidden as
+a second guard, Colab links to the branch :data:`BRANCH`, no repository button).
+jupyter-book then builds OUT, so every way a student can get a notebook from the student
+site (the page, the ``.ipynb`` download, the Colab link) gives a solution-free notebook.
 
-``python tools/student_edition.py --branch OUT`` commits the notebooks of OUT to the local branch
-:data:`BRANCH` (its own history; the checkout, its index and HEAD are not touched). An instructor
-publishes it with ``git push origin student``; the student site's Colab links open notebooks
-from it.
+``python tools/student_edition.py --branch OUT`` commits the notebooks of OUT to the
+local branch :data:`BRANCH` (its own history; the checkout, its index and HEAD are not
+touched). An instructor publishes it with ``git push origin student``; the student
+site's Colab links open notebooks from it.
 
-A solution is a directive ``{solution}`` in a colon or backtick fence (``::::{solution} label``
-up to the closing fence of the same length), or the cells from ``{solution-start}`` to
-``{solution-end}``.
+A solution is a directive ``{solution}`` in a colon or backtick fence (``::::{solution}
+label`` up to the closing fence of the same length), or the cells from
+``{solution-start}`` to ``{solution-end}``.
 """
 
 from __future__ import annotations
@@ -51,9 +51,10 @@ def has_solution(text: str) -> bool:
 def strip_text(text: str) -> tuple[str, int, str | None]:
     """Remove the solution directives of one page or markdown cell.
 
-    Returns the text, the number of solutions removed, and ``"start"`` if a ``{solution-start}``
-    opened and was not closed in this text (the cells after it are part of the solution), ``"end"``
-    if the text holds a ``{solution-end}`` without its start, else None.
+    Returns the text, the number of solutions removed, and ``"start"`` if a
+    ``{solution-start}`` opened and was not closed in this text (the cells after it are
+    part of the solution), ``"end"`` if the text holds a ``{solution-end}`` without its
+    start, else None.
     """
     lines = text.splitlines(keepends=True)
     out, removed, i, state = [], 0, 0, None
@@ -90,7 +91,8 @@ def strip_text(text: str) -> tuple[str, int, str | None]:
 
 
 def _block_end(lines: list[str], start: int, fence: str) -> int:
-    """Number of lines from ``start`` (an opening fence) to its closing fence, inclusive."""
+    """Number of lines from ``start`` (an opening fence) to its closing fence,
+    inclusive."""
     close = re.compile(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
     for j in range(start + 1, len(lines)):
         if close.match(lines[j]):
@@ -99,7 +101,8 @@ def _block_end(lines: list[str], start: int, fence: str) -> int:
 
 
 def strip_notebook(nb: dict) -> int:
-    """Remove every solution from a notebook (in place); return how many were removed."""
+    """Remove every solution from a notebook (in place); return how many were
+    removed."""
     kept, removed, inside = [], 0, False
     for cell in nb["cells"]:
         source = (
@@ -152,7 +155,8 @@ def student_config(out: Path) -> dict:
 
 
 def write_sources(out: Path) -> int:
-    """Write the solution-free sources and config into ``out``; return the solutions removed."""
+    """Write the solution-free sources and config into ``out``; return the solutions
+    removed."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -188,16 +192,17 @@ def write_sources(out: Path) -> int:
 
 README = """# Student notebooks of *Contraction Theory and Neural Networks*
 
-The chapter notebooks without the exercise solutions, for the student edition of the book: its
-Colab links open the notebooks on this branch. Written by `make student-branch`; do not edit by
-hand.
+The chapter notebooks without the exercise solutions, for the student edition of the
+book: its Colab links open the notebooks on this branch. Written by
+`make student-branch`; do not edit by hand.
 """
 
 
 def commit_branch(src: Path) -> str:
     """Commit the notebooks of ``src`` to the local branch BRANCH; return the commit id.
 
-    Uses a temporary index, so the checkout's own index, work tree and HEAD are untouched.
+    Uses a temporary index, so the checkout's own index, work tree and HEAD are
+    untouched.
     """
     notebooks = sorted(p for p in (src / "chapters").rglob("*.ipynb"))
     if not notebooks:
@@ -242,7 +247,8 @@ def commit_branch(src: Path) -> str:
     )
     git("update-ref", f"refs/heads/{BRANCH}", commit)
     print(
-        f"branch {BRANCH} -> {commit[:12]}: {len(notebooks)} notebooks without solutions; "
+        f"branch {BRANCH} -> {commit[:12]}: {len(notebooks)} notebooks without "
+        "solutions; "
         f"publish with: git push origin {BRANCH}"
     )
     return commit

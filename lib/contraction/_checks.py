@@ -1,4 +1,5 @@
-"""Input validation shared by the public functions: each error names the offending argument."""
+"""Input validation shared by the public functions: each error names the offending
+argument."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def as_real_scalar(value, name: str) -> float:
 def as_vector(
     value, name: str, n: int, default=None, nonnegative=False, positive=False
 ):
-    """A length-``n`` real vector (a scalar is broadcast); ``default`` when ``value`` is None."""
+    """A length-``n`` real vector (a scalar is broadcast); ``default`` when ``value`` is
+    None."""
     if value is None:
         if default is None:
             raise TypeError(f"{name} is required, got None")
@@ -103,7 +105,8 @@ def as_vector(
 
 
 def check_slopes(d_min, d_max, nonnegative: bool = False) -> tuple[float, float]:
-    """Validate a slope interval ``d_min <= d_max`` (finite; both ``>= 0`` if ``nonnegative``)."""
+    """Validate a slope interval ``d_min <= d_max`` (finite; both ``>= 0`` if
+    ``nonnegative``)."""
     lo, hi = (
         as_real_scalar(v, name) for v, name in ((d_min, "d_min"), (d_max, "d_max"))
     )
@@ -135,7 +138,8 @@ def check_callable(value, name: str):
 
 
 def as_point_pairs(X, Y, names=("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
-    """Two ``(num, n)`` arrays of paired points that differ in every row (a ratio needs x != y)."""
+    """Two ``(num, n)`` arrays of paired points that differ in every row (a ratio needs
+    x != y)."""
     X = as_real_array(X, names[0], ndim=2)
     Y = as_real_array(Y, names[1], ndim=2)
     if X.shape != Y.shape:

@@ -1,11 +1,13 @@
-r"""Hard k-means: nearest codewords, Lloyd's algorithm and starting codebooks (Chapter 5).
+r"""Hard k-means: nearest codewords, Lloyd's algorithm and starting codebooks (Chapter
+5).
 
-The limit :math:`\tau \to 0` of soft k-means (:mod:`contraction.quantize_kmeans`): every weight
-sub-vector goes to its nearest codeword (:func:`hard_assign`, :func:`hard_quantize`), and Lloyd's
-algorithm alternates that assignment with the mean of each cluster (:func:`lloyd`), the
-post-training baseline of Section 5.1. :func:`init_codebook` gives the starting codebooks.
-Reference: S. Lloyd, "Least squares quantization in PCM", 1982; D. Arthur, S. Vassilvitskii,
-"k-means++", 2007 (``jaffe2024``, Chapter 2, for the setting).
+The limit :math:`\tau \to 0` of soft k-means (:mod:`contraction.quantize_kmeans`): every
+weight sub-vector goes to its nearest codeword (:func:`hard_assign`,
+:func:`hard_quantize`), and Lloyd's algorithm alternates that assignment with the mean
+of each cluster (:func:`lloyd`), the post-training baseline of Section 5.1.
+:func:`init_codebook` gives the starting codebooks. Reference: S. Lloyd, "Least squares
+quantization in PCM", 1982; D. Arthur, S. Vassilvitskii, "k-means++", 2007
+(``jaffe2024``, Chapter 2, for the setting).
 """
 
 from __future__ import annotations
@@ -23,20 +25,23 @@ INITS = ("kmeans++", "quantile")
 
 
 def hard_assign(W, C):
-    """Index of the nearest codeword for every row of ``W`` (the limit tau -> 0), ``(..., m)``."""
+    """Index of the nearest codeword for every row of ``W`` (the limit tau -> 0),
+    ``(..., m)``."""
     return distances(W, C, "sqeuclidean").argmin(-1)
 
 
 def hard_quantize(W, C):
-    """Every row of ``W`` replaced by its nearest codeword, :math:`q(W, C)` (Section 2.3)."""
+    """Every row of ``W`` replaced by its nearest codeword, :math:`q(W, C)` (Section
+    2.3)."""
     index = hard_assign(W, C)
     return torch.gather(C, -2, index.unsqueeze(-1).expand(*index.shape, C.shape[-1]))
 
 
 def lloyd(W, C0, max_iter=300):
-    """Hard k-means (Lloyd) from ``C0``: nearest-codeword assignment, then means, until the
-    assignment repeats. A codeword that loses all its weights stays where it is. Returns the
-    centers (no gradient); the limit of :func:`~contraction.quantize_kmeans.soft_kmeans` as tau -> 0."""
+    """Hard k-means (Lloyd) from ``C0``: nearest-codeword assignment, then means, until
+    the assignment repeats. A codeword that loses all its weights stays where it is.
+    Returns the centers (no gradient); the limit of
+    :func:`~contraction.quantize_kmeans.soft_kmeans` as tau -> 0."""
     Wb, C, squeeze = _check_problem(W, C0)
     max_iter = as_positive_int(max_iter, "max_iter")
     Wb, index = Wb.detach(), None
@@ -58,10 +63,11 @@ def lloyd(W, C0, max_iter=300):
 def init_codebook(W, k, method="kmeans++", generator=None):
     """A starting codebook ``(k, d)`` for the rows of ``W`` ``(m, d)``.
 
-    ``"kmeans++"``: the first codeword a random row, each next one a row drawn with probability
-    proportional to its squared distance to the nearest codeword so far (Arthur and Vassilvitskii,
-    2007); ``generator`` seeds it. ``"quantile"``: deterministic; the rows at the quantiles
-    (j + 1/2)/k of their projection on the first principal direction (for d = 1, of the weights).
+    ``"kmeans++"``: the first codeword a random row, each next one a row drawn with
+    probability proportional to its squared distance to the nearest codeword so far
+    (Arthur and Vassilvitskii, 2007); ``generator`` seeds it. ``"quantile"``:
+    deterministic; the rows at the quantiles (j + 1/2)/k of their projection on the
+    first principal direction (for d = 1, of the weights).
     """
     _check_tensor(W, "W")
     if W.ndim != 2:
@@ -87,7 +93,8 @@ def init_codebook(W, k, method="kmeans++", generator=None):
     nearest = (W - W[first]).square().sum(-1)
     for _ in range(1, k):
         weights = nearest.double().cpu()
-        # fewer distinct rows than k: every distance is 0, so draw uniformly (duplicates follow)
+        # fewer distinct rows than k: every distance is 0, so draw uniformly (duplicates
+        # follow)
         weights = weights if float(weights.sum()) > 0 else torch.ones_like(weights)
         nxt = torch.multinomial(weights, 1, generator=generator).item()
         chosen.append(nxt)
@@ -95,4 +102,5 @@ def init_codebook(W, k, method="kmeans++", generator=None):
     return W[chosen].clone()
 
 
-# --- the convergence condition ----------------------------------------------------------------
+# --- the convergence condition
+# ----------------------------------------------------------------

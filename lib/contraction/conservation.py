@@ -1,17 +1,19 @@
-r"""Conservation laws and translation invariances: the norms that certify weak contraction.
+r"""Conservation laws and translation invariances: the norms that certify weak
+contraction.
 
-Section 3.2 of the book ("Weakly contracting networks"). A monotone system (Metzler Jacobians)
-with a conservation law :math:`\eta^\top Df(x) = 0` or a translation invariance
-:math:`Df(x)\xi = 0` has log norm exactly zero, at every point, in :math:`\ell_1` weighted by
-:math:`\eta` or in :math:`\ell_\infty` weighted by :math:`1/\xi`: it is weakly contracting
-there. :func:`certifying_weight` finds that norm from sampled Jacobians,
-:func:`conservation_weight` the conserved weight of a matrix, and :func:`has_conservation_law` and
-:func:`translation_invariant` test the two properties on sample points (they can refute, not
-prove). The models they certify are in :mod:`contraction.weak_networks`.
+Section 3.2 of the book ("Weakly contracting networks"). A monotone system (Metzler
+Jacobians) with a conservation law :math:`\eta^\top Df(x) = 0` or a translation
+invariance :math:`Df(x)\xi = 0` has log norm exactly zero, at every point, in
+:math:`\ell_1` weighted by :math:`\eta` or in :math:`\ell_\infty` weighted by
+:math:`1/\xi`: it is weakly contracting there. :func:`certifying_weight` finds that norm
+from sampled Jacobians, :func:`conservation_weight` the conserved weight of a matrix,
+and :func:`has_conservation_law` and :func:`translation_invariant` test the two
+properties on sample points (they can refute, not prove). The models they certify are in
+:mod:`contraction.weak_networks`.
 
-References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for network
-systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Bullo, *Contraction Theory
-for Dynamical Systems*, KDP, 2023.
+References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for
+network systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Bullo,
+*Contraction Theory for Dynamical Systems*, KDP, 2023.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ __all__ = [
 
 
 def _points(points, dim: int | None = None) -> np.ndarray:
-    """Sample points, one per row (a single point is one row); ``dim`` columns if given."""
+    """Sample points, one per row (a single point is one row); ``dim`` columns if
+    given."""
     pts = as_real_array(points, "points")
     if pts.ndim == 1:
         pts = pts[None, :]
@@ -52,7 +55,8 @@ def _jacobian_callable(jacobian):
 
 
 def _annihilates(jacobian, vector, name, points, tol, left) -> bool:
-    """True if ``vector^T Df(x)`` (left) or ``Df(x) vector`` (right) vanishes at every point."""
+    """True if ``vector^T Df(x)`` (left) or ``Df(x) vector`` (right) vanishes at every
+    point."""
     jac = _jacobian_callable(jacobian)
     v = as_real_array(vector, name, ndim=1)
     tol = as_positive_scalar(tol, "tol")
@@ -65,7 +69,8 @@ def _annihilates(jacobian, vector, name, points, tol, left) -> bool:
 
 
 def has_conservation_law(jacobian, eta, points, tol=1e-9) -> bool:
-    r"""True if :math:`\eta^\top Df(x) = 0` (to ``tol``, relative) at every row of ``points``.
+    r"""True if :math:`\eta^\top Df(x) = 0` (to ``tol``, relative) at every row of
+    ``points``.
 
     ``jacobian`` is a callable ``x -> Df(x)`` or a VectorField. A conservation law
     :math:`\eta^\top f(x) = \text{const}` holds on a connected domain exactly when
@@ -112,11 +117,12 @@ def _positive_null_vector(M: np.ndarray, what: str, rtol=1e-9) -> np.ndarray:
 
 
 def conservation_weight(A) -> np.ndarray:
-    r"""The positive :math:`\eta` with :math:`\eta^\top A = 0` and :math:`\sum_i\eta_i = 1`.
+    r"""The positive :math:`\eta` with :math:`\eta^\top A = 0` and :math:`\sum_i\eta_i =
+    1`.
 
-    For an irreducible Metzler ``A`` with spectral abscissa 0 this is the left Perron vector, and
-    then :math:`\mu_{1,[\eta]}(A) = \max_j (\eta^\top A)_j/\eta_j = 0` (Section 3.2). Raises
-    ``ValueError`` if ``A`` has no positive left null vector.
+    For an irreducible Metzler ``A`` with spectral abscissa 0 this is the left Perron
+    vector, and then :math:`\mu_{1,[\eta]}(A) = \max_j (\eta^\top A)_j/\eta_j = 0`
+    (Section 3.2). Raises ``ValueError`` if ``A`` has no positive left null vector.
     """
     A = as_square_matrix(A, "A")
     return _positive_null_vector(A.T, "eta with eta^T A = 0")
@@ -126,15 +132,16 @@ def certifying_weight(jacobian, points, kind="conservation", require_metzler=Tru
     r"""The weight in which a monotone network with a conservation law or a translation
     invariance has log norm exactly 0 (Section 3.2).
 
-    * ``kind="conservation"``: finds :math:`\eta > 0` (sum 1) with :math:`\eta^\top Df(x) = 0` at
-      all ``points`` and returns ``(eta, 1)``: for Metzler Jacobians
+    * ``kind="conservation"``: finds :math:`\eta > 0` (sum 1) with :math:`\eta^\top
+      Df(x) = 0` at all ``points`` and returns ``(eta, 1)``: for Metzler Jacobians
       :math:`\mu_{1,[\eta]}(Df(x)) = \max_j(\eta^\top Df(x))_j/\eta_j = 0`.
-    * ``kind="translation"``: finds :math:`\xi > 0` (sum 1) with :math:`Df(x)\xi = 0` and returns
-      ``(1/xi, np.inf)``: :math:`\mu_{\infty,[\xi]^{-1}}(Df(x)) = \max_i (Df(x)\xi)_i/\xi_i = 0`.
+    * ``kind="translation"``: finds :math:`\xi > 0` (sum 1) with :math:`Df(x)\xi = 0`
+      and returns ``(1/xi, np.inf)``: :math:`\mu_{\infty,[\xi]^{-1}}(Df(x)) = \max_i
+      (Df(x)\xi)_i/\xi_i = 0`.
 
-    The result ``(weight, p)`` plugs into ``norms.lognorm(J, p, weight)``. Raises ``ValueError``
-    if no positive vector annihilates all sampled Jacobians, or (with ``require_metzler``) if a
-    Jacobian is not Metzler.
+    The result ``(weight, p)`` plugs into ``norms.lognorm(J, p, weight)``. Raises
+    ``ValueError`` if no positive vector annihilates all sampled Jacobians, or (with
+    ``require_metzler``) if a Jacobian is not Metzler.
     """
     jac = _jacobian_callable(jacobian)
     if kind not in ("conservation", "translation"):

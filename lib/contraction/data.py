@@ -1,22 +1,25 @@
-r"""Data sets of Chapters 4-7: 8x8 digits (offline), MNIST and CIFAR-10 (downloaded and verified).
+r"""Data sets of Chapters 4-7: 8x8 digits (offline), MNIST and CIFAR-10 (downloaded and
+verified).
 
-* :func:`digits` -- scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10 classes),
-  split by a seeded, stratified split. Works with no network; the fast mode of every
-  classification experiment uses it (Section 4.3 onwards).
-* :func:`mnist`, :func:`cifar10` -- the official files, downloaded once into a cache directory
-  and checked against the SHA-256 sums in :data:`CHECKSUMS` every time they are read. CIFAR-10 is
-  read from its *binary* release, so loading never unpickles anything. Without a network the
-  download fails at once with a message naming the directory and the files to place there.
+* :func:`digits` -- scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10
+  classes), split by a seeded, stratified split. Works with no network; the fast mode of
+  every classification experiment uses it (Section 4.3 onwards).
+* :func:`mnist`, :func:`cifar10` -- the official files, downloaded once into a cache
+  directory and checked against the SHA-256 sums in :data:`CHECKSUMS` every time they
+  are read. CIFAR-10 is read from its *binary* release, so loading never unpickles
+  anything. Without a network the download fails at once with a message naming the
+  directory and the files to place there.
 
 The file formats (IDX, CIFAR-10 binary) are parsed by :mod:`contraction.formats`.
 
-Every loader returns a :class:`Dataset` of float32 inputs and int64 labels whose ``mean`` and
-``std`` record the affine normalisation applied to pixels in :math:`[0, 1]`, so that an attack
-radius :math:`\varepsilon` in pixel units is :math:`\varepsilon/\mathrm{std}` in model units.
+Every loader returns a :class:`Dataset` of float32 inputs and int64 labels whose
+``mean`` and ``std`` record the affine normalisation applied to pixels in :math:`[0,
+1]`, so that an attack radius :math:`\varepsilon` in pixel units is
+:math:`\varepsilon/\mathrm{std}` in model units.
 
 The cache directory is ``$CONTRACTION_DATA`` if set, else ``~/.cache/contraction``.
-References: LeCun et al., *The MNIST database* (IDX format); Krizhevsky, *Learning multiple
-layers of features from tiny images* (2009, CIFAR-10 binary format).
+References: LeCun et al., *The MNIST database* (IDX format); Krizhevsky, *Learning
+multiple layers of features from tiny images* (2009, CIFAR-10 binary format).
 """
 
 from __future__ import annotations
@@ -45,15 +48,25 @@ __all__ = [
     "stratified_split",
 ]
 
-# Published SHA-256 sums of the official files (the same sums are used by TensorFlow Datasets and
-# by many independent loaders). ``None`` would mean "not known": such a file is refused unless the
-# caller passes verify=False.
+# Published SHA-256 sums of the official files (the same sums are used by TensorFlow
+# Datasets and by many independent loaders). ``None`` would mean "not known": such a
+# file is refused unless the caller passes verify=False.
 CHECKSUMS = {
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-    "cifar-10-binary.tar.gz": "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+    "train-images-idx3-ubyte.gz": (
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"
+    ),
+    "cifar-10-binary.tar.gz": (
+        "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"
+    ),
 }
 # yann.lecun.com often refuses downloads; these mirrors serve byte-identical files.
 MNIST_MIRRORS = (
@@ -65,18 +78,20 @@ CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/"
 DOWNLOAD_TIMEOUT_S = 15.0
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
-# Per-channel mean and standard deviation of the CIFAR-10 training pixels scaled to [0, 1].
+# Per-channel mean and standard deviation of the CIFAR-10 training pixels scaled to [0,
+# 1].
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split: float32 inputs, int64 labels, and how the inputs were normalised.
+    """A train/test split: float32 inputs, int64 labels, and how the inputs were
+    normalised.
 
-    Model inputs are ``(pixels - mean) / std`` with pixels in [0, 1] (per channel when ``mean``
-    has several entries); ``mean = (0,), std = (1,)`` means no normalisation. ``name`` says which
-    data this is, in words fit for a results file.
+    Model inputs are ``(pixels - mean) / std`` with pixels in [0, 1] (per channel when
+    ``mean`` has several entries); ``mean = (0,), std = (1,)`` means no normalisation.
+    ``name`` says which data this is, in words fit for a results file.
     """
 
     x_train: torch.Tensor
@@ -104,7 +119,8 @@ class Dataset:
     def subset(
         self, n_train: int | None = None, n_test: int | None = None, seed: int = 0
     ):
-        """A seeded random subset (the fast mode's smaller data); ``None`` keeps a split whole."""
+        """A seeded random subset (the fast mode's smaller data); ``None`` keeps a split
+        whole."""
         generator = torch.Generator().manual_seed(int(seed))
         picked = []
         for x, y, n, label in (
@@ -117,11 +133,13 @@ class Dataset:
             index = torch.randperm(len(y), generator=generator)[:n]
             picked.append((x[index], y[index]))
         (xa, ya), (xb, yb) = picked
-        name = f"{self.name}; random subset of {len(ya)} train / {len(yb)} test (seed {seed})"
+        sizes = f"{len(ya)} train / {len(yb)} test"
+        name = f"{self.name}; random subset of {sizes} (seed {seed})"
         return replace(self, x_train=xa, y_train=ya, x_test=xb, y_test=yb, name=name)
 
 
-# ----------------------------------------------------------------------------- files and cache
+# ----------------------------------------------------------------------------- files
+# and cache
 
 
 def cache_directory(cache_dir=None) -> Path:
@@ -188,8 +206,10 @@ def _fetch(names, base_urls, directory: Path, download: bool, verify: bool) -> l
         if not path.exists():
             reason = "; ".join(errors) if errors else "download=False"
             raise RuntimeError(
-                f"{path.name} is not in the cache directory {directory} and could not be "
-                f"downloaded ({reason}). Without a network, place these files in {directory}: "
+                f"{path.name} is not in the cache directory {directory} and could not "
+                "be "
+                f"downloaded ({reason}). Without a network, place these files in "
+                f"{directory}: "
                 f"{', '.join(names)} (or set CONTRACTION_DATA to a directory holding a "
                 f"'{directory.name}' folder with them)."
             )
@@ -231,7 +251,8 @@ def stratified_split(labels, test_fraction: float = 0.25, seed: int = 0) -> tupl
 
 
 def _normalise(pixels: np.ndarray, mean, std) -> torch.Tensor:
-    # pixels in [0, 1]; mean/std broadcast over the channel axis (axis 1) when per channel.
+    # pixels in [0, 1]; mean/std broadcast over the channel axis (axis 1) when per
+    # channel.
     mean, std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
     if mean.size > 1:
         shape = (1, -1) + (1,) * (pixels.ndim - 2)
@@ -257,12 +278,13 @@ def _digits_arrays() -> tuple:
 def digits(
     seed: int = 0, test_fraction: float = 0.25, normalize: bool = True
 ) -> Dataset:
-    """The 8x8 handwritten digits (UCI optdigits, bundled with scikit-learn), flattened to 64.
+    """The 8x8 handwritten digits (UCI optdigits, bundled with scikit-learn), flattened
+    to 64.
 
-    Pixels (0-16 in the file) are divided by 16 into [0, 1]. With ``normalize=True`` they are
-    then standardised by one scalar mean and standard deviation taken over all *training*
-    pixels, as MNIST is; ``normalize=False`` keeps them in [0, 1]. The split is stratified and
-    seeded by :func:`stratified_split`. Section 4.3.
+    Pixels (0-16 in the file) are divided by 16 into [0, 1]. With ``normalize=True``
+    they are then standardised by one scalar mean and standard deviation taken over all
+    *training* pixels, as MNIST is; ``normalize=False`` keeps them in [0, 1]. The split
+    is stratified and seeded by :func:`stratified_split`. Section 4.3.
     """
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
@@ -303,10 +325,11 @@ def mnist(
 ) -> Dataset:
     """MNIST's standard split (60,000 train / 10,000 test) from the official IDX files.
 
-    Files live in ``cache_directory(cache_dir) / "mnist"``; missing ones are downloaded (when
-    ``download``), and each is checked against :data:`CHECKSUMS` unless ``verify=False``.
-    Inputs are pixels in [0, 1], standardised with mean 0.1307 and std 0.3081 when
-    ``normalize``; shape (N, 784) when ``flatten``, else (N, 1, 28, 28). Section 4.3.
+    Files live in ``cache_directory(cache_dir) / "mnist"``; missing ones are downloaded
+    (when ``download``), and each is checked against :data:`CHECKSUMS` unless
+    ``verify=False``. Inputs are pixels in [0, 1], standardised with mean 0.1307 and std
+    0.3081 when ``normalize``; shape (N, 784) when ``flatten``, else (N, 1, 28, 28).
+    Section 4.3.
     """
     directory = cache_directory(cache_dir) / "mnist"
     names = [
@@ -321,7 +344,10 @@ def mnist(
     shape = (-1, 784) if flatten else (-1, 1, 28, 28)
     x_train = _normalise(xa.reshape(shape) / np.float32(255), mean, std)
     x_test = _normalise(xb.reshape(shape) / np.float32(255), mean, std)
-    name = f"MNIST (official IDX files, sha256-verified={verify}): {len(ya)} train / {len(yb)} test"
+    name = (
+        f"MNIST (official IDX files, sha256-verified={verify}): "
+        f"{len(ya)} train / {len(yb)} test"
+    )
     return Dataset(
         x_train, torch.from_numpy(ya), x_test, torch.from_numpy(yb), name, mean, std
     )
@@ -351,13 +377,15 @@ def cifar10(
     normalize: bool = True,
     flatten: bool = False,
 ) -> Dataset:
-    """CIFAR-10's standard split (50,000 train / 10,000 test) from the official binary archive.
+    """CIFAR-10's standard split (50,000 train / 10,000 test) from the official binary
+    archive.
 
-    The archive ``cifar-10-binary.tar.gz`` lives in ``cache_directory(cache_dir) / "cifar10"``;
-    it is downloaded when missing (and ``download``) and checked against :data:`CHECKSUMS`
-    unless ``verify=False``; its batches are parsed in memory, never unpickled or extracted.
-    Inputs are pixels in [0, 1], standardised per channel with :data:`CIFAR10_MEAN` and
-    :data:`CIFAR10_STD` when ``normalize``; shape (N, 3, 32, 32), or (N, 3072) when ``flatten``.
+    The archive ``cifar-10-binary.tar.gz`` lives in ``cache_directory(cache_dir) /
+    "cifar10"``; it is downloaded when missing (and ``download``) and checked against
+    :data:`CHECKSUMS` unless ``verify=False``; its batches are parsed in memory, never
+    unpickled or extracted. Inputs are pixels in [0, 1], standardised per channel with
+    :data:`CIFAR10_MEAN` and :data:`CIFAR10_STD` when ``normalize``; shape (N, 3, 32,
+    32), or (N, 3072) when ``flatten``.
     """
     directory = cache_directory(cache_dir) / "cifar10"
     (archive_path,) = _fetch(

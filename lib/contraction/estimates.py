@@ -1,19 +1,20 @@
 r"""Sampled estimates of the constants that contraction theory bounds.
 
-A certified constant is an upper bound, a proof; a sampled one is a lower bound, a measurement.
-The book puts the two side by side (Sections 1.1, 1.4 and 3.2):
+A certified constant is an upper bound, a proof; a sampled one is a lower bound, a
+measurement. The book puts the two side by side (Sections 1.1, 1.4 and 3.2):
 
 * :func:`random_pairs` draws pairs of points, near and far;
-* :func:`lipschitz_ratios` and :func:`oslip_quotients` give, for each pair, a lower bound on the
-  Lipschitz and one-sided Lipschitz constant of a map in a (weighted) ``p``-norm; they need no
-  Jacobian, which suits piecewise-smooth models such as the traffic model of
-  :func:`contraction.weak_networks.ctm_traffic`;
-* :func:`sampled_step_factor` estimates :math:`\operatorname{Lip}(\mathrm{Id} + \alpha F)`, to be
-  compared with the step-size bounds of :mod:`contraction.steps`;
+* :func:`lipschitz_ratios` and :func:`oslip_quotients` give, for each pair, a lower
+  bound on the Lipschitz and one-sided Lipschitz constant of a map in a (weighted)
+  ``p``-norm; they need no Jacobian, which suits piecewise-smooth models such as the
+  traffic model of :func:`contraction.weak_networks.ctm_traffic`;
+* :func:`sampled_step_factor` estimates :math:`\operatorname{Lip}(\mathrm{Id} + \alpha
+  F)`, to be compared with the step-size bounds of :mod:`contraction.steps`;
 * :func:`euler_iterations` counts the forward steps that reach a tolerance.
 
-Reference: F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023); S. Jafarpour et al.,
-"Robust implicit networks via non-Euclidean contractions", NeurIPS (2021).
+Reference: F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023); S.
+Jafarpour et al., "Robust implicit networks via non-Euclidean contractions", NeurIPS
+(2021).
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ __all__ = [
 def random_pairs(rng, dim, num=1000, radius=3.0, center=None, min_gap=1e-3):
     r"""Random pairs of points for the sampled estimates (Section 1.4).
 
-    The first point of each pair is uniform in the box ``center + [-radius, radius]^dim``; the
-    second is at distance ``r`` in a uniformly random direction, with ``r`` log-uniform in
-    ``[min_gap, radius]``, so that both nearby pairs (which probe the Jacobian) and distant pairs
-    are represented.
+    The first point of each pair is uniform in the box ``center + [-radius,
+    radius]^dim``; the second is at distance ``r`` in a uniformly random direction, with
+    ``r`` log-uniform in ``[min_gap, radius]``, so that both nearby pairs (which probe
+    the Jacobian) and distant pairs are represented.
 
     Parameters
     ----------
@@ -55,7 +56,8 @@ def random_pairs(rng, dim, num=1000, radius=3.0, center=None, min_gap=1e-3):
     dim, num : int
         Dimension of the points and number of pairs.
     radius, min_gap : float
-        Half-width of the box and smallest distance within a pair, ``0 < min_gap <= radius``.
+        Half-width of the box and smallest distance within a pair, ``0 < min_gap <=
+        radius``.
     center : array_like, shape (dim,), optional
         Centre of the box (default: the origin).
 
@@ -98,7 +100,8 @@ def _images(f, X, name) -> np.ndarray:
 
 
 def _weighted_rows(D, weight, p) -> np.ndarray:
-    """Rows of D mapped by the weight matrix T of the norm (unchanged for the plain norm)."""
+    """Rows of D mapped by the weight matrix T of the norm (unchanged for the plain
+    norm)."""
     T = weight_matrix(weight, D.shape[1], p)
     return D if T is None else D @ T.T
 
@@ -106,9 +109,10 @@ def _weighted_rows(D, weight, p) -> np.ndarray:
 def lipschitz_ratios(T, X, Y, p=2, weight=None) -> np.ndarray:
     r"""Ratios :math:`\|T(x) - T(y)\| / \|x - y\|` over the rows of ``X`` and ``Y``.
 
-    Section 1.1 of the book. Every ratio is a lower bound on :math:`\operatorname{Lip}(T)` in the
-    (weighted) ``p``-norm, so their maximum is a *measured* Lipschitz constant to compare with a
-    certified upper bound. ``X`` and ``Y`` have shape ``(m, n)`` and differ in every row.
+    Section 1.1 of the book. Every ratio is a lower bound on
+    :math:`\operatorname{Lip}(T)` in the (weighted) ``p``-norm, so their maximum is a
+    *measured* Lipschitz constant to compare with a certified upper bound. ``X`` and
+    ``Y`` have shape ``(m, n)`` and differ in every row.
     """
     p = check_p(p)
     X, Y = as_point_pairs(X, Y)
@@ -118,13 +122,14 @@ def lipschitz_ratios(T, X, Y, p=2, weight=None) -> np.ndarray:
 
 
 def oslip_quotients(f, X, Y, p=2, weight=None) -> np.ndarray:
-    r"""The quotients :math:`[\![f(x) - f(y), x - y]\!] / \|x - y\|^2` for paired rows of X, Y.
+    r"""The quotients :math:`[\![f(x) - f(y), x - y]\!] / \|x - y\|^2` for paired rows
+    of X, Y.
 
-    Their supremum over all pairs is :math:`\operatorname{osLip}(f)` in the (weighted) ``p``-norm
-    (for ``p=2`` without weight: :math:`(f(x) - f(y))^\top(x - y)/\|x - y\|_2^2`), so their
-    maximum over samples is a lower estimate of it; it needs no Jacobian (Sections 1.1 and 3.2).
-    The weak pairing is that of :func:`contraction.norms.weak_pairing`, evaluated for all rows
-    at once.
+    Their supremum over all pairs is :math:`\operatorname{osLip}(f)` in the (weighted)
+    ``p``-norm (for ``p=2`` without weight: :math:`(f(x) - f(y))^\top(x - y)/\|x -
+    y\|_2^2`), so their maximum over samples is a lower estimate of it; it needs no
+    Jacobian (Sections 1.1 and 3.2). The weak pairing is that of
+    :func:`contraction.norms.weak_pairing`, evaluated for all rows at once.
     """
     p = check_p(p)
     X, Y = as_point_pairs(X, Y)
@@ -134,16 +139,18 @@ def oslip_quotients(f, X, Y, p=2, weight=None) -> np.ndarray:
 
 
 def sampled_step_factor(F, alpha, X, Y, p=2):
-    r"""Sampled estimate of :math:`\operatorname{Lip}(\mathrm{Id} + \alpha F)` (Section 1.4).
+    r"""Sampled estimate of :math:`\operatorname{Lip}(\mathrm{Id} + \alpha F)` (Section
+    1.4).
 
-    Returns :math:`\max_i \|X_i - Y_i + \alpha(F(X_i) - F(Y_i))\|_p / \|X_i - Y_i\|_p` for each
-    step size. It is a lower bound on the true Lipschitz constant (a sup over all pairs), so a
-    theorem's upper bound must lie above it.
+    Returns :math:`\max_i \|X_i - Y_i + \alpha(F(X_i) - F(Y_i))\|_p / \|X_i - Y_i\|_p`
+    for each step size. It is a lower bound on the true Lipschitz constant (a sup over
+    all pairs), so a theorem's upper bound must lie above it.
 
     Parameters
     ----------
     F : callable
-        The vector field, mapping a 1-D array of length ``dim`` to one of the same length.
+        The vector field, mapping a 1-D array of length ``dim`` to one of the same
+        length.
     alpha : float or array_like
         Non-negative step size(s).
     X, Y : array_like, shape (num, dim)
@@ -169,10 +176,11 @@ def sampled_step_factor(F, alpha, X, Y, p=2):
 
 
 def euler_iterations(F, x0, alpha, x_star, tol=1e-8, max_iter=10_000, p=2):
-    r"""Number of forward steps :math:`x_{k+1} = x_k + \alpha F(x_k)` until ``||x_k - x*|| <= tol``.
+    r"""Number of forward steps :math:`x_{k+1} = x_k + \alpha F(x_k)` until ``||x_k -
+    x*|| <= tol``.
 
-    Section 1.4 compares this count with the one a contraction factor ``rho`` guarantees,
-    :math:`\lceil \log(\mathrm{tol}/\|x_0 - x^*\|) / \log\rho \rceil`.
+    Section 1.4 compares this count with the one a contraction factor ``rho``
+    guarantees, :math:`\lceil \log(\mathrm{tol}/\|x_0 - x^*\|) / \log\rho \rceil`.
 
     Parameters
     ----------
@@ -192,9 +200,9 @@ def euler_iterations(F, x0, alpha, x_star, tol=1e-8, max_iter=10_000, p=2):
     Returns
     -------
     int or None
-        The first ``k`` with ``||x_k - x*|| <= tol``; ``None`` if that does not happen within
-        ``max_iter`` steps or the iterates diverge (distance above ``1e8`` times the first, or
-        non-finite).
+        The first ``k`` with ``||x_k - x*|| <= tol``; ``None`` if that does not happen
+        within ``max_iter`` steps or the iterates diverge (distance above ``1e8`` times
+        the first, or non-finite).
     """
     check_callable(F, "F")
     x = as_real_array(x0, "x0", ndim=1).copy()

@@ -1,21 +1,25 @@
-r"""Fixed-point iterations for ``x = G(x)`` and the step sizes that make them contractions.
+r"""Fixed-point iterations for ``x = G(x)`` and the step sizes that make them
+contractions.
 
 Three iterations (Section 1.1 of the book):
 
-* Picard: :math:`x_{k+1} = G(x_k)`, a Banach contraction when :math:`\mathrm{Lip}(G) < 1`;
-* averaged (Krasnosel'skii-Mann): :math:`x_{k+1} = (1-\alpha)x_k + \alpha G(x_k)`, a contraction
-  for small :math:`\alpha` exactly when :math:`\mathrm{osLip}(G) < 1`, even if
-  :math:`\mathrm{Lip}(G) \ge 1`;
-* Anderson acceleration (type II, memory ``m``): extrapolates from the last ``m`` residuals.
+* Picard: :math:`x_{k+1} = G(x_k)`, a Banach contraction when :math:`\mathrm{Lip}(G) <
+  1`;
+* averaged (Krasnosel'skii-Mann): :math:`x_{k+1} = (1-\alpha)x_k + \alpha G(x_k)`, a
+  contraction for small :math:`\alpha` exactly when :math:`\mathrm{osLip}(G) < 1`, even
+  if :math:`\mathrm{Lip}(G) \ge 1`;
+* Anderson acceleration (type II, memory ``m``): extrapolates from the last ``m``
+  residuals.
 
-Every run returns a :class:`FixedPointResult`; a run that diverges, produces non-finite values or
-exhausts ``max_iter`` says so in ``converged``/``reason`` and keeps the last finite iterate, so no
-NaN is ever handed back as an answer.
+Every run returns a :class:`FixedPointResult`; a run that diverges, produces non-finite
+values or exhausts ``max_iter`` says so in ``converged``/``reason`` and keeps the last
+finite iterate, so no NaN is ever handed back as an answer.
 
 :func:`forward_step_bounds` (the admissible and optimal step sizes of the forward step
-:math:`x_{k+1} = x_k + \alpha F(x_k)`) and :func:`implicit_step_bounds` are defined, with every
-other step-size bound, in :mod:`contraction.steps`; they are reachable here under their stable
-names (Bullo, *Contraction Theory for Dynamical Systems*, 2023; Jafarpour et al., NeurIPS 2021).
+:math:`x_{k+1} = x_k + \alpha F(x_k)`) and :func:`implicit_step_bounds` are defined,
+with every other step-size bound, in :mod:`contraction.steps`; they are reachable here
+under their stable names (Bullo, *Contraction Theory for Dynamical Systems*, 2023;
+Jafarpour et al., NeurIPS 2021).
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ import numpy as np
 from ._checks import as_positive_int, as_positive_scalar, as_real_array, check_callable
 from ._records import Record
 
-# Stable names (book/building.md; the torch side calls implicit_step_bounds): defined in steps.py.
+# Stable names (book/building.md; the torch side calls implicit_step_bounds): defined in
+# steps.py.
 from .steps import forward_step_bounds, implicit_step_bounds
 
 __all__ = [
@@ -47,9 +52,9 @@ DIVERGENCE_FACTOR = (
 class FixedPointResult(Record):
     """Outcome of :func:`solve`.
 
-    ``x`` is the last finite iterate; ``residuals[k] = ||G(x_k) - x_k||_2`` for each evaluated
-    iterate; ``converged`` is True only if a residual fell below ``tol``; ``reason`` explains a
-    failure (empty on success).
+    ``x`` is the last finite iterate; ``residuals[k] = ||G(x_k) - x_k||_2`` for each
+    evaluated iterate; ``converged`` is True only if a residual fell below ``tol``;
+    ``reason`` explains a failure (empty on success).
     """
 
     x: np.ndarray
@@ -92,8 +97,8 @@ def _evaluate(G, x, shape):
 class _Anderson:
     """Type-II Anderson mixing with memory ``m`` and damping ``beta``.
 
-    Keeps the differences of the last ``m`` iterates and residuals; each step solves a small
-    regularised least-squares problem for the extrapolation weights.
+    Keeps the differences of the last ``m`` iterates and residuals; each step solves a
+    small regularised least-squares problem for the extrapolation weights.
     """
 
     def __init__(self, memory: int, beta: float, regularization: float = 1e-10):
@@ -135,9 +140,9 @@ def solve(
     x0 : array_like, shape (n,)
         Starting point.
     method : {"picard", "averaged", "anderson"}
-        ``"averaged"`` uses :math:`x_{k+1} = (1-\alpha)x_k + \alpha G(x_k)` with
-        ``0 < alpha <= 1`` (default 0.5); ``"anderson"`` uses ``alpha`` as its damping (default 1)
-        and ``memory`` past steps.
+        ``"averaged"`` uses :math:`x_{k+1} = (1-\alpha)x_k + \alpha G(x_k)` with ``0 <
+        alpha <= 1`` (default 0.5); ``"anderson"`` uses ``alpha`` as its damping
+        (default 1) and ``memory`` past steps.
     tol : float
         Stop when the residual :math:`\|G(x_k) - x_k\|_2` is at most ``tol``.
     max_iter : int
@@ -148,8 +153,8 @@ def solve(
     Returns
     -------
     FixedPointResult
-        ``converged=False`` with a ``reason`` if the residual exceeded ``1e8`` times its first
-        value, a non-finite value appeared, or ``max_iter`` ran out.
+        ``converged=False`` with a ``reason`` if the residual exceeded ``1e8`` times its
+        first value, a non-finite value appeared, or ``max_iter`` ran out.
     """
     check_callable(G, "G")
     alpha = _check_method_alpha(method, alpha)

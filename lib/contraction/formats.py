@@ -1,10 +1,11 @@
-"""The binary file formats of MNIST (IDX) and CIFAR-10, parsed and validated (Chapter 4 on).
+"""The binary file formats of MNIST (IDX) and CIFAR-10, parsed and validated (Chapter 4
+on).
 
-:func:`read_idx` and :func:`read_cifar_binary` check headers and sizes instead of trusting them,
-so a truncated or foreign file fails with a message naming it; nothing is ever unpickled.
-:mod:`contraction.data` uses them to load the data sets. References: LeCun et al., *The MNIST
-database* (IDX format); Krizhevsky, *Learning multiple layers of features from tiny images*
-(2009, CIFAR-10 binary format).
+:func:`read_idx` and :func:`read_cifar_binary` check headers and sizes instead of
+trusting them, so a truncated or foreign file fails with a message naming it; nothing is
+ever unpickled. :mod:`contraction.data` uses them to load the data sets. References:
+LeCun et al., *The MNIST database* (IDX format); Krizhevsky, *Learning multiple layers
+of features from tiny images* (2009, CIFAR-10 binary format).
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ def _read_bytes(path) -> bytes:
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (MNIST's format), gzip-compressed or plain, into a NumPy array.
 
-    The header is two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
-    0x0D float32, 0x0E float64), the number of dimensions, then each dimension as a big-endian
-    uint32; the big-endian data follow. A wrong magic number, an unknown type code or a data
-    length that does not match the dimensions raises a ValueError naming the file.
+    The header is two zero bytes, a type code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C
+    int32, 0x0D float32, 0x0E float64), the number of dimensions, then each dimension as
+    a big-endian uint32; the big-endian data follow. A wrong magic number, an unknown
+    type code or a data length that does not match the dimensions raises a ValueError
+    naming the file.
     """
     raw = _read_bytes(path)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
@@ -83,10 +85,12 @@ def parse_cifar_records(raw: bytes, source: str) -> tuple:
 
 
 def read_cifar_binary(path) -> tuple:
-    """Read one CIFAR-10 binary batch: ``(images uint8 (N, 3, 32, 32), labels int64 (N,))``.
+    """Read one CIFAR-10 binary batch: ``(images uint8 (N, 3, 32, 32), labels int64
+    (N,))``.
 
-    Each record is one label byte (0-9) then 3,072 pixel bytes: the red, green and blue 32x32
-    planes, row by row. A file that is not a whole number of records raises a ValueError.
+    Each record is one label byte (0-9) then 3,072 pixel bytes: the red, green and blue
+    32x32 planes, row by row. A file that is not a whole number of records raises a
+    ValueError.
     """
     with open(path, "rb") as handle:
         return parse_cifar_records(handle.read(), str(path))

@@ -1,16 +1,16 @@
 r"""Weighted graphs: adjacency matrices, Laplacians and algebraic connectivity.
 
-Section 3.3 of the book ("Semi-contraction"). A weighted graph on ``n`` nodes is its adjacency
-matrix :math:`A` (:math:`a_{ij} > 0` when node ``i`` listens to node ``j``); its Laplacian
-:math:`L = \operatorname{diag}(A\mathbb{1}) - A` generates the diffusive coupling of consensus
-and Kuramoto networks (:mod:`contraction.synchronization`), and for an undirected connected graph
-the algebraic connectivity :math:`\lambda_2(L)` is their rate of agreement, because
-:math:`\mu_2(-L) = -\lambda_2(L)` in the seminorm :math:`\|\Pi x\|_2`
-(:mod:`contraction.seminorms`).
+Section 3.3 of the book ("Semi-contraction"). A weighted graph on ``n`` nodes is its
+adjacency matrix :math:`A` (:math:`a_{ij} > 0` when node ``i`` listens to node ``j``);
+its Laplacian :math:`L = \operatorname{diag}(A\mathbb{1}) - A` generates the diffusive
+coupling of consensus and Kuramoto networks (:mod:`contraction.synchronization`), and
+for an undirected connected graph the algebraic connectivity :math:`\lambda_2(L)` is
+their rate of agreement, because :math:`\mu_2(-L) = -\lambda_2(L)` in the seminorm
+:math:`\|\Pi x\|_2` (:mod:`contraction.seminorms`).
 
-References: M. Fiedler, "Algebraic connectivity of graphs", Czech. Math. J. 23 (1973); F. Bullo,
-*Lectures on Network Systems*, KDP (2022); S. Jafarpour, P. Cisneros-Velarde, F. Bullo, IEEE TAC
-67(3), 2022.
+References: M. Fiedler, "Algebraic connectivity of graphs", Czech. Math. J. 23 (1973);
+F. Bullo, *Lectures on Network Systems*, KDP (2022); S. Jafarpour, P. Cisneros-Velarde,
+F. Bullo, IEEE TAC 67(3), 2022.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ __all__ = [
 
 
 def adjacency_matrix(adjacency, directed: bool) -> np.ndarray:
-    """A validated weighted adjacency matrix: square, non-negative, symmetric unless directed."""
+    """A validated weighted adjacency matrix: square, non-negative, symmetric unless
+    directed."""
     A = as_square_matrix(adjacency, "adjacency")
     if np.any(A < 0):
         raise ValueError("adjacency must have non-negative entries (edge weights)")
@@ -45,10 +46,11 @@ def adjacency_matrix(adjacency, directed: bool) -> np.ndarray:
 def laplacian(adjacency, directed=False) -> np.ndarray:
     r"""The graph Laplacian :math:`L = \operatorname{diag}(A\mathbb{1}) - A`.
 
-    Row ``i`` of :math:`-Lx` is :math:`\sum_j a_{ij}(x_j - x_i)`: node ``i`` moves towards the
-    nodes it listens to. Rows sum to zero, :math:`L\mathbb{1} = 0`. For an undirected graph
-    (symmetric ``adjacency``) :math:`L` is symmetric positive semidefinite. Diagonal entries of
-    ``adjacency`` (self-loops) do not change ``L``. Section 3.3.
+    Row ``i`` of :math:`-Lx` is :math:`\sum_j a_{ij}(x_j - x_i)`: node ``i`` moves
+    towards the nodes it listens to. Rows sum to zero, :math:`L\mathbb{1} = 0`. For an
+    undirected graph (symmetric ``adjacency``) :math:`L` is symmetric positive
+    semidefinite. Diagonal entries of ``adjacency`` (self-loops) do not change ``L``.
+    Section 3.3.
 
     Parameters
     ----------
@@ -65,9 +67,10 @@ def laplacian(adjacency, directed=False) -> np.ndarray:
 def algebraic_connectivity(adjacency) -> float:
     r"""The algebraic connectivity :math:`\lambda_2(L)` of an undirected weighted graph.
 
-    The second-smallest eigenvalue of the Laplacian (Fiedler, 1973): positive exactly when the
-    graph is connected, and the rate at which consensus :math:`\dot x = -Lx` reaches agreement,
-    since :math:`\mu_2(-L) = -\lambda_2(L)` in the seminorm :math:`\|\Pi x\|_2`. Section 3.3.
+    The second-smallest eigenvalue of the Laplacian (Fiedler, 1973): positive exactly
+    when the graph is connected, and the rate at which consensus :math:`\dot x = -Lx`
+    reaches agreement, since :math:`\mu_2(-L) = -\lambda_2(L)` in the seminorm
+    :math:`\|\Pi x\|_2`. Section 3.3.
     """
     L = laplacian(adjacency, directed=False)
     if L.shape[0] < 2:

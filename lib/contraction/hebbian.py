@@ -1,24 +1,29 @@
-r"""The classical Hopfield network: Hebbian storage of binary patterns and recall (Chapter 6).
+r"""The classical Hopfield network: Hebbian storage of binary patterns and recall
+(Chapter 6).
 
-States are spins :math:`s \in \{-1, 1\}^N`. Storing patterns :math:`\xi^1, \dots, \xi^P` by
-Hebb's rule gives the symmetric weights :math:`W = \frac1N \sum_\mu \xi^\mu (\xi^\mu)^\top` with
-zero diagonal, and the energy :math:`E(s) = -\tfrac12 s^\top W s`. An *asynchronous* update sets
-one neuron to the sign of its local field, :math:`s_i \leftarrow \operatorname{sign}((Ws)_i)`
-(keeping :math:`s_i` when the field is zero). It changes the energy by
-:math:`\Delta E = -(Ws)_i\,\Delta s_i \le 0` (exact because :math:`W` is symmetric with
-zero diagonal, and :math:`\Delta s_i` has the sign of the field), so asynchronous recall never
-climbs the energy and stops at a local minimum. *Synchronous* updates of
-all neurons at once have no such guarantee: they may end in a 2-cycle.
+States are spins :math:`s \in \{-1, 1\}^N`. Storing patterns :math:`\xi^1, \dots, \xi^P`
+by Hebb's rule gives the symmetric weights :math:`W = \frac1N \sum_\mu \xi^\mu
+(\xi^\mu)^\top` with zero diagonal, and the energy :math:`E(s) = -\tfrac12 s^\top W s`.
+An *asynchronous* update sets one neuron to the sign of its local field, :math:`s_i
+\leftarrow \operatorname{sign}((Ws)_i)` (keeping :math:`s_i` when the field is zero). It
+changes the energy by :math:`\Delta E = -(Ws)_i\,\Delta s_i \le 0` (exact because
+:math:`W` is symmetric with zero diagonal, and :math:`\Delta s_i` has the sign of the
+field), so asynchronous recall never climbs the energy and stops at a local minimum.
+*Synchronous* updates of all neurons at once have no such guarantee: they may end in a
+2-cycle.
 
-With random patterns recall works up to a load :math:`P/N \approx 0.138` (Amit, Gutfreund and
-Sompolinsky); :func:`capacity_curve` measures it on small networks, seeded.
+With random patterns recall works up to a load :math:`P/N \approx 0.138` (Amit,
+Gutfreund and Sompolinsky); :func:`capacity_curve` measures it on small networks,
+seeded.
 
-Everything here is NumPy in float64 and seeded, so results reproduce exactly across machines.
+Everything here is NumPy in float64 and seeded, so results reproduce exactly across
+machines.
 
-References: J. J. Hopfield, "Neural networks and physical systems with emergent collective
-computational abilities", PNAS 79, 1982 (``hopfield1982``); D. J. Amit, H. Gutfreund,
-H. Sompolinsky, "Storing infinite numbers of patterns in a spin-glass model of neural networks",
-Phys. Rev. Lett. 55, 1985; S. Jaffe, PhD thesis, UCSB 2024, Section 3.1 (``jaffe2024``).
+References: J. J. Hopfield, "Neural networks and physical systems with emergent
+collective computational abilities", PNAS 79, 1982 (``hopfield1982``); D. J. Amit, H.
+Gutfreund, H. Sompolinsky, "Storing infinite numbers of patterns in a spin-glass model
+of neural networks", Phys. Rev. Lett. 55, 1985; S. Jaffe, PhD thesis, UCSB 2024, Section
+3.1 (``jaffe2024``).
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ __all__ = [
 
 
 def as_spins(value, name: str = "s") -> np.ndarray:
-    """Return ``value`` as a float array of spins, or raise unless every entry is -1 or +1."""
+    """Return ``value`` as a float array of spins, or raise unless every entry is -1 or
+    +1."""
     arr = as_real_array(value, name)
     if not np.all(np.abs(arr) == 1.0):
         raise ValueError(f"{name} must have entries -1 or +1 only")
@@ -66,7 +72,8 @@ def random_patterns(n_patterns: int, n_neurons: int, seed: int = 0) -> np.ndarra
 
 
 def hebbian_weights(patterns) -> np.ndarray:
-    """Hebb's rule: W = patterns^T patterns / N with a zero diagonal; patterns (P, N) of spins."""
+    """Hebb's rule: W = patterns^T patterns / N with a zero diagonal; patterns (P, N) of
+    spins."""
     xi = as_spins(patterns, "patterns")
     if xi.ndim != 2:
         raise ValueError(f"patterns must have shape (P, N), got {xi.shape}")
@@ -86,7 +93,8 @@ def _check_pair(W, s):
 
 
 def energy(W, s) -> np.ndarray:
-    """Hopfield energy E(s) = -s^T W s / 2 for states ``s`` of shape (..., N); shape (...,)."""
+    """Hopfield energy E(s) = -s^T W s / 2 for states ``s`` of shape (..., N); shape
+    (...,)."""
     W, s = _check_pair(W, s)
     return -0.5 * np.einsum("...i,ij,...j->...", s, W, s)
 
@@ -96,14 +104,16 @@ def _tie(W):
 
 
 def _sign_keep(field, s, tie):
-    # Sign of the local field; a zero field keeps the old spin (so energy cannot rise). "Zero"
-    # allows for rounding: Hebbian fields are multiples of 1/N, and a BLAS that sums in another
-    # order must not turn an exact tie into a flip on some machines only.
+    # Sign of the local field; a zero field keeps the old spin (so energy cannot rise).
+    # "Zero" allows for rounding: Hebbian fields are multiples of 1/N, and a BLAS that
+    # sums in another order must not turn an exact tie into a flip on some machines
+    # only.
     return np.where(field > tie, 1.0, np.where(field < -tie, -1.0, s))
 
 
 def update_neuron(W, s, i: int) -> np.ndarray:
-    """Asynchronous update of neuron ``i`` in every state of the batch ``s`` (..., N); a copy."""
+    """Asynchronous update of neuron ``i`` in every state of the batch ``s`` (..., N); a
+    copy."""
     W, s = _check_pair(W, s)
     if (
         isinstance(i, bool)
@@ -120,7 +130,8 @@ def _update(W, s, i, tie):
 
 
 def async_sweep(W, s, order=None) -> np.ndarray:
-    """Update every neuron once, one at a time, in ``order`` (default 0..N-1); returns a copy."""
+    """Update every neuron once, one at a time, in ``order`` (default 0..N-1); returns a
+    copy."""
     W, s = _check_pair(W, s)
     order = range(W.shape[0]) if order is None else order
     s, tie = s.copy(), _tie(W)
@@ -137,7 +148,8 @@ def sync_step(W, s) -> np.ndarray:
 
 @dataclass
 class Recall:
-    """Outcome of :func:`recall`: final states, energy after each sweep (sweeps + 1, ...)."""
+    """Outcome of :func:`recall`: final states, energy after each sweep (sweeps + 1,
+    ...)."""
 
     states: np.ndarray
     energies: np.ndarray
@@ -147,10 +159,12 @@ class Recall:
 
 
 def recall(W, s0, mode: str = "async", max_sweeps: int = 100, seed: int = 0) -> Recall:
-    """Run the network from ``s0`` (..., N) until no spin changes or ``max_sweeps`` run out.
+    """Run the network from ``s0`` (..., N) until no spin changes or ``max_sweeps`` run
+    out.
 
-    ``mode="async"`` updates neurons one at a time in a fresh random order each sweep (shared by the
-    batch, seeded); ``"sync"`` updates all at once and may stop in a 2-cycle (``converged`` False).
+    ``mode="async"`` updates neurons one at a time in a fresh random order each sweep
+    (shared by the batch, seeded); ``"sync"`` updates all at once and may stop in a
+    2-cycle (``converged`` False).
     """
     W, s = _check_pair(W, s0)
     if mode not in MODES:
@@ -172,7 +186,8 @@ def recall(W, s0, mode: str = "async", max_sweeps: int = 100, seed: int = 0) -> 
 
 
 def overlap(s, patterns) -> np.ndarray:
-    """Overlaps m = s . xi / N of states (..., N) with patterns (P, N); shape (..., P), in [-1, 1]."""
+    """Overlaps m = s . xi / N of states (..., N) with patterns (P, N); shape (..., P),
+    in [-1, 1]."""
     s = as_spins(s, "s")
     xi = as_spins(patterns, "patterns")
     if xi.ndim != 2 or xi.shape[1] != s.shape[-1]:
@@ -181,7 +196,8 @@ def overlap(s, patterns) -> np.ndarray:
 
 
 def flip_bits(s, fraction: float, seed: int = 0) -> np.ndarray:
-    """A copy of ``s`` (..., N) with ``round(fraction * N)`` spins flipped in each state, seeded."""
+    """A copy of ``s`` (..., N) with ``round(fraction * N)`` spins flipped in each
+    state, seeded."""
     s = as_spins(s, "s").copy()
     if (
         isinstance(fraction, bool)
@@ -210,10 +226,10 @@ def capacity_curve(
     """Measured recall against load P/N: the seeded capacity experiment of Section 6.1.
 
     For each P in ``n_patterns`` and each trial, store P random patterns in a network of
-    ``n_neurons``, start from every pattern with a ``noise`` fraction of spins flipped, recall
-    asynchronously, and count a pattern as recalled when the final overlap is >= ``min_overlap``.
-    Returns arrays ``n_patterns``, ``load`` (P/N), ``recalled`` (mean fraction over trials),
-    ``recalled_std`` and ``overlap`` (mean final overlap).
+    ``n_neurons``, start from every pattern with a ``noise`` fraction of spins flipped,
+    recall asynchronously, and count a pattern as recalled when the final overlap is >=
+    ``min_overlap``. Returns arrays ``n_patterns``, ``load`` (P/N), ``recalled`` (mean
+    fraction over trials), ``recalled_std`` and ``overlap`` (mean final overlap).
     """
     n_neurons = as_positive_int(n_neurons, "n_neurons")
     counts = [

@@ -1,37 +1,41 @@
-r"""Hopfield memory: modern continuous Hopfield networks and retrieving k memories (Chapter 6).
+r"""Hopfield memory: modern continuous Hopfield networks and retrieving k memories
+(Chapter 6).
 
-A *modern continuous Hopfield network* stores memories :math:`\xi_1, \dots, \xi_N \in \mathbb R^n`
-(here the rows of ``memories``, shape (N, n)) and updates a query by
+A *modern continuous Hopfield network* stores memories :math:`\xi_1, \dots, \xi_N \in
+\mathbb R^n` (here the rows of ``memories``, shape (N, n)) and updates a query by
 
 .. math:: x^+ = \Xi^\top \operatorname{softmax}(\beta\, \Xi x),
 
 the attention mechanism of transformers. It is the concave-convex step on the energy
-:math:`E(x) = -\beta^{-1}\log\sum_i e^{\beta \xi_i^\top x} + \tfrac12 x^\top x + \beta^{-1}\log N
-+ \tfrac12 M^2` (:math:`M = \max_i\|\xi_i\|`), so the energy never increases, and for well
-separated memories one step retrieves the nearest one (Ramsauer et al.).
+:math:`E(x) = -\beta^{-1}\log\sum_i e^{\beta \xi_i^\top x} + \tfrac12 x^\top x +
+\beta^{-1}\log N
++ \tfrac12 M^2` (:math:`M = \max_i\|\xi_i\|`), so the energy never increases, and for
+  well separated memories one step retrieves the nearest one (Ramsauer et al.).
 
-The *k-Hopfield layer* retrieves the k nearest memories at once by replacing softmax with
-:func:`~contraction.sumsoftmax.ksoftmax`, whose i-th column is a soft indicator of the i-th
-largest score:
+The *k-Hopfield layer* retrieves the k nearest memories at once by replacing softmax
+with :func:`~contraction.sumsoftmax.ksoftmax`, whose i-th column is a soft indicator of
+the i-th largest score:
 
-.. math:: X = \Xi^\top \operatorname{ksoftmax}(\beta\, \operatorname{sim}(\Xi, x)) \in \mathbb R^{n\times k},
+.. math:: X = \Xi^\top \operatorname{ksoftmax}(\beta\, \operatorname{sim}(\Xi, x)) \in
+\mathbb R^{n\times k},
 
-with similarity the dot product, the negative squared Euclidean or the negative Manhattan
-distance, optionally followed by one modern Hopfield step on each column (eq. 3.6 of
-``jaffe2024``). Column i alone is a dynamical system, :math:`x^+ = \Xi^\top
+with similarity the dot product, the negative squared Euclidean or the negative
+Manhattan distance, optionally followed by one modern Hopfield step on each column (eq.
+3.6 of ``jaffe2024``). Column i alone is a dynamical system, :math:`x^+ = \Xi^\top
 \operatorname{ksoftmax}_i(\beta \Xi x)`, and it is a unit gradient step on the energy
-:func:`khopfield_energy` (Section 3.6). For :math:`i = 1` the subtracted potential is convex, so
-as for the modern network the step is concave-convex and the energy never increases.
+:func:`khopfield_energy` (Section 3.6). For :math:`i = 1` the subtracted potential is
+convex, so as for the modern network the step is concave-convex and the energy never
+increases.
 
-:class:`KHopfieldAttention` uses ksoftmax in place of multi-head attention: one head's queries,
-keys and values, and ksoftmax of each query's scores gives ``heads`` attention patterns (eq. 3.7),
-so the query/key/value parameters are those of a single head.
+:class:`KHopfieldAttention` uses ksoftmax in place of multi-head attention: one head's
+queries, keys and values, and ksoftmax of each query's scores gives ``heads`` attention
+patterns (eq. 3.7), so the query/key/value parameters are those of a single head.
 
-The classical network (binary states, Hebbian storage) is :mod:`contraction.hebbian`, also
-reachable as ``hopfield.hebbian``.
+The classical network (binary states, Hebbian storage) is :mod:`contraction.hebbian`,
+also reachable as ``hopfield.hebbian``.
 
-References: S. Jaffe, PhD thesis, UCSB 2024, Chapter 3 (``jaffe2024``); H. Ramsauer et al.,
-"Hopfield networks is all you need", ICLR 2021 (``ramsauer2021``).
+References: S. Jaffe, PhD thesis, UCSB 2024, Chapter 3 (``jaffe2024``); H. Ramsauer et
+al., "Hopfield networks is all you need", ICLR 2021 (``ramsauer2021``).
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ import math
 import torch
 from torch import nn
 
-from . import hebbian  # noqa: F401  (the classical network, reachable as hopfield.hebbian)
+# the classical network, reachable as hopfield.hebbian
+from . import hebbian  # noqa: F401
 from ._checks import as_positive_int, as_positive_scalar
 from .sumsoftmax import as_float_tensor, check_k, ksoftmax, ssm, ssm_potential
 
@@ -65,7 +70,8 @@ __all__ = [
 
 
 def _check_memories(memories, x):
-    """Validate memories (N, n) and queries (..., n); promote both to one floating dtype."""
+    """Validate memories (N, n) and queries (..., n); promote both to one floating
+    dtype."""
     memories = as_float_tensor(memories, "memories")
     if memories.dim() != 2:
         raise ValueError(
@@ -107,8 +113,9 @@ def _similarity(memories, x, kind):
 def similarity(memories, x, kind: str = "dot") -> torch.Tensor:
     """Scores sim(xi_i, x) of queries (..., n) against memories (N, n); shape (..., N).
 
-    ``kind``: ``"dot"`` (``xi . x``), ``"sqeuclidean"`` (``-||xi - x||^2``) or ``"manhattan"`` (``-||xi - x||_1``):
-    large when the query is close to the memory (eq. 3.5 of ``jaffe2024``).
+    ``kind``: ``"dot"`` (``xi . x``), ``"sqeuclidean"`` (``-||xi - x||^2``) or
+    ``"manhattan"`` (``-||xi - x||_1``): large when the query is close to the memory
+    (eq. 3.5 of ``jaffe2024``).
     """
     memories, x = _check_memories(memories, x)
     _check_kind(kind)
@@ -116,10 +123,12 @@ def similarity(memories, x, kind: str = "dot") -> torch.Tensor:
 
 
 def mchn_update(memories, x, beta, similarity: str = "dot") -> torch.Tensor:
-    r"""One modern Hopfield step x+ = memories^T softmax(beta sim(memories, x)); shape of ``x``.
+    r"""One modern Hopfield step x+ = memories^T softmax(beta sim(memories, x)); shape
+    of ``x``.
 
-    ``memories`` (N, n), one memory per row; ``x`` (..., n); ``beta`` > 0 the inverse temperature.
-    With ``similarity="dot"`` this is eq. (3.1) of ``jaffe2024`` (Ramsauer et al.'s update).
+    ``memories`` (N, n), one memory per row; ``x`` (..., n); ``beta`` > 0 the inverse
+    temperature. With ``similarity="dot"`` this is eq. (3.1) of ``jaffe2024`` (Ramsauer
+    et al.'s update).
     """
     memories, x = _check_memories(memories, x)
     beta = as_positive_scalar(beta, "beta")
@@ -129,8 +138,8 @@ def mchn_update(memories, x, beta, similarity: str = "dot") -> torch.Tensor:
 
 
 def mchn_energy(memories, x, beta) -> torch.Tensor:
-    """Ramsauer et al.'s energy of queries (..., n), shape (...,); non-negative, and never
-    increased by :func:`mchn_update` with the dot similarity."""
+    """Ramsauer et al.'s energy of queries (..., n), shape (...,); non-negative, and
+    never increased by :func:`mchn_update` with the dot similarity."""
     memories, x = _check_memories(memories, x)
     beta = as_positive_scalar(beta, "beta")
     lse = torch.logsumexp(beta * (x @ memories.T), dim=-1) / beta
@@ -143,12 +152,13 @@ def mchn_energy(memories, x, beta) -> torch.Tensor:
 def khopfield(
     memories, x, beta, k: int, similarity: str = "dot", beta2=None
 ) -> torch.Tensor:
-    r"""The k-Hopfield layer: X = memories^T ksoftmax(beta sim(memories, x)), shape (..., n, k).
+    r"""The k-Hopfield layer: X = memories^T ksoftmax(beta sim(memories, x)), shape
+    (..., n, k).
 
-    Column i approximates the i-th nearest memory to ``x`` (eq. 3.4/3.5 of ``jaffe2024``). With
-    ``beta2`` (> 0), each column then takes one modern Hopfield step at inverse temperature
-    ``beta2`` with the same similarity, which snaps it onto the memory it is near (eq. 3.6).
-    ``k`` in 1..N-1 for N memories.
+    Column i approximates the i-th nearest memory to ``x`` (eq. 3.4/3.5 of
+    ``jaffe2024``). With ``beta2`` (> 0), each column then takes one modern Hopfield
+    step at inverse temperature ``beta2`` with the same similarity, which snaps it onto
+    the memory it is near (eq. 3.6). ``k`` in 1..N-1 for N memories.
     """
     memories, x = _check_memories(memories, x)
     beta = as_positive_scalar(beta, "beta")
@@ -166,7 +176,8 @@ def khopfield(
 def khopfield_indices(
     memories, x, beta, k: int, similarity: str = "dot"
 ) -> torch.Tensor:
-    """Hard retrieval: the index of the largest entry of each ksoftmax column, shape (..., k).
+    """Hard retrieval: the index of the largest entry of each ksoftmax column, shape
+    (..., k).
 
     Eq. (3.8) of ``jaffe2024``: what the recall@k experiment scores (no gradient).
     """
@@ -179,13 +190,15 @@ def khopfield_indices(
 
 
 def _column_weights(scores, i):
-    """ksoftmax column i alone: ssm(scores; i) - ssm(scores; i-1), two solves instead of i."""
+    """ksoftmax column i alone: ssm(scores; i) - ssm(scores; i-1), two solves instead of
+    i."""
     upper = ssm(scores, i)
     return upper if i == 1 else upper - ssm(scores, i - 1)
 
 
 def khopfield_column_update(memories, x, beta, i: int) -> torch.Tensor:
-    """The column-i dynamical system x+ = memories^T ksoftmax_i(beta memories x) (eq. 3.17)."""
+    """The column-i dynamical system x+ = memories^T ksoftmax_i(beta memories x) (eq.
+    3.17)."""
     memories, x = _check_memories(memories, x)
     beta = as_positive_scalar(beta, "beta")
     i = check_k(i, memories.shape[0], "i")
@@ -193,12 +206,14 @@ def khopfield_column_update(memories, x, beta, i: int) -> torch.Tensor:
 
 
 def khopfield_energy(memories, x, beta, i: int) -> torch.Tensor:
-    r"""Energy whose unit gradient step is :func:`khopfield_column_update`; shape (...,).
+    r"""Energy whose unit gradient step is :func:`khopfield_column_update`; shape
+    (...,).
 
-    :math:`E(x) = \tfrac12 x^\top x - \beta^{-1}\bigl(V_i(\beta\Xi x) - V_{i-1}(\beta\Xi x)\bigr)`
-    with :math:`V` the potential of ssm (:func:`~contraction.sumsoftmax.ssm_potential`,
-    :math:`V_0 = 0`): eqs. (3.18)-(3.19) of ``jaffe2024``, in closed form. Its gradient is
-    ``x - khopfield_column_update(memories, x, beta, i)``.
+    :math:`E(x) = \tfrac12 x^\top x - \beta^{-1}\bigl(V_i(\beta\Xi x) - V_{i-1}(\beta\Xi
+    x)\bigr)` with :math:`V` the potential of ssm
+    (:func:`~contraction.sumsoftmax.ssm_potential`, :math:`V_0 = 0`): eqs. (3.18)-(3.19)
+    of ``jaffe2024``, in closed form. Its gradient is ``x -
+    khopfield_column_update(memories, x, beta, i)``.
     """
     memories, x = _check_memories(memories, x)
     beta = as_positive_scalar(beta, "beta")
@@ -209,15 +224,17 @@ def khopfield_energy(memories, x, beta, i: int) -> torch.Tensor:
 
 
 class KHopfieldAttention(nn.Module):
-    r"""k-Hopfield attention, a drop-in for multi-head self-attention (eq. 3.7 of ``jaffe2024``).
+    r"""k-Hopfield attention, a drop-in for multi-head self-attention (eq. 3.7 of
+    ``jaffe2024``).
 
-    Input and output (batch, tokens, dim). One head's projections give queries, keys and values of
-    size ``head_dim`` (default ``dim // heads``, as in :class:`torch.nn.MultiheadAttention`);
-    for each query, ksoftmax of its scores over the keys, :math:`\operatorname{ksoftmax}(\beta
-    K q)`, gives ``heads`` weightings of the values; their ``heads`` outputs are concatenated and
-    projected back to ``dim``. ``beta`` defaults to :math:`1/\sqrt{\text{head\_dim}}`. Needs
-    ``heads`` < tokens. Attention parameters: ``3 dim head_dim`` (+ biases) for the projections
-    and ``heads head_dim dim + dim`` for the output, against ``4 dim^2 + 4 dim`` for multi-head
+    Input and output (batch, tokens, dim). One head's projections give queries, keys and
+    values of size ``head_dim`` (default ``dim // heads``, as in
+    :class:`torch.nn.MultiheadAttention`); for each query, ksoftmax of its scores over
+    the keys, :math:`\operatorname{ksoftmax}(\beta K q)`, gives ``heads`` weightings of
+    the values; their ``heads`` outputs are concatenated and projected back to ``dim``.
+    ``beta`` defaults to :math:`1/\sqrt{\text{head\_dim}}`. Needs ``heads`` < tokens.
+    Attention parameters: ``3 dim head_dim`` (+ biases) for the projections and ``heads
+    head_dim dim + dim`` for the output, against ``4 dim^2 + 4 dim`` for multi-head
     attention with the same ``heads`` and ``dim``.
     """
 
@@ -246,7 +263,8 @@ class KHopfieldAttention(nn.Module):
         self.out = nn.Linear(self.heads * self.head_dim, self.dim)
 
     def attention(self, x: torch.Tensor) -> torch.Tensor:
-        """The ksoftmax weights, shape (batch, queries, keys, heads); each sums to 1 over keys."""
+        """The ksoftmax weights, shape (batch, queries, keys, heads); each sums to 1
+        over keys."""
         q, key, _ = self._qkv(x)
         return ksoftmax(self.beta * q @ key.transpose(-1, -2), self.heads)
 

@@ -1,18 +1,20 @@
 r"""Quadratic (inner-product) norms from Lyapunov equations.
 
-An inner-product norm on :math:`\mathbb{R}^n` is :math:`\|x\|_{2,P^{1/2}} = \sqrt{x^\top P x}` for a
-symmetric positive definite :math:`P`. Section 1.3 of the book ("Contraction in Euclidean and
-inner-product norms") uses the helpers below to
+An inner-product norm on :math:`\mathbb{R}^n` is :math:`\|x\|_{2,P^{1/2}} = \sqrt{x^\top
+P x}` for a symmetric positive definite :math:`P`. Section 1.3 of the book ("Contraction
+in Euclidean and inner-product norms") uses the helpers below to
 
-* build such a :math:`P` for a Hurwitz matrix :math:`A` from the shifted Lyapunov equation
-  :math:`(A + sI)^\top P + P(A + sI) = -Q` (:func:`lyapunov_weight`), which certifies
-  :math:`\mu_{2,P^{1/2}}(A) < -s` for every shift :math:`s < -\alpha(A)`;
+* build such a :math:`P` for a Hurwitz matrix :math:`A` from the shifted Lyapunov
+  equation :math:`(A + sI)^\top P + P(A + sI) = -Q` (:func:`lyapunov_weight`), which
+  certifies :math:`\mu_{2,P^{1/2}}(A) < -s` for every shift :math:`s < -\alpha(A)`;
 * turn :math:`P` into the weight matrix :math:`R` with :math:`R^\top R = P` that
   :func:`contraction.norms.lognorm` and :func:`contraction.norms.vector_norm` take
   (:func:`cholesky_weight`);
-* draw the level sets :math:`\{x : (x - x_0)^\top P (x - x_0) = r^2\}` (:func:`ellipse`).
+* draw the level sets :math:`\{x : (x - x_0)^\top P (x - x_0) = r^2\}`
+  (:func:`ellipse`).
 
-Reference: F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023), Chapters 2-3.
+Reference: F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023), Chapters
+2-3.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def check_positive_definite(P, name: str = "P") -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``P`` is not square, not symmetric (up to a relative ``1e-8``) or not positive definite.
+        If ``P`` is not square, not symmetric (up to a relative ``1e-8``) or not
+        positive definite.
     """
     P = as_square_matrix(P, name)
     scale = max(1.0, float(np.max(np.abs(P))))
@@ -64,8 +67,9 @@ def check_positive_definite(P, name: str = "P") -> np.ndarray:
 def cholesky_weight(P) -> np.ndarray:
     r"""The upper-triangular weight ``R`` with ``R^T R = P`` (Section 1.3).
 
-    With it, :math:`\|x\|_{2,P^{1/2}} = \|Rx\|_2` is ``norms.vector_norm(x, 2, weight=R)`` and
-    :math:`\mu_{2,P^{1/2}}(A) = \mu_2(RAR^{-1})` is ``norms.lognorm(A, 2, weight=R)``.
+    With it, :math:`\|x\|_{2,P^{1/2}} = \|Rx\|_2` is ``norms.vector_norm(x, 2,
+    weight=R)`` and :math:`\mu_{2,P^{1/2}}(A) = \mu_2(RAR^{-1})` is ``norms.lognorm(A,
+    2, weight=R)``.
 
     Parameters
     ----------
@@ -84,10 +88,11 @@ def cholesky_weight(P) -> np.ndarray:
 def lyapunov_weight(A, s=0.0, Q=None) -> np.ndarray:
     r"""Solve :math:`(A + sI)^\top P + P(A + sI) = -Q` for ``P`` (Section 1.3).
 
-    If :math:`A + sI` is Hurwitz, that is :math:`s < -\alpha(A)` with :math:`\alpha` the spectral
-    abscissa, and :math:`Q \succ 0`, the solution is symmetric positive definite and
-    :math:`A^\top P + PA = -2sP - Q \prec -2sP`, so :math:`\mu_{2,P^{1/2}}(A) < -s`: the norm
-    :math:`\sqrt{x^\top P x}` certifies contraction of :math:`\dot x = Ax` with a rate above ``s``.
+    If :math:`A + sI` is Hurwitz, that is :math:`s < -\alpha(A)` with :math:`\alpha` the
+    spectral abscissa, and :math:`Q \succ 0`, the solution is symmetric positive
+    definite and :math:`A^\top P + PA = -2sP - Q \prec -2sP`, so
+    :math:`\mu_{2,P^{1/2}}(A) < -s`: the norm :math:`\sqrt{x^\top P x}` certifies
+    contraction of :math:`\dot x = Ax` with a rate above ``s``.
 
     Parameters
     ----------
@@ -106,7 +111,8 @@ def lyapunov_weight(A, s=0.0, Q=None) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``A`` or ``Q`` is malformed, ``s`` is not finite, or ``A + sI`` is not Hurwitz.
+        If ``A`` or ``Q`` is malformed, ``s`` is not finite, or ``A + sI`` is not
+        Hurwitz.
     TypeError
         If ``s`` is not a real number.
     """

@@ -1,23 +1,27 @@
-r"""Networks of contracting systems: gain matrices, composite norms and a coupled network model.
+r"""Networks of contracting systems: gain matrices, composite norms and a coupled
+network model.
 
-Chapter 3, Section 3.1 of the book ("Networks of contracting systems"). A network of ``n``
-subsystems :math:`\dot x_i = f_i(x_i, x_{-i})`, :math:`x_i \in \mathbb{R}^{N_i}` with a norm
-:math:`\|\cdot\|_i`, is summarised by two kinds of numbers:
+Chapter 3, Section 3.1 of the book ("Networks of contracting systems"). A network of
+``n`` subsystems :math:`\dot x_i = f_i(x_i, x_{-i})`, :math:`x_i \in \mathbb{R}^{N_i}`
+with a norm :math:`\|\cdot\|_i`, is summarised by two kinds of numbers:
 
 * the rate :math:`c_i > 0` at which subsystem ``i`` contracts on its own,
-  :math:`\operatorname{osLip}_i\big(f_i(\cdot, x_{-i})\big) \le -c_i` for every :math:`x_{-i}`;
-* the coupling gains :math:`\gamma_{ij} \ge 0`,
-  :math:`\|f_i(x_i, x_{-i}) - f_i(x_i, y_{-i})\|_i \le \sum_{j \ne i}\gamma_{ij}\|x_j - y_j\|_j`.
+  :math:`\operatorname{osLip}_i\big(f_i(\cdot, x_{-i})\big) \le -c_i` for every
+  :math:`x_{-i}`;
+* the coupling gains :math:`\gamma_{ij} \ge 0`, :math:`\|f_i(x_i, x_{-i}) - f_i(x_i,
+  y_{-i})\|_i \le \sum_{j \ne i}\gamma_{ij}\|x_j - y_j\|_j`.
 
-They form the **gain matrix** :math:`\Gamma` (:math:`-c_i` on the diagonal, :math:`\gamma_{ij}`
-off it), a Metzler matrix. For every weight :math:`\eta > 0` two solutions of the network obey
-:math:`\|x(t) - y(t)\|_\eta \le e^{\mu_{\infty,[\eta]}(\Gamma)t}\|x(0) - y(0)\|_\eta` in the
-**composite norm** :math:`\|x\|_\eta = \max_i \eta_i\|x_i\|_i`; if :math:`\Gamma` is Hurwitz the
-best weight (the inverse right Perron vector) makes the exponent :math:`\alpha(\Gamma) < 0`.
+They form the **gain matrix** :math:`\Gamma` (:math:`-c_i` on the diagonal,
+:math:`\gamma_{ij}` off it), a Metzler matrix. For every weight :math:`\eta > 0` two
+solutions of the network obey :math:`\|x(t) - y(t)\|_\eta \le
+e^{\mu_{\infty,[\eta]}(\Gamma)t}\|x(0) - y(0)\|_\eta` in the **composite norm**
+:math:`\|x\|_\eta = \max_i \eta_i\|x_i\|_i`; if :math:`\Gamma` is Hurwitz the best
+weight (the inverse right Perron vector) makes the exponent :math:`\alpha(\Gamma) < 0`.
 
-Reference: A. Davydov, S. Jafarpour, F. Bullo, "Non-Euclidean contraction theory for robust
-nonlinear stability", IEEE TAC 67(12), 2022; F. Bullo, *Contraction Theory for Dynamical Systems*,
-KDP (2023), Chapter 3; T. Ström, "On logarithmic norms", SIAM J. Numer. Anal. 12(5), 1975.
+Reference: A. Davydov, S. Jafarpour, F. Bullo, "Non-Euclidean contraction theory for
+robust nonlinear stability", IEEE TAC 67(12), 2022; F. Bullo, *Contraction Theory for
+Dynamical Systems*, KDP (2023), Chapter 3; T. Ström, "On logarithmic norms", SIAM J.
+Numer. Anal. 12(5), 1975.
 """
 
 from __future__ import annotations
@@ -67,8 +71,8 @@ def gain_matrix(rates, gains) -> np.ndarray:
     rates : array of shape (n,)
         Contraction rates :math:`c_i > 0` of the isolated subsystems.
     gains : array of shape (n, n)
-        Coupling gains :math:`\gamma_{ij} \ge 0` (the Lipschitz constant of :math:`f_i` in
-        :math:`x_j`), with a zero diagonal.
+        Coupling gains :math:`\gamma_{ij} \ge 0` (the Lipschitz constant of :math:`f_i`
+        in :math:`x_j`), with a zero diagonal.
 
     Returns
     -------
@@ -97,10 +101,11 @@ def gain_matrix(rates, gains) -> np.ndarray:
 
 
 def is_hurwitz(M) -> bool:
-    r"""True if every eigenvalue of ``M`` has negative real part (:math:`\alpha(M) < 0`).
+    r"""True if every eigenvalue of ``M`` has negative real part (:math:`\alpha(M) <
+    0`).
 
-    For a Metzler ``M`` this holds exactly when :math:`Mv < 0` for some vector :math:`v > 0`
-    (Section 3.1; Bullo 2023, Chapter 3).
+    For a Metzler ``M`` this holds exactly when :math:`Mv < 0` for some vector :math:`v
+    > 0` (Section 3.1; Bullo 2023, Chapter 3).
     """
     return norms.spectral_abscissa(as_square_matrix(M, "M")) < 0
 
@@ -110,23 +115,24 @@ def interconnection_certificate(Gamma, tol=1e-6) -> InterconnectionCertificate:
 
     Returns an :class:`InterconnectionCertificate` with
 
-    * ``"contracting"``: True when ``Gamma`` is Metzler and Hurwitz (the theorem applies and
-      certifies strong contraction);
-    * ``"rate"``: :math:`-\alpha(\Gamma)`. For a Metzler :math:`\Gamma` every rate below it is
-      certified: :math:`\|x(t)-y(t)\|_\eta \le e^{-ct}\|x(0)-y(0)\|_\eta` with :math:`c` as close
-      to ``rate`` as wanted (a negative value bounds how fast solutions can separate);
-    * ``"weight"``: :math:`\eta` from :func:`contraction.norms.optimal_weight` with ``p=inf``
-      (normalised to ``max = 1``); the certifying norm is
-      :math:`\|x\|_\eta = \max_i\eta_i\|x_i\|_i`;
-    * ``"rate_achieved"``: :math:`-\mu_{\infty,[\eta]}(\Gamma)`, the rate this weight certifies.
-      For an irreducible ``Gamma`` it equals ``rate`` (:math:`\eta = 1/v`, :math:`v` the right
-      Perron vector). For a reducible one the best rate may not be attained by any weight; the
-      returned weight achieves ``rate`` up to ``tol`` times the scale of ``Gamma``, and
-      ``rate_achieved <= rate``;
+    * ``"contracting"``: True when ``Gamma`` is Metzler and Hurwitz (the theorem applies
+      and certifies strong contraction);
+    * ``"rate"``: :math:`-\alpha(\Gamma)`. For a Metzler :math:`\Gamma` every rate below
+      it is certified: :math:`\|x(t)-y(t)\|_\eta \le e^{-ct}\|x(0)-y(0)\|_\eta` with
+      :math:`c` as close to ``rate`` as wanted (a negative value bounds how fast
+      solutions can separate);
+    * ``"weight"``: :math:`\eta` from :func:`contraction.norms.optimal_weight` with
+      ``p=inf`` (normalised to ``max = 1``); the certifying norm is :math:`\|x\|_\eta =
+      \max_i\eta_i\|x_i\|_i`;
+    * ``"rate_achieved"``: :math:`-\mu_{\infty,[\eta]}(\Gamma)`, the rate this weight
+      certifies. For an irreducible ``Gamma`` it equals ``rate`` (:math:`\eta = 1/v`,
+      :math:`v` the right Perron vector). For a reducible one the best rate may not be
+      attained by any weight; the returned weight achieves ``rate`` up to ``tol`` times
+      the scale of ``Gamma``, and ``rate_achieved <= rate``;
     * ``"irreducible"``: whether the coupling graph of ``Gamma`` is strongly connected.
 
-    For a matrix that is not Metzler the theorem does not apply (``contracting`` is False).
-    Section 3.1; Davydov, Jafarpour, Bullo (IEEE TAC 2022).
+    For a matrix that is not Metzler the theorem does not apply (``contracting`` is
+    False). Section 3.1; Davydov, Jafarpour, Bullo (IEEE TAC 2022).
     """
     Gamma = as_square_matrix(Gamma, "Gamma")
     alpha = norms.spectral_abscissa(Gamma)
@@ -141,12 +147,14 @@ def interconnection_certificate(Gamma, tol=1e-6) -> InterconnectionCertificate:
 
 
 def certified_rate(rates, gains) -> float:
-    r"""The contraction rate the gain-matrix theorem certifies: :math:`-\alpha(\Gamma)`, or 0.0.
+    r"""The contraction rate the gain-matrix theorem certifies: :math:`-\alpha(\Gamma)`,
+    or 0.0.
 
-    ``Gamma = gain_matrix(rates, gains)``; returns :math:`-\alpha(\Gamma)` when it is positive
-    (``Gamma`` Hurwitz) and ``0.0`` when the theorem certifies nothing. For two subsystems this is
-    :math:`\big(c_1 + c_2 - \sqrt{(c_1 - c_2)^2 + 4\gamma_{12}\gamma_{21}}\big)/2`, positive exactly
-    when :math:`\gamma_{12}\gamma_{21} < c_1c_2` (small gain). Reference solution of the
+    ``Gamma = gain_matrix(rates, gains)``; returns :math:`-\alpha(\Gamma)` when it is
+    positive (``Gamma`` Hurwitz) and ``0.0`` when the theorem certifies nothing. For two
+    subsystems this is :math:`\big(c_1 + c_2 - \sqrt{(c_1 - c_2)^2 +
+    4\gamma_{12}\gamma_{21}}\big)/2`, positive exactly when
+    :math:`\gamma_{12}\gamma_{21} < c_1c_2` (small gain). Reference solution of the
     self-check ``ch3.gain_certificate`` (Section 3.1).
     """
     alpha = norms.spectral_abscissa(gain_matrix(rates, gains))
@@ -185,12 +193,14 @@ def _check_eta(eta, n: int) -> np.ndarray:
 
 
 def composite_norm(x, sizes, norms_per_block, eta):
-    r"""The composite norm :math:`\|x\|_\eta = \max_i \eta_i \|x_i\|_{p_i}` of a stacked state.
+    r"""The composite norm :math:`\|x\|_\eta = \max_i \eta_i \|x_i\|_{p_i}` of a stacked
+    state.
 
     Parameters
     ----------
     x : array of shape (N,) or (T, N)
-        A stacked state :math:`(x_1, \dots, x_n)`, or one state per row (e.g. a trajectory).
+        A stacked state :math:`(x_1, \dots, x_n)`, or one state per row (e.g. a
+        trajectory).
     sizes : sequence of n positive ints
         Block sizes :math:`N_i`, summing to ``N``.
     norms_per_block : 1, 2, np.inf, or a sequence of n of them
@@ -219,24 +229,28 @@ def composite_norm(x, sizes, norms_per_block, eta):
 
 
 def expand_weight(eta, sizes) -> np.ndarray:
-    r"""The weight of the flat weighted :math:`\ell_\infty` norm equal to the composite norm.
+    r"""The weight of the flat weighted :math:`\ell_\infty` norm equal to the composite
+    norm.
 
-    With :math:`\ell_\infty` in every block, :math:`\max_i \eta_i\|x_i\|_\infty` is the weighted
-    norm :math:`\|x\|_{\infty,[w]}` with :math:`w` = ``eta[i]`` repeated ``sizes[i]`` times, so
-    :func:`contraction.norms.lognorm` with ``weight=w`` gives the exact log norm in the composite
-    norm. Section 3.1.
+    With :math:`\ell_\infty` in every block, :math:`\max_i \eta_i\|x_i\|_\infty` is the
+    weighted norm :math:`\|x\|_{\infty,[w]}` with :math:`w` = ``eta[i]`` repeated
+    ``sizes[i]`` times, so :func:`contraction.norms.lognorm` with ``weight=w`` gives the
+    exact log norm in the composite norm. Section 3.1.
     """
     sizes = _check_sizes(sizes)
     return np.repeat(_check_eta(eta, len(sizes)), sizes)
 
 
 def block_majorant(J, sizes, p=np.inf) -> np.ndarray:
-    r"""Block majorant of ``J``: :math:`\mu_p(J_{ii})` on the diagonal, :math:`\|J_{ij}\|_p` off it.
+    r"""Block majorant of ``J``: :math:`\mu_p(J_{ii})` on the diagonal,
+    :math:`\|J_{ij}\|_p` off it.
 
-    Ström's bound: in the composite norm :math:`\|x\|_\eta = \max_i \eta_i\|x_i\|_p` the log norm
-    of ``J`` satisfies :math:`\mu_\eta(J) \le \mu_{\infty,[\eta]}(\text{block\_majorant}(J))` for
-    every :math:`\eta > 0`. For the Jacobian of a network it is entrywise at most the gain matrix.
-    Section 3.1; T. Ström, SIAM J. Numer. Anal. 12(5), 1975.
+    Ström's bound: in the composite norm
+    :math:`\|x\|_\eta = \max_i \eta_i\|x_i\|_p` the log norm of ``J`` satisfies
+    :math:`\mu_\eta(J) \le \mu_{\infty,[\eta]}(\text{block\_majorant}(J))` for every
+    :math:`\eta > 0`. For the
+    Jacobian of a network it is entrywise at most the gain matrix. Section 3.1; T.
+    Ström, SIAM J. Numer. Anal. 12(5), 1975.
     """
     J = as_square_matrix(J, "J")
     sizes = _check_sizes(sizes)
@@ -256,10 +270,11 @@ def block_majorant(J, sizes, p=np.inf) -> np.ndarray:
 
 
 def ring_couplings(n, coupling, strengths=None) -> dict:
-    r"""Couplings of a directed ring: block ``i`` is driven by block ``i - 1`` (mod ``n``).
+    r"""Couplings of a directed ring: block ``i`` is driven by block ``i - 1`` (mod
+    ``n``).
 
-    Returns ``{(i, (i - 1) % n): strengths[i] * coupling}``, the ``couplings`` argument of
-    :func:`coupled_firing_rate`. ``strengths`` defaults to all ones. Section 3.1.
+    Returns ``{(i, (i - 1) % n): strengths[i] * coupling}``, the ``couplings`` argument
+    of :func:`coupled_firing_rate`. ``strengths`` defaults to all ones. Section 3.1.
     """
     n = as_positive_int(n, "n")
     if n < 2:
@@ -276,7 +291,8 @@ def ring_couplings(n, coupling, strengths=None) -> dict:
 
 
 def _assemble(blocks, couplings):
-    """Validate the blocks and couplings of a network and return (sizes, full matrix W)."""
+    """Validate the blocks and couplings of a network and return (sizes, full matrix
+    W)."""
     if not isinstance(blocks, (list, tuple)) or len(blocks) == 0:
         raise TypeError("blocks must be a non-empty list of square matrices")
     blocks = [as_square_matrix(B, f"blocks[{i}]") for i, B in enumerate(blocks)]
@@ -311,25 +327,26 @@ def _assemble(blocks, couplings):
 
 
 def coupled_firing_rate(blocks, couplings, u=None) -> VectorField:
-    r"""A network of firing-rate blocks, :math:`\dot x_i = -x_i + \tanh(\sum_j W_{ij}x_j + u_i)`.
+    r"""A network of firing-rate blocks, :math:`\dot x_i = -x_i + \tanh(\sum_j W_{ij}x_j
+    + u_i)`.
 
-    Block ``i`` has its own recurrent weights :math:`W_{ii}` and is driven by the other blocks
-    through :math:`W_{ij}`, :math:`j \ne i`.
+    Block ``i`` has its own recurrent weights :math:`W_{ii}` and is driven by the other
+    blocks through :math:`W_{ij}`, :math:`j \ne i`.
 
     Parameters
     ----------
     blocks : list of n square arrays
         The recurrent weights :math:`W_{ii}` of the subsystems (sizes :math:`N_i`).
     couplings : dict
-        ``{(i, j): W_ij}`` with ``i != j`` and ``W_ij`` of shape ``(N_i, N_j)``: block ``j``
-        drives block ``i``. Missing pairs are zero (e.g. :func:`ring_couplings`).
+        ``{(i, j): W_ij}`` with ``i != j`` and ``W_ij`` of shape ``(N_i, N_j)``: block
+        ``j`` drives block ``i``. Missing pairs are zero (e.g. :func:`ring_couplings`).
     u : array of shape (N,), optional
         Constant input (zero by default).
 
-    Returns a :class:`contraction.systems.VectorField` (with Jacobian
-    :math:`-I + \operatorname{diag}(\tanh'(Wx + u))W`), the firing-rate network
-    :func:`contraction.rnn.firing_rate` of the full matrix ``W``, whose ``params`` hold ``W``,
-    ``u`` and the block ``sizes``. Section 3.1.
+    Returns a :class:`contraction.systems.VectorField` (with Jacobian :math:`-I +
+    \operatorname{diag}(\tanh'(Wx + u))W`), the firing-rate network
+    :func:`contraction.rnn.firing_rate` of the full matrix ``W``, whose ``params`` hold
+    ``W``, ``u`` and the block ``sizes``. Section 3.1.
     """
     sizes, W = _assemble(blocks, couplings)
     base = firing_rate(W, u)
@@ -338,10 +355,11 @@ def coupled_firing_rate(blocks, couplings, u=None) -> VectorField:
 
 
 def firing_rate_gains(blocks, couplings, p=np.inf):
-    r"""Subsystem rates :math:`c_i` and gains :math:`\gamma_{ij}` of :func:`coupled_firing_rate`.
+    r"""Subsystem rates :math:`c_i` and gains :math:`\gamma_{ij}` of
+    :func:`coupled_firing_rate`.
 
-    Each block uses the plain ``p``-norm, ``p`` in ``{2, np.inf}``. Since :math:`\tanh` has slopes
-    in :math:`(0, 1]` and is 1-Lipschitz,
+    Each block uses the plain ``p``-norm, ``p`` in ``{2, np.inf}``. Since :math:`\tanh`
+    has slopes in :math:`(0, 1]` and is 1-Lipschitz,
 
     * ``p=inf``: :math:`c_i = 1 - \max(0, \mu_\infty(W_{ii}))`, the exact value of
       :math:`-\sup_{D} \mu_\infty(-I + DW_{ii})` over diagonal :math:`0 < D \le I`;
@@ -349,8 +367,8 @@ def firing_rate_gains(blocks, couplings, p=np.inf):
       (:math:`\mu_2(-I + DW_{ii}) \le -1 + \|DW_{ii}\|_2`);
     * both: :math:`\gamma_{ij} = \|W_{ij}\|_p` for each coupling, 0 for absent ones.
 
-    Returns ``(rates, gains)``. A rate ``<= 0`` means that block is not certified to contract on
-    its own (and :func:`gain_matrix` refuses it). Section 3.1.
+    Returns ``(rates, gains)``. A rate ``<= 0`` means that block is not certified to
+    contract on its own (and :func:`gain_matrix` refuses it). Section 3.1.
     """
     p = check_p(p)
     if p == 1:

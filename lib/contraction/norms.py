@@ -3,12 +3,13 @@ r"""Vector norms, induced matrix norms and log norms (matrix measures).
 Conventions (Chapters 1-2 of the book). For ``p`` in ``{1, 2, inf}`` and a weight:
 
 * ``weight=None``: the plain norm :math:`\|x\|_p`;
-* ``weight=eta``, a positive vector: :math:`\|x\|_{p,[\eta]} = \|\operatorname{diag}(\eta)x\|_p`;
-* ``weight=R``, an invertible matrix (``p=2`` only): :math:`\|x\|_{2,R} = \|Rx\|_2`, the norm of
-  the inner product :math:`x^\top P y` with :math:`P = R^\top R`.
+* ``weight=eta``, a positive vector: :math:`\|x\|_{p,[\eta]} =
+  \|\operatorname{diag}(\eta)x\|_p`;
+* ``weight=R``, an invertible matrix (``p=2`` only): :math:`\|x\|_{2,R} = \|Rx\|_2`, the
+  norm of the inner product :math:`x^\top P y` with :math:`P = R^\top R`.
 
-With :math:`T` the weight matrix (``diag(eta)`` or ``R``) the induced norm and the log norm are
-those of :math:`TAT^{-1}` in the plain norm. The log norm
+With :math:`T` the weight matrix (``diag(eta)`` or ``R``) the induced norm and the log
+norm are those of :math:`TAT^{-1}` in the plain norm. The log norm
 
 .. math:: \mu(A) = \lim_{h\to 0^+} \frac{\|I + hA\| - 1}{h}
 
@@ -16,8 +17,8 @@ has the closed forms :math:`\mu_1(A) = \max_j (a_{jj} + \sum_{i\ne j}|a_{ij}|)`,
 :math:`\mu_2(A) = \lambda_{\max}((A + A^\top)/2)` and
 :math:`\mu_\infty(A) = \max_i (a_{ii} + \sum_{j\ne i}|a_{ij}|)`.
 
-Reference: G. Söderlind, "The logarithmic norm. History and modern theory", BIT 46 (2006);
-F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023), Chapter 2.
+Reference: G. Söderlind, "The logarithmic norm. History and modern theory", BIT 46
+(2006); F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023), Chapter 2.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ __all__ = [
 
 
 def weight_matrix(weight, n: int, p: float) -> np.ndarray | None:
-    """The matrix ``T`` of the weighted norm ``||T x||_p``, validated; None for the plain norm.
+    """The matrix ``T`` of the weighted norm ``||T x||_p``, validated; None for the
+    plain norm.
 
-    ``weight`` follows the module conventions (None, a positive vector or, for ``p=2``, an
-    invertible matrix); errors name ``weight``. Unit-ball pictures and the slope-box maxima use it.
+    ``weight`` follows the module conventions (None, a positive vector or, for ``p=2``,
+    an invertible matrix); errors name ``weight``. Unit-ball pictures and the slope-box
+    maxima use it.
     """
     if weight is None:
         return None
@@ -81,14 +84,16 @@ def weight_matrix(weight, n: int, p: float) -> np.ndarray | None:
 
 
 def similarity(A: np.ndarray, T: np.ndarray | None) -> np.ndarray:
-    """``T A T^{-1}``: the matrix whose plain norm equals the weighted norm of ``A`` (T may be None)."""
+    """``T A T^{-1}``: the matrix whose plain norm equals the weighted norm of ``A`` (T
+    may be None)."""
     if T is None:
         return A
     return T @ np.linalg.solve(T.T, A.T).T  # T A T^{-1} without forming the inverse
 
 
 def vector_norm(x, p=2, weight=None) -> float:
-    """The (weighted) vector norm ``||T x||_p``; see the module docstring for ``weight``."""
+    """The (weighted) vector norm ``||T x||_p``; see the module docstring for
+    ``weight``."""
     p = check_p(p)
     x = as_real_array(x, "x", ndim=1)
     T = weight_matrix(weight, x.shape[0], p)
@@ -96,15 +101,16 @@ def vector_norm(x, p=2, weight=None) -> float:
 
 
 def _induced_norm(B: np.ndarray, p: float) -> float:
-    """Induced norm of a validated matrix in the plain p-norm (the unchecked inner-loop path)."""
+    """Induced norm of a validated matrix in the plain p-norm (the unchecked inner-loop
+    path)."""
     return float(np.linalg.norm(B, ord=p))
 
 
 def induced_norm(A, p=2, weight=None) -> float:
     """The matrix norm induced by the (weighted) vector norm: ``max ||A x|| / ||x||``.
 
-    Closed forms: the maximum column sum (``p=1``), the largest singular value (``p=2``), the
-    maximum row sum (``p=inf``) of ``T A T^{-1}``.
+    Closed forms: the maximum column sum (``p=1``), the largest singular value
+    (``p=2``), the maximum row sum (``p=inf``) of ``T A T^{-1}``.
     """
     p = check_p(p)
     A = as_square_matrix(A, "A")
@@ -112,10 +118,11 @@ def induced_norm(A, p=2, weight=None) -> float:
 
 
 def _lognorm(B: np.ndarray, p: float) -> float:
-    """Log norm of a validated square matrix in the plain p-norm: the cheap path for inner loops.
+    """Log norm of a validated square matrix in the plain p-norm: the cheap path for
+    inner loops.
 
-    :func:`lognorm` validates and then calls this; loops over many matrices (the corners of a box
-    of slopes) validate once and call this directly, which is 2.5 times faster.
+    :func:`lognorm` validates and then calls this; loops over many matrices (the corners
+    of a box of slopes) validate once and call this directly, which is 2.5 times faster.
     """
     if p == 2:
         return float(np.linalg.eigvalsh((B + B.T) / 2)[-1])
@@ -129,13 +136,13 @@ def _lognorm(B: np.ndarray, p: float) -> float:
 def lognorm(A, p=2, weight=None) -> float:
     r"""The log norm (matrix measure) :math:`\mu_p(A)` of the (weighted) ``p``-norm.
 
-    ``mu_2(A)`` is the largest eigenvalue of the symmetric part; ``mu_1`` and ``mu_inf`` are the
-    largest column and row "diagonal plus absolute off-diagonal" sums. With a weight ``T`` the
-    result is ``mu_p(T A T^{-1})``; for ``p=2`` and ``T = R`` it is the smallest ``b`` with
-    ``A^T P + P A <= 2 b P``, ``P = R^T R``.
+    ``mu_2(A)`` is the largest eigenvalue of the symmetric part; ``mu_1`` and ``mu_inf``
+    are the largest column and row "diagonal plus absolute off-diagonal" sums. With a
+    weight ``T`` the result is ``mu_p(T A T^{-1})``; for ``p=2`` and ``T = R`` it is the
+    smallest ``b`` with ``A^T P + P A <= 2 b P``, ``P = R^T R``.
 
-    Unlike a norm, a log norm can be negative: ``mu(A) < 0`` means the flow of ``x' = A x``
-    shrinks every vector, ``||e^{At}|| <= e^{mu(A) t}``.
+    Unlike a norm, a log norm can be negative: ``mu(A) < 0`` means the flow of ``x' = A
+    x`` shrinks every vector, ``||e^{At}|| <= e^{mu(A) t}``.
 
     Introduced in Section 1.3 (Euclidean case) and Chapter 2 (non-Euclidean norms).
     """
@@ -145,9 +152,11 @@ def lognorm(A, p=2, weight=None) -> float:
 
 
 def lognorm_limit_quotient(A, h, p=2, weight=None) -> float:
-    """The difference quotient ``(||I + h A|| - 1) / h`` whose limit as h -> 0+ is ``lognorm``.
+    """The difference quotient ``(||I + h A|| - 1) / h`` whose limit as h -> 0+ is
+    ``lognorm``.
 
-    It decreases to the log norm as ``h`` decreases; the book plots it to show the convergence.
+    It decreases to the log norm as ``h`` decreases; the book plots it to show the
+    convergence.
     """
     A = as_square_matrix(A, "A")
     h = float(h)
@@ -157,10 +166,11 @@ def lognorm_limit_quotient(A, h, p=2, weight=None) -> float:
 
 
 def metzler_majorant(A) -> np.ndarray:
-    """The Metzler majorant ``M``: ``m_ii = a_ii`` and ``m_ij = |a_ij|`` off the diagonal.
+    """The Metzler majorant ``M``: ``m_ii = a_ii`` and ``m_ij = |a_ij|`` off the
+    diagonal.
 
-    ``mu_inf(A, eta) = mu_inf(M, eta)`` and ``mu_1(A, eta) = mu_1(M, eta)`` for every positive
-    weight, so the best diagonal weight for ``A`` is that of ``M`` (Chapter 2).
+    ``mu_inf(A, eta) = mu_inf(M, eta)`` and ``mu_1(A, eta) = mu_1(M, eta)`` for every
+    positive weight, so the best diagonal weight for ``A`` is that of ``M`` (Chapter 2).
     """
     A = as_square_matrix(A, "A")
     M = np.abs(A)
@@ -169,7 +179,8 @@ def metzler_majorant(A) -> np.ndarray:
 
 
 def spectral_abscissa(A) -> float:
-    """The largest real part of an eigenvalue of ``A``; a lower bound on every log norm."""
+    """The largest real part of an eigenvalue of ``A``; a lower bound on every log
+    norm."""
     A = as_square_matrix(A, "A")
     return float(np.max(np.linalg.eigvals(A).real))
 
@@ -200,7 +211,8 @@ def weak_pairing(x, y, p=2, weight=None) -> float:
 
 
 def _weak_pairing(u: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:
-    """The plain weak pairing of validated arrays, along the last axis (one value per row)."""
+    """The plain weak pairing of validated arrays, along the last axis (one value per
+    row)."""
     if p == 2:
         return np.einsum("...i,...i->...", u, v)
     if p == 1:
@@ -211,7 +223,8 @@ def _weak_pairing(u: np.ndarray, v: np.ndarray, p: float) -> np.ndarray:
 
 
 def _perron_vector(M: np.ndarray, left: bool) -> np.ndarray:
-    """Positive Perron eigenvector of an irreducible Metzler matrix, normalised to sum 1."""
+    """Positive Perron eigenvector of an irreducible Metzler matrix, normalised to sum
+    1."""
     vals, vecs = np.linalg.eig(M.T if left else M)
     v = np.real(vecs[:, np.argmax(vals.real)])
     v = np.abs(v) / np.abs(v).sum()  # the Perron vector has one sign; abs removes it
@@ -221,8 +234,8 @@ def _perron_vector(M: np.ndarray, left: bool) -> np.ndarray:
 def is_metzler(M, tol=0.0) -> bool:
     r"""True if every off-diagonal entry of the square matrix ``M`` is ``>= -tol``.
 
-    Metzler matrices generate positive flows: :math:`e^{Mt} \ge 0` entrywise for ``t >= 0``
-    (Sections 2.2 and 3.1; Bullo 2023, Chapter 3).
+    Metzler matrices generate positive flows: :math:`e^{Mt} \ge 0` entrywise for ``t >=
+    0`` (Sections 2.2 and 3.1; Bullo 2023, Chapter 3).
     """
     M = as_square_matrix(M, "M")
     tol = as_positive_scalar(tol, "tol", allow_zero=True)
@@ -231,7 +244,8 @@ def is_metzler(M, tol=0.0) -> bool:
 
 
 def is_irreducible(M) -> bool:
-    """True if the off-diagonal pattern of ``M`` is a strongly connected graph (Perron-Frobenius)."""
+    """True if the off-diagonal pattern of ``M`` is a strongly connected graph
+    (Perron-Frobenius)."""
     M = as_square_matrix(M, "M")
     pattern = (np.abs(M) > 0) & ~np.eye(M.shape[0], dtype=bool)
     n_components, _ = connected_components(pattern, directed=True, connection="strong")
@@ -239,19 +253,22 @@ def is_irreducible(M) -> bool:
 
 
 def optimal_weight(A, p=np.inf, tol=1e-6):
-    r"""The positive diagonal weight that minimises ``lognorm(A, p, eta)``, and that minimum.
+    r"""The positive diagonal weight that minimises ``lognorm(A, p, eta)``, and that
+    minimum.
 
-    Over all :math:`\eta > 0` the infimum of :math:`\mu_{p,[\eta]}(A)` (``p`` = 1 or inf)
-    equals the spectral abscissa :math:`\alpha(M)` of the Metzler majorant :math:`M`. If
-    :math:`M` is irreducible it is attained by a Perron eigenvector :math:`v > 0` of :math:`M`
-    (Perron-Frobenius): :math:`\eta = 1/v_{\text{right}}` for ``p=inf`` and
-    :math:`\eta = v_{\text{left}}` for ``p=1``. If :math:`M` is reducible the infimum may not be
-    attained; the weight is then that of :math:`M + \varepsilon(\mathbb{1}\mathbb{1}^\top - I)`
-    with the largest :math:`\varepsilon` (tried from 1e-2 downwards) whose log norm is within
-    ``tol`` (relative to the scale of ``A``) of the infimum.
+    Over all :math:`\eta > 0` the infimum of :math:`\mu_{p,[\eta]}(A)` (``p`` = 1 or
+    inf) equals the spectral abscissa :math:`\alpha(M)` of the Metzler majorant
+    :math:`M`. If :math:`M` is irreducible it is attained by a Perron eigenvector
+    :math:`v > 0` of :math:`M` (Perron-Frobenius): :math:`\eta = 1/v_{\text{right}}` for
+    ``p=inf`` and :math:`\eta = v_{\text{left}}` for ``p=1``. If :math:`M` is reducible
+    the infimum may not be attained; the weight is then that of :math:`M +
+    \varepsilon(\mathbb{1}\mathbb{1}^\top - I)` with the largest :math:`\varepsilon`
+    (tried from 1e-2 downwards) whose log norm is within ``tol`` (relative to the scale
+    of ``A``) of the infimum.
 
-    Returns ``(eta, value)`` with ``eta`` normalised to ``max(eta) = 1`` and ``value`` the log
-    norm that this ``eta`` actually achieves (equal to the spectral abscissa, up to ``tol``).
+    Returns ``(eta, value)`` with ``eta`` normalised to ``max(eta) = 1`` and ``value``
+    the log norm that this ``eta`` actually achieves (equal to the spectral abscissa, up
+    to ``tol``).
     """
     p = check_p(p)
     if p == 2:
@@ -293,22 +310,26 @@ def optimal_weight(A, p=np.inf, tol=1e-6):
 def max_lognorm_diag(
     A, d_min, d_max, p=np.inf, side="left", shift=None, weight=None
 ) -> float:
-    r"""Largest log norm over a box of diagonal scalings, from two vertices instead of :math:`2^n`.
+    r"""Largest log norm over a box of diagonal scalings, from two vertices instead of
+    :math:`2^n`.
 
-    Computes :math:`\max_{d \in [d_{\min}, d_{\max}]^n} \mu_p(B + \operatorname{diag}(d)A)`
-    (``side="left"``) or :math:`\max_d \mu_p(B + A\operatorname{diag}(d))` (``side="right"``)
-    for ``p`` in ``{1, inf}``, a diagonal :math:`B = \operatorname{diag}(\text{shift})` (zero by
-    default) and :math:`0 \le d_{\min} \le d_{\max}`. Each row (``p=inf``) or column (``p=1``) sum
-    of the log norm is affine in ``d`` with a sign pattern that is known in advance, which leaves
-    two candidate vertices (Section 4.1; Davydov, Proskurnikov and Bullo, ACC 2022). With
+    Computes :math:`\max_{d \in [d_{\min}, d_{\max}]^n} \mu_p(B +
+    \operatorname{diag}(d)A)` (``side="left"``) or :math:`\max_d \mu_p(B +
+    A\operatorname{diag}(d))` (``side="right"``) for ``p`` in ``{1, inf}``, a diagonal
+    :math:`B = \operatorname{diag}(\text{shift})` (zero by default) and :math:`0 \le
+    d_{\min} \le d_{\max}`. Each row (``p=inf``) or column (``p=1``) sum of the log norm
+    is affine in ``d`` with a sign pattern that is known in advance, which leaves two
+    candidate vertices (Section 4.1; Davydov, Proskurnikov and Bullo, ACC 2022). With
     :math:`A \circ I` the diagonal part of ``A``:
 
-    * left, ``p=inf`` and right, ``p=1``: :math:`\max\{\mu(B + d_{\min}A), \mu(B + d_{\max}A)\}`;
-    * left, ``p=1`` and right, ``p=inf``:
-      :math:`\max\{\mu(B + d_{\max}A), \mu(B + d_{\max}A - (d_{\max} - d_{\min})(A \circ I))\}`.
+    * left, ``p=inf`` and right, ``p=1``: :math:`\max\{\mu(B + d_{\min}A), \mu(B +
+      d_{\max}A)\}`;
+    * left, ``p=1`` and right, ``p=inf``: :math:`\max\{\mu(B + d_{\max}A), \mu(B +
+      d_{\max}A - (d_{\max} - d_{\min})(A \circ I))\}`.
 
-    A positive ``weight`` eta gives the log norm of ``||diag(eta) x||_p``; it commutes with the
-    diagonal factors, so the same vertices serve. Cost: two log norms, whatever ``n``.
+    A positive ``weight`` eta gives the log norm of ``||diag(eta) x||_p``; it commutes
+    with the diagonal factors, so the same vertices serve. Cost: two log norms, whatever
+    ``n``.
 
     Parameters
     ----------
@@ -319,7 +340,8 @@ def max_lognorm_diag(
     side : {"left", "right"}
         Where ``diag(d)`` multiplies ``A``.
     shift : float or array_like of shape (n,), optional
-        The diagonal of ``B`` (for instance ``-1`` for the leak of a firing-rate network).
+        The diagonal of ``B`` (for instance ``-1`` for the leak of a firing-rate
+        network).
     weight : array_like of shape (n,), optional
         Positive diagonal weight.
 

@@ -1,21 +1,24 @@
-r"""What a training step costs: memory kept for the backward pass, and wall time (Chapter 5).
+r"""What a training step costs: memory kept for the backward pass, and wall time
+(Chapter 5).
 
-The claim of IDKM (Section 2.3.3 of ``jaffe2024``) is about memory: backpropagating through ``t``
-soft k-means iterations keeps every iterate's distance and attention matrices, :math:`O(t\,m\,k)`,
-while the implicit backward keeps only the solution, :math:`O(m\,k)`. Two measurements:
+The claim of IDKM (Section 2.3.3 of ``jaffe2024``) is about memory: backpropagating
+through ``t`` soft k-means iterations keeps every iterate's distance and attention
+matrices, :math:`O(t\,m\,k)`, while the implicit backward keeps only the solution,
+:math:`O(m\,k)`. Two measurements:
 
-* :class:`SavedTensorMeter` (any device): the bytes of the tensors autograd saves for the backward
-  pass, through ``torch.autograd.graph.saved_tensors_hooks``. A storage saved twice (a weight used
-  in every iteration) counts once, and a tensor counts only while some graph still holds it, so
-  ``peak`` is the most memory the graphs held at once during the forward *and* backward passes.
-  This is exact and repeatable on a CPU, where the allocator has no counter.
+* :class:`SavedTensorMeter` (any device): the bytes of the tensors autograd saves for
+  the backward pass, through ``torch.autograd.graph.saved_tensors_hooks``. A storage
+  saved twice (a weight used in every iteration) counts once, and a tensor counts only
+  while some graph still holds it, so ``peak`` is the most memory the graphs held at
+  once during the forward *and* backward passes. This is exact and repeatable on a CPU,
+  where the allocator has no counter.
 * :func:`backward_memory` adds, on CUDA, the allocator's peak above the starting point
   (``torch.cuda.max_memory_allocated``): everything, not only saved tensors.
 
 :func:`time_step` is the median wall time of a training step (synchronising CUDA).
 
-Introduced in the Chapter 5 section *The headline, measured*. Reference: S. Jaffe, PhD thesis,
-UCSB 2024, Chapter 2, Table 2.2 (``jaffe2024``).
+Introduced in the Chapter 5 section *The headline, measured*. Reference: S. Jaffe, PhD
+thesis, UCSB 2024, Chapter 2, Table 2.2 (``jaffe2024``).
 """
 
 from __future__ import annotations
@@ -44,10 +47,12 @@ class _Saved:
 
 
 class SavedTensorMeter:
-    """Context manager counting the bytes autograd saves for backward while it is active.
+    """Context manager counting the bytes autograd saves for backward while it is
+    active.
 
-    ``current`` (bytes held now), ``peak`` (most held at once), ``total`` (every save, duplicates
-    included) and ``count`` (number of saves). Use it around forward *and* backward::
+    ``current`` (bytes held now), ``peak`` (most held at once), ``total`` (every save,
+    duplicates included) and ``count`` (number of saves). Use it around forward *and*
+    backward::
 
         with SavedTensorMeter() as meter:
             loss(model(x)).backward()
@@ -97,8 +102,9 @@ class SavedTensorMeter:
 
 @dataclasses.dataclass
 class MemoryReport:
-    """``saved_peak``/``saved_total``: bytes saved for backward (:class:`SavedTensorMeter`);
-    ``cuda_peak``: the CUDA allocator's peak above the start, or None off CUDA."""
+    """``saved_peak``/``saved_total``: bytes saved for backward
+    (:class:`SavedTensorMeter`); ``cuda_peak``: the CUDA allocator's peak above the
+    start, or None off CUDA."""
 
     saved_peak: int
     saved_total: int
@@ -113,7 +119,8 @@ def _sync(device):
 def backward_memory(step, device=None):
     """Run ``step()`` (a forward and backward pass) once and measure its memory.
 
-    ``device``: where the step runs; on a CUDA device the allocator's peak is measured as well.
+    ``device``: where the step runs; on a CUDA device the allocator's peak is measured
+    as well.
     """
     check_callable(step, "step")
     cuda = device is not None and torch.device(device).type == "cuda"
@@ -131,7 +138,8 @@ def backward_memory(step, device=None):
 
 
 def time_step(step, repeats=5, warmup=1, device=None):
-    """The median wall time in seconds of ``step()`` over ``repeats`` runs after ``warmup``."""
+    """The median wall time in seconds of ``step()`` over ``repeats`` runs after
+    ``warmup``."""
     check_callable(step, "step")
     repeats = as_positive_int(repeats, "repeats")
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:

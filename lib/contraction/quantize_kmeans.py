@@ -1,9 +1,10 @@
-r"""Soft k-means as a fixed point, differentiated three ways: DKM, IDKM and IDKM-JFB (Chapter 5).
+r"""Soft k-means as a fixed point, differentiated three ways: DKM, IDKM and IDKM-JFB
+(Chapter 5).
 
-A layer's weights are cut into ``m`` sub-vectors :math:`w_i \in \mathbb R^d` (the rows of
-:math:`W \in \mathbb R^{m\times d}`) and shared through a codebook
-:math:`C \in \mathbb R^{k\times d}`.
-Soft k-means (Algorithm 1 of ``jaffe2024``, after DKM, ``cho2022``) alternates
+A layer's weights are cut into ``m`` sub-vectors :math:`w_i \in \mathbb R^d` (the rows
+of :math:`W \in \mathbb R^{m\times d}`) and shared through a codebook :math:`C \in
+\mathbb R^{k\times d}`. Soft k-means (Algorithm 1 of ``jaffe2024``, after DKM,
+``cho2022``) alternates
 
 .. math::
 
@@ -11,32 +12,31 @@ Soft k-means (Algorithm 1 of ``jaffe2024``, after DKM, ``cho2022``) alternates
     F(C, W) = \operatorname{diag}(A^\top \mathbb 1_m)^{-1} A^\top W ,
 
 the E-step (2.8) and the M-step (2.10); the centers it returns are a fixed point
-:math:`C^\star = F(C^\star, W)` (2.13). The distance is the Euclidean norm, *not* its square, as in
-(2.5); ``distance="sqeuclidean"`` is the Gaussian-mixture variant. The gradient of
-:math:`C^\star(W)` is taken
+:math:`C^\star = F(C^\star, W)` (2.13). The distance is the Euclidean norm, *not* its
+square, as in (2.5); ``distance="sqeuclidean"`` is the Gaussian-mixture variant. The
+gradient of :math:`C^\star(W)` is taken
 
 * ``"dkm"``: by autograd through every one of the ``t`` iterations (DKM), in memory
   :math:`O(t\,m\,k)`;
-* ``"idkm"``: by the implicit function theorem (2.17),
-  :math:`\partial C^\star/\partial W = (I - \partial_C F)^{-1}\partial_W F`, never forming the
-  inverse: the adjoint vector solves :math:`g = v + (\partial_C F)^\top g` by the averaged
-  iteration
-  (2.22) with the dissertation's :math:`\alpha = 0.25`, restarted with :math:`\alpha/2` when it
+* ``"idkm"``: by the implicit function theorem (2.17), :math:`\partial C^\star/\partial
+  W = (I - \partial_C F)^{-1}\partial_W F`, never forming the inverse: the adjoint
+  vector solves :math:`g = v + (\partial_C F)^\top g` by the averaged iteration (2.22)
+  with the dissertation's :math:`\alpha = 0.25`, restarted with :math:`\alpha/2` when it
   diverges. Only :math:`C^\star` is kept, so memory does not grow with ``t``;
-* ``"jfb"``: Jacobian-free backpropagation (2.24), :math:`g = v`, the zeroth Neumann term
-  (``fung2022``): no iteration at all in the backward pass.
+* ``"jfb"``: Jacobian-free backpropagation (2.24), :math:`g = v`, the zeroth Neumann
+  term (``fung2022``): no iteration at all in the backward pass.
 
-The codebook is one coupled state (every center's update depends on every other through the
-softmax), so it is solved whole: a state of shape ``(layers, k, d)`` for
-:func:`contraction.nn.implicit.fixed_point`. The implicit gradient exists and the adjoint iteration
-converges when the spectral radius of :math:`\partial_C F` at the solution is below one
-(Section 2.4.2); :func:`check_contraction` estimates it.
+The codebook is one coupled state (every center's update depends on every other through
+the softmax), so it is solved whole: a state of shape ``(layers, k, d)`` for
+:func:`contraction.nn.implicit.fixed_point`. The implicit gradient exists and the
+adjoint iteration converges when the spectral radius of :math:`\partial_C F` at the
+solution is below one (Section 2.4.2); :func:`check_contraction` estimates it.
 
-Introduced in the Chapter 5 sections *Soft k-means and DKM* and *IDKM*. References: S. Jaffe,
-*Dynamical Systems and Neural Networks*, PhD thesis, UCSB 2024, Chapter 2 (``jaffe2024``);
-M. Cho et al., "DKM: Differentiable k-means clustering layer for neural network compression",
-ICLR 2022 (``cho2022``); S. W. Fung et al., "JFB: Jacobian-free backpropagation for implicit
-networks", AAAI 2022 (``fung2022``).
+Introduced in the Chapter 5 sections *Soft k-means and DKM* and *IDKM*. References: S.
+Jaffe, *Dynamical Systems and Neural Networks*, PhD thesis, UCSB 2024, Chapter 2
+(``jaffe2024``); M. Cho et al., "DKM: Differentiable k-means clustering layer for neural
+network compression", ICLR 2022 (``cho2022``); S. W. Fung et al., "JFB: Jacobian-free
+backpropagation for implicit networks", AAAI 2022 (``fung2022``).
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ __all__ = [
 
 DISTANCES = ("euclidean", "sqeuclidean")
 METHODS = ("dkm", "idkm", "jfb")
-# A center that no weight attends to (its softmax mass underflows to 0) would be 0/0; the tiny
-# prior mass _DEAD at its current position keeps it in place and changes a live center by a
-# relative 1e-12 / mass, far below float32 resolution.
+# A center that no weight attends to (its softmax mass underflows to 0) would be 0/0;
+# the tiny prior mass _DEAD at its current position keeps it in place and changes a live
+# center by a relative 1e-12 / mass, far below float32 resolution.
 _DEAD = 1e-12
 _TINY_SQ = (
     1e-30  # sqrt is clamped here: its derivative at a zero distance would be infinite
@@ -78,20 +78,23 @@ _HALVINGS = 4  # restarts of the adjoint iteration with alpha / 2 (Section 2.4.2
 
 @dataclasses.dataclass
 class KMeansRecord(SolveRecord):
-    """The forward and backward :class:`~contraction.nn.solvers.SolveInfo` of one soft k-means,
-    the adjoint step ``alpha`` finally used, and ``fallback`` (``"jfb"`` when a non-strict adjoint
-    solve failed and the JFB direction was returned instead, else ``""``)."""
+    """The forward and backward :class:`~contraction.nn.solvers.SolveInfo` of one soft
+    k-means, the adjoint step ``alpha`` finally used, and ``fallback`` (``"jfb"`` when a
+    non-strict adjoint solve failed and the JFB direction was returned instead, else
+    ``""``)."""
 
     alpha: float | None = None
     fallback: str = ""
 
 
-# --- the map F and its pieces -----------------------------------------------------------------
+# --- the map F and its pieces
+# -----------------------------------------------------------------
 
 
 def _distances_t(W, C, distance):
-    """:math:`D^\\top`, shape ``(..., k, m)``: the layout in which the softmax over the k codewords
-    runs along a long axis (along a last axis of size k it was 5x slower on a CPU)."""
+    """:math:`D^\\top`, shape ``(..., k, m)``: the layout in which the softmax over the
+    k codewords runs along a long axis (along a last axis of size k it was 5x slower on
+    a CPU)."""
     diff = C.unsqueeze(-2) - W.unsqueeze(
         -3
     )  # (..., k, m, d): exact, no |w|^2 - 2wc + |c|^2
@@ -104,7 +107,8 @@ def _attention_t(W, C, tau, distance):
 
 
 def distances(W, C, distance="euclidean"):
-    """The matrix :math:`D_{ij} = \\|w_i - c_j\\|` (or its square), shape ``(..., m, k)``."""
+    """The matrix :math:`D_{ij} = \\|w_i - c_j\\|` (or its square), shape ``(..., m,
+    k)``."""
     return _distances_t(W, C, distance).transpose(-1, -2)
 
 
@@ -115,18 +119,21 @@ def attention(W, C, tau, distance="euclidean"):
 
 
 def em_update(C, W, tau, distance="euclidean"):
-    """One soft k-means step :math:`F(C, W)` (2.12): attention-weighted means of the rows of W."""
+    """One soft k-means step :math:`F(C, W)` (2.12): attention-weighted means of the
+    rows of W."""
     At = _attention_t(W, C, tau, distance)  # (..., k, m) = A^T
     mass = At.sum(-1, keepdim=True)  # (..., k, 1) = A^T 1
     return (At @ W + _DEAD * C) / (mass + _DEAD)
 
 
 def soft_quantize(W, C, tau, distance="euclidean"):
-    """The soft-quantized sub-vectors :math:`r_\\tau(W, C) = A(W, C)\\,C` (2.7), shape of ``W``."""
+    """The soft-quantized sub-vectors :math:`r_\\tau(W, C) = A(W, C)\\,C` (2.7), shape
+    of ``W``."""
     return _attention_t(W, C, tau, distance).transpose(-1, -2) @ C
 
 
-# --- validation -------------------------------------------------------------------------------
+# --- validation
+# -------------------------------------------------------------------------------
 
 
 def _check_tensor(x, name):
@@ -144,7 +151,8 @@ def _check_tensor(x, name):
 
 
 def _check_problem(W, C0):
-    """``(W, C0, squeeze)`` as batched ``(layers, m, d)`` and ``(layers, k, d)`` tensors."""
+    """``(W, C0, squeeze)`` as batched ``(layers, m, d)`` and ``(layers, k, d)``
+    tensors."""
     _check_tensor(W, "W")
     _check_tensor(C0, "C0")
     if (
@@ -185,17 +193,19 @@ def _check_step(alpha):
     return alpha
 
 
-# --- the forward iteration and the adjoint solve ----------------------------------------------
+# --- the forward iteration and the adjoint solve
+# ----------------------------------------------
 
 
 def _em_iterations(G, C0, W, iters, tol):
-    """At most ``iters`` steps ``C <- G(C, W)`` by :func:`contraction.nn.solvers.iterate`, stopping
-    a layer once :math:`\\|C^+ - C\\|_\\infty \\le` ``tol`` (Algorithm 1); ``tol=None``: exactly
-    ``iters`` steps. Under autograd this *is* DKM's unrolled graph.
+    """At most ``iters`` steps ``C <- G(C, W)`` by
+    :func:`contraction.nn.solvers.iterate`, stopping a layer once :math:`\\|C^+ -
+    C\\|_\\infty \\le` ``tol`` (Algorithm 1); ``tol=None``: exactly ``iters`` steps.
+    Under autograd this *is* DKM's unrolled graph.
 
-    ``iterate`` alone cannot stop after exactly ``iters`` steps: a run that is not converged
-    returns its last *checked* iterate and spends one more evaluation of G; so the step below
-    reports "done" once the budget is spent, without evaluating G again.
+    ``iterate`` alone cannot stop after exactly ``iters`` steps: a run that is not
+    converged returns its last *checked* iterate and spends one more evaluation of G; so
+    the step below reports "done" once the budget is spent, without evaluating G again.
     """
     count, last = 0, None
 
@@ -207,7 +217,8 @@ def _em_iterations(G, C0, W, iters, tol):
         count, last = count + 1, problem_residuals(C_next - C)
         return C_next, last
 
-    # tol=None: only an exact fixed point (residual 0) stops early, and then C stays put anyway
+    # tol=None: only an exact fixed point (residual 0) stops early, and then C stays put
+    # anyway
     C, info = iterate(step, C0, tol or 5e-324, iters, "picard", 1.0, strict=False)
     worst = float(last.max())
     converged = tol is not None and worst <= tol
@@ -223,9 +234,10 @@ def _em_iterations(G, C0, W, iters, tol):
 
 
 def _adjoint_solver(method, alpha, tol, max_iter, strict, record):
-    """``adjoint(vjp, v) -> (g, info)`` for :func:`~contraction.nn.implicit.fixed_point`: the
-    averaged iteration (2.22) on :math:`g = v + J^\\top g` (or Anderson mixing of it), restarted
-    with alpha / 2 on divergence."""
+    """``adjoint(vjp, v) -> (g, info)`` for
+    :func:`~contraction.nn.implicit.fixed_point`: the averaged iteration (2.22) on
+    :math:`g = v + J^\\top g` (or Anderson mixing of it), restarted with alpha / 2 on
+    divergence."""
 
     def adjoint(vjp, v):
         scale = problem_residuals(v).clamp_min(
@@ -286,10 +298,11 @@ def soft_kmeans(
     Parameters
     ----------
     W : tensor ``(m, d)`` or ``(layers, m, d)``
-        The sub-vectors to cluster, one per row (:func:`contraction.quantize.to_subvectors`).
+        The sub-vectors to cluster, one per row
+        (:func:`contraction.quantize.to_subvectors`).
     C0 : tensor ``(k, d)`` or ``(layers, k, d)``
-        The starting codebook (a warm start from the previous step, or :func:`~contraction.codebooks.init_codebook`);
-        it receives no gradient.
+        The starting codebook (a warm start from the previous step, or
+        :func:`~contraction.codebooks.init_codebook`); it receives no gradient.
     tau : float > 0
         The temperature (the dissertation trains with 5e-4, Section 2.5).
     distance : {"euclidean", "sqeuclidean"}
@@ -299,15 +312,14 @@ def soft_kmeans(
     iters : int
         The most clustering iterations ``t`` (the dissertation caps them at 30).
     tol : float or None
-        Stop once :math:`\max|C^+ - C| \le` ``tol`` :math:`\cdot \max|W|`; None runs exactly
-        ``iters`` iterations (to measure cost against ``t``).
+        Stop once :math:`\max|C^+ - C| \le` ``tol`` :math:`\cdot \max|W|`; None runs
+        exactly ``iters`` iterations (to measure cost against ``t``).
     alpha, backward, backward_tol, backward_max_iter, strict
         The adjoint solve of ``"idkm"``: its step (halved on divergence), its solver
-        (``"averaged"``, the dissertation's (2.22), or ``"anderson"``, the same map with Anderson
-        mixing), tolerance relative to the incoming gradient, iteration cap, and whether failure
-        raises
-        :class:`~contraction.nn.solvers.NotConverged` (otherwise a ``RuntimeWarning`` and the
-        JFB direction).
+        (``"averaged"``, the dissertation's (2.22), or ``"anderson"``, the same map with
+        Anderson mixing), tolerance relative to the incoming gradient, iteration cap,
+        and whether failure raises :class:`~contraction.nn.solvers.NotConverged`
+        (otherwise a ``RuntimeWarning`` and the JFB direction).
     record : KMeansRecord, optional
         Receives the forward and backward :class:`~contraction.nn.solvers.SolveInfo`.
 
@@ -355,13 +367,15 @@ def soft_kmeans(
     return C[0] if squeeze else C
 
 
-# --- hard k-means and initial codebooks -------------------------------------------------------
+# --- hard k-means and initial codebooks
+# -------------------------------------------------------
 
 
 @dataclasses.dataclass
 class ContractionCheck:
-    """The spectral radius of :math:`\\partial_C F` at a codebook (largest over layers), its value
-    per layer, the power iterations used, and whether it is below one (Section 2.4.2)."""
+    """The spectral radius of :math:`\\partial_C F` at a codebook (largest over layers),
+    its value per layer, the power iterations used, and whether it is below one (Section
+    2.4.2)."""
 
     spectral_radius: float
     radii: list
@@ -370,14 +384,16 @@ class ContractionCheck:
 
 
 def check_contraction(W, C, tau, distance="euclidean", iters=200, seed=0):
-    r"""Estimate :math:`\rho(\partial F/\partial C)` at ``C`` (normally :math:`C^\star`) by power
-    iteration with vector-Jacobian products on one stored evaluation of F (no matrix formed).
+    r"""Estimate :math:`\rho(\partial F/\partial C)` at ``C`` (normally :math:`C^\star`)
+    by power iteration with vector-Jacobian products on one stored evaluation of F (no
+    matrix formed).
 
-    :math:`J^\top` has the spectrum of :math:`J = \partial_C F`, which is not symmetric and may
-    have a complex dominant pair, so the estimate is Gelfand's
-    :math:`\rho = \lim \|(J^\top)^n v\|^{1/n}`: the mean log growth over the second half of the
-    iterations. Below one, the forward iteration (2.13) is locally convergent and the adjoint
-    iteration (2.21) converges (the averaged one too, for every alpha in (0, 1]).
+    :math:`J^\top` has the spectrum of :math:`J = \partial_C F`, which is not symmetric
+    and may have a complex dominant pair, so the estimate is Gelfand's :math:`\rho =
+    \lim \|(J^\top)^n v\|^{1/n}`: the mean log growth over the second half of the
+    iterations. Below one, the forward iteration (2.13) is locally convergent and the
+    adjoint iteration (2.21) converges (the averaged one too, for every alpha in (0,
+    1]).
     """
     Wb, Cb, _ = _check_problem(W, C)
     tau, distance = _check_tau(tau), _check_choice(distance, "distance", DISTANCES)

@@ -1,26 +1,29 @@
-r"""Weight sharing for whole layers: product quantization, quantization-aware layers (Chapter 5).
+r"""Weight sharing for whole layers: product quantization, quantization-aware layers
+(Chapter 5).
 
-Product quantization (Section 2.3 of ``jaffe2024``): a layer's ``n`` weights are read in order and
-cut into ``m = n / d`` sub-vectors of ``d`` entries, each replaced by one of ``k`` shared
-codewords.
-Storing an index costs :math:`\log_2 k` bits per sub-vector, so
+Product quantization (Section 2.3 of ``jaffe2024``): a layer's ``n`` weights are read in
+order and cut into ``m = n / d`` sub-vectors of ``d`` entries, each replaced by one of
+``k`` shared codewords. Storing an index costs :math:`\log_2 k` bits per sub-vector, so
 
 .. math:: \text{bits per weight} = \frac{\log_2 k}{d}, \qquad
           \text{compression} = \frac{32\,n}{n \log_2(k)/d + 32\,k\,d}
 
-against 32-bit floats, the second term of the denominator being the codebook (k = 2, d = 2 gives
-half a bit per weight, Table 2.4). Non-power-of-two k are counted at :math:`\log_2 k` bits, the
-rate an entropy coder of the indices reaches; a fixed-width code needs the ceiling.
+against 32-bit floats, the second term of the denominator being the codebook (k = 2, d =
+2 gives half a bit per weight, Table 2.4). Non-power-of-two k are counted at
+:math:`\log_2 k` bits, the rate an entropy coder of the indices reaches; a fixed-width
+code needs the ceiling.
 
-:class:`QuantizedLayer` makes a ``nn.Linear`` or ``nn.Conv2d`` quantization-aware (Algorithm 2):
-each training forward pass clusters the current weights with
-:func:`contraction.quantize.soft_kmeans` from a warm start (the previous codebook, a buffer), and
-the layer computes with the soft-quantized weights :math:`A C^\star`, so the loss sees the
-quantized model and the gradient reaches the full-precision weights through DKM, IDKM or JFB. In
-``eval()`` mode the layer uses the hard-quantized weights, what would be deployed.
+:class:`QuantizedLayer` makes a ``nn.Linear`` or ``nn.Conv2d`` quantization-aware
+(Algorithm 2): each training forward pass clusters the current weights with
+:func:`contraction.quantize.soft_kmeans` from a warm start (the previous codebook, a
+buffer), and the layer computes with the soft-quantized weights :math:`A C^\star`, so
+the loss sees the quantized model and the gradient reaches the full-precision weights
+through DKM, IDKM or JFB. In ``eval()`` mode the layer uses the hard-quantized weights,
+what would be deployed.
 
-Introduced in the Chapter 5 section *Weight-sharing quantization*. References: S. Jaffe, PhD
-thesis, UCSB 2024, Chapter 2 (``jaffe2024``); M. Cho et al., ICLR 2022 (``cho2022``).
+Introduced in the Chapter 5 section *Weight-sharing quantization*. References: S. Jaffe,
+PhD thesis, UCSB 2024, Chapter 2 (``jaffe2024``); M. Cho et al., ICLR 2022
+(``cho2022``).
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ def _check_k_d(k, d):
 
 
 def to_subvectors(weight, d):
-    """The ``n`` entries of ``weight`` (any shape, read in memory order) as ``(n / d, d)`` rows."""
+    """The ``n`` entries of ``weight`` (any shape, read in memory order) as ``(n / d,
+    d)`` rows."""
     if not isinstance(weight, torch.Tensor):
         raise TypeError(f"weight must be a torch tensor, got {type(weight).__name__}")
     d = as_positive_int(d, "d")
@@ -72,7 +76,8 @@ def to_subvectors(weight, d):
 
 
 def from_subvectors(W, shape):
-    """The inverse of :func:`to_subvectors`: rows ``(m, d)`` back to the layer's ``shape``."""
+    """The inverse of :func:`to_subvectors`: rows ``(m, d)`` back to the layer's
+    ``shape``."""
     if not isinstance(W, torch.Tensor):
         raise TypeError(f"W must be a torch tensor, got {type(W).__name__}")
     if W.numel() != math.prod(shape):
@@ -83,14 +88,15 @@ def from_subvectors(W, shape):
 
 
 def bits_per_weight(k, d):
-    """:math:`\\log_2(k) / d`, the index bits per weight of a k-word codebook of d-vectors."""
+    """:math:`\\log_2(k) / d`, the index bits per weight of a k-word codebook of
+    d-vectors."""
     k, d = _check_k_d(k, d)
     return math.log2(k) / d
 
 
 def compression_ratio(n, k, d, float_bits=32, codebook=True):
-    """Size of ``n`` floats of ``float_bits`` over their quantized size (indices, plus the codebook
-    of ``k`` codewords of ``d`` floats when ``codebook``)."""
+    """Size of ``n`` floats of ``float_bits`` over their quantized size (indices, plus
+    the codebook of ``k`` codewords of ``d`` floats when ``codebook``)."""
     n = as_positive_int(n, "n")
     k, d = _check_k_d(k, d)
     float_bits = as_positive_int(float_bits, "float_bits")
@@ -101,12 +107,14 @@ def compression_ratio(n, k, d, float_bits=32, codebook=True):
 
 
 class QuantizedLayer(nn.Module):
-    r"""A ``nn.Linear`` or ``nn.Conv2d`` that computes with its weights quantized by soft k-means.
+    r"""A ``nn.Linear`` or ``nn.Conv2d`` that computes with its weights quantized by
+    soft k-means.
 
     Parameters
     ----------
     layer : nn.Linear or nn.Conv2d
-        The layer (its parameters are trained in full precision; it is used, not copied).
+        The layer (its parameters are trained in full precision; it is used, not
+        copied).
     k, d : int
         Codewords and sub-vector size (``d`` must divide the number of weights).
     tau, distance, method, iters, tol
@@ -115,8 +123,9 @@ class QuantizedLayer(nn.Module):
     init : {"quantile", "kmeans++"}
         How the first codebook is chosen (``seed`` for k-means++).
 
-    The codebook (a buffer, saved with the state dict) is the warm start of the next forward
-    pass; ``record`` holds the latest :class:`~contraction.quantize.KMeansRecord`.
+    The codebook (a buffer, saved with the state dict) is the warm start of the next
+    forward pass; ``record`` holds the latest
+    :class:`~contraction.quantize.KMeansRecord`.
     """
 
     def __init__(
@@ -172,14 +181,15 @@ class QuantizedLayer(nn.Module):
 
     @torch.no_grad()
     def centers(self):
-        """The codebook for the current weights (soft k-means from the stored warm start)."""
+        """The codebook for the current weights (soft k-means from the stored warm
+        start)."""
         W = to_subvectors(self.layer.weight.detach(), self.d)
         return soft_kmeans(W, self.codebook, record=self.record, **self.options)
 
     @torch.no_grad()
     def quantized_weight(self, hard=True):
-        """The layer's weight quantized with :meth:`centers`: nearest codeword (``hard``) or
-        the soft assignment :math:`A C`, in the weight's shape."""
+        """The layer's weight quantized with :meth:`centers`: nearest codeword
+        (``hard``) or the soft assignment :math:`A C`, in the weight's shape."""
         W = to_subvectors(self.layer.weight.detach(), self.d)
         C = self.centers()
         Wq = (
@@ -198,7 +208,8 @@ class QuantizedLayer(nn.Module):
 
     def extra_repr(self):
         return (
-            f"k={self.k}, d={self.d}, bits/weight={bits_per_weight(self.k, self.d):.3g}, "
+            f"k={self.k}, d={self.d}, "
+            f"bits/weight={bits_per_weight(self.k, self.d):.3g}, "
             f"method={self.options['method']!r}, tau={self.options['tau']:g}"
         )
 
@@ -223,7 +234,8 @@ class QuantizedConv2d(QuantizedLayer):
 
 def quantize_model(model, k, d=1, **options):
     """Replace, in place, every ``nn.Linear`` and ``nn.Conv2d`` of ``model`` by a
-    :class:`QuantizedLayer` with the same ``k``, ``d`` and options; returns ``model``."""
+    :class:`QuantizedLayer` with the same ``k``, ``d`` and options; returns
+    ``model``."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if isinstance(model, (nn.Linear, nn.Conv2d)):

@@ -1,9 +1,11 @@
-r"""Continuous-time recurrent neural networks and their non-Euclidean contraction certificates.
+r"""Continuous-time recurrent neural networks and their non-Euclidean contraction
+certificates.
 
 Section 4.1 of the book. An activation :math:`\Phi` acts entrywise with slopes in
 :math:`[d_{\min}, d_{\max}]` (``tanh``: :math:`(0, 1]`, sigmoid: :math:`(0, 1/4]`, ReLU:
-:math:`\{0, 1\}`, leaky ReLU: :math:`\{a, 1\}`), so every Jacobian has one of four shapes with a
-diagonal :math:`D = \operatorname{diag}(d)`, :math:`d \in [d_{\min}, d_{\max}]^n`:
+:math:`\{0, 1\}`, leaky ReLU: :math:`\{a, 1\}`), so every Jacobian has one of four
+shapes with a diagonal :math:`D = \operatorname{diag}(d)`, :math:`d \in [d_{\min},
+d_{\max}]^n`:
 
 ==============  ==================================  ==========================
 model           vector field                        Jacobian
@@ -14,11 +16,12 @@ Persidskii      :math:`A\Phi(x)`                    :math:`AD`
 Lur'e           :math:`Ax - \Phi(x)`                :math:`A - D`
 ==============  ==================================  ==========================
 
-with a positive diagonal leak :math:`C` (the identity by default). :func:`oslip` turns the shape
-into the one-sided Lipschitz constant (the supremum of the log norm over all slope patterns) by
-the two-vertex formulas of :func:`contraction.norms.max_lognorm_diag`, and
-:func:`optimal_weight_firing_rate` finds the diagonal weight that certifies the fastest
-:math:`\ell_\infty` rate for the firing-rate model.
+with a positive diagonal leak :math:`C` (the identity by default). :func:`oslip` turns
+the shape into the one-sided Lipschitz constant (the supremum of the log norm over all
+slope patterns) by the two-vertex formulas of
+:func:`contraction.norms.max_lognorm_diag`, and :func:`optimal_weight_firing_rate` finds
+the diagonal weight that certifies the fastest :math:`\ell_\infty` rate for the
+firing-rate model.
 
 References: J. J. Hopfield, PNAS 81 (1984); A. Davydov, A. V. Proskurnikov and F. Bullo,
 "Non-Euclidean contractivity of recurrent neural networks", ACC 2022.
@@ -58,7 +61,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Activation:
-    """An entrywise activation ``phi`` with derivative ``slope`` taking values in ``[d_min, d_max]``."""
+    """An entrywise activation ``phi`` with derivative ``slope`` taking values in
+    ``[d_min, d_max]``."""
 
     name: str
     phi: Callable[[np.ndarray], np.ndarray]
@@ -72,11 +76,13 @@ def _sigmoid(y):
 
 
 def activation(name="tanh", negative_slope=0.1) -> Activation:
-    """The activation called ``name``: ``"tanh"``, ``"sigmoid"``, ``"relu"`` or ``"leaky_relu"``.
+    """The activation called ``name``: ``"tanh"``, ``"sigmoid"``, ``"relu"`` or
+    ``"leaky_relu"``.
 
-    ``negative_slope`` (in ``[0, 1]``) is the slope of the leaky ReLU for negative inputs, which
-    makes ``d_min = negative_slope`` positive. An :class:`Activation` is returned unchanged.
-    ReLU-type slopes at the kink ``0`` are taken from the right (a valid generalised derivative).
+    ``negative_slope`` (in ``[0, 1]``) is the slope of the leaky ReLU for negative
+    inputs, which makes ``d_min = negative_slope`` positive. An :class:`Activation` is
+    returned unchanged. ReLU-type slopes at the kink ``0`` are taken from the right (a
+    valid generalised derivative).
     """
     if isinstance(name, Activation):
         return name
@@ -110,7 +116,8 @@ def activation(name="tanh", negative_slope=0.1) -> Activation:
 
 
 def _leak(C, n: int) -> np.ndarray:
-    """The diagonal of the leak matrix C: a positive scalar, vector or diagonal matrix."""
+    """The diagonal of the leak matrix C: a positive scalar, vector or diagonal
+    matrix."""
     c = as_real_array(C, "C")
     if c.ndim == 2:
         if c.shape != (n, n) or np.any(c != np.diag(np.diag(c))):
@@ -127,7 +134,8 @@ def _leak(C, n: int) -> np.ndarray:
 
 
 def _field(model: str, f, jacobian, A, act, **extra) -> VectorField:
-    """A VectorField tagged with its model, so that :func:`oslip` knows its Jacobian shape."""
+    """A VectorField tagged with its model, so that :func:`oslip` knows its Jacobian
+    shape."""
     params = {
         "model": model,
         "A": A,
@@ -139,10 +147,11 @@ def _field(model: str, f, jacobian, A, act, **extra) -> VectorField:
 
 
 def hopfield(A, u=None, phi="tanh", C=1.0) -> VectorField:
-    r"""Hopfield network :math:`\dot x = -Cx + A\Phi(x) + u`; Jacobian :math:`-C + A\,\Phi'(x)`.
+    r"""Hopfield network :math:`\dot x = -Cx + A\Phi(x) + u`; Jacobian :math:`-C +
+    A\,\Phi'(x)`.
 
-    ``phi`` is an activation name or :class:`Activation`; ``C`` a positive leak (scalar, vector
-    or diagonal matrix); ``u`` a constant input (zero by default).
+    ``phi`` is an activation name or :class:`Activation`; ``C`` a positive leak (scalar,
+    vector or diagonal matrix); ``u`` a constant input (zero by default).
     """
     A = as_square_matrix(A, "A")
     n, act = A.shape[0], activation(phi)
@@ -159,11 +168,13 @@ def hopfield(A, u=None, phi="tanh", C=1.0) -> VectorField:
 
 
 def firing_rate(A, u=None, phi="tanh", C=1.0) -> VectorField:
-    r"""Firing-rate network :math:`\dot x = -Cx + \Phi(Ax + u)`; Jacobian :math:`-C + \Phi'(Ax+u)A`.
+    r"""Firing-rate network :math:`\dot x = -Cx + \Phi(Ax + u)`; Jacobian :math:`-C +
+    \Phi'(Ax+u)A`.
 
-    Arguments as for :func:`hopfield`. The book's one firing-rate model: with the defaults
-    (``tanh``, ``C = 1``) it is the network :math:`\dot x = -x + \tanh(Ax + u)` of Chapter 1,
-    contracting with rate :math:`1 - \|A\|` in every norm where :math:`\|A\| < 1`.
+    Arguments as for :func:`hopfield`. The book's one firing-rate model: with the
+    defaults (``tanh``, ``C = 1``) it is the network :math:`\dot x = -x + \tanh(Ax + u)`
+    of Chapter 1, contracting with rate :math:`1 - \|A\|` in every norm where
+    :math:`\|A\| < 1`.
     """
     A = as_square_matrix(A, "A")
     n, act = A.shape[0], activation(phi)
@@ -180,7 +191,8 @@ def firing_rate(A, u=None, phi="tanh", C=1.0) -> VectorField:
 
 
 def persidskii(A, phi="tanh") -> VectorField:
-    r"""Persidskii-type system :math:`\dot x = A\Phi(x)`; Jacobian :math:`A\,\Phi'(x)`."""
+    r"""Persidskii-type system :math:`\dot x = A\Phi(x)`; Jacobian
+    :math:`A\,\Phi'(x)`."""
     A = as_square_matrix(A, "A")
     act = activation(phi)
     return _field(
@@ -194,7 +206,8 @@ def persidskii(A, phi="tanh") -> VectorField:
 
 
 def lure(A, phi="tanh") -> VectorField:
-    r"""Lur'e-type system :math:`\dot x = Ax - \Phi(x)`; Jacobian :math:`A - \Phi'(x)`."""
+    r"""Lur'e-type system :math:`\dot x = Ax - \Phi(x)`; Jacobian :math:`A -
+    \Phi'(x)`."""
     A = as_square_matrix(A, "A")
     act = activation(phi)
     return _field(
@@ -216,17 +229,18 @@ _SIDES = {
 def oslip(field: VectorField, p=np.inf, weight=None, d_min=None, d_max=None) -> float:
     r"""The largest log norm of the Jacobian of an RNN model over all slope patterns.
 
-    For a field built by :func:`hopfield`, :func:`firing_rate`, :func:`persidskii` or :func:`lure`
-    this is :math:`\max_{d \in [d_{\min}, d_{\max}]^n} \mu_p(J(d))`, an upper bound on
-    :math:`\operatorname{osLip}_p` of the field, and equal to it when every slope pattern is
-    approached (``tanh`` with an invertible ``A``: the "tight transcription" of Section 4.1).
-    The maximum over the box of slopes is :func:`contraction.slopes.box_max`: ``p`` = 1 or inf
-    use its two-vertex formulas; ``p=2`` (vector or matrix ``weight``) visits the :math:`2^n`
-    corners (``n <= 14``). For the
-    Lur'e model the answer is :math:`\mu_p(A) - d_{\min}` for ``p`` in ``{1, 2, inf}`` with no
-    weight or a diagonal (vector) weight, where :math:`\mu(-D) \le 0` for every non-negative
-    diagonal ``D``; a matrix weight (``p=2``) can break that, and the corners are visited instead.
-    ``d_min``/``d_max`` override the activation's slope bounds.
+    For a field built by :func:`hopfield`, :func:`firing_rate`, :func:`persidskii` or
+    :func:`lure` this is :math:`\max_{d \in [d_{\min}, d_{\max}]^n} \mu_p(J(d))`, an
+    upper bound on :math:`\operatorname{osLip}_p` of the field, and equal to it when
+    every slope pattern is approached (``tanh`` with an invertible ``A``: the "tight
+    transcription" of Section 4.1). The maximum over the box of slopes is
+    :func:`contraction.slopes.box_max`: ``p`` = 1 or inf use its two-vertex formulas;
+    ``p=2`` (vector or matrix ``weight``) visits the :math:`2^n` corners (``n <= 14``).
+    For the Lur'e model the answer is :math:`\mu_p(A) - d_{\min}` for ``p`` in ``{1, 2,
+    inf}`` with no weight or a diagonal (vector) weight, where :math:`\mu(-D) \le 0` for
+    every non-negative diagonal ``D``; a matrix weight (``p=2``) can break that, and the
+    corners are visited instead. ``d_min``/``d_max`` override the activation's slope
+    bounds.
     """
     if not isinstance(field, VectorField) or field.params.get("model") not in (
         *_SIDES,
@@ -251,7 +265,8 @@ def oslip(field: VectorField, p=np.inf, weight=None, d_min=None, d_max=None) -> 
 
 
 def _feasible_weight(vertices, b: float, max_ratio: float):
-    """A vector v in [1, max_ratio]^n with (M - b I) v <= 0 for every M, or None if there is none."""
+    """A vector v in [1, max_ratio]^n with (M - b I) v <= 0 for every M, or None if
+    there is none."""
     n = vertices[0].shape[0]
     A_ub = np.vstack([M - b * np.eye(n) for M in vertices])
     res = linprog(
@@ -273,7 +288,8 @@ def _feasible_weight(vertices, b: float, max_ratio: float):
 def _lp_weight(
     vertices, lower: float, upper: float, tol: float, max_ratio: float, max_iter: int
 ):
-    """Bisection on b between an infeasible ``lower`` and the feasible ``upper`` (v = 1)."""
+    """Bisection on b between an infeasible ``lower`` and the feasible ``upper`` (v =
+    1)."""
     best = np.ones(vertices[0].shape[0])
     for _ in range(max_iter):
         if upper - lower <= tol * max(1.0, abs(upper)):
@@ -292,27 +308,30 @@ def _lp_weight(
 def optimal_weight_firing_rate(
     A, C, d_min, d_max, method="perron", tol=1e-9, max_ratio=1e6, max_iter=200
 ):
-    r"""The diagonal weight with the smallest :math:`\operatorname{osLip}_{\infty,[\eta]}` for
-    :math:`\dot x = -Cx + \Phi(Ax + u)`, and that value (Section 4.1).
+    r"""The diagonal weight with the smallest
+    :math:`\operatorname{osLip}_{\infty,[\eta]}` for :math:`\dot x = -Cx + \Phi(Ax +
+    u)`, and that value (Section 4.1).
 
-    For every :math:`\eta > 0`, with :math:`v = 1/\eta` and :math:`M = |A|_{\mathrm M}` the Metzler
-    majorant, :math:`\operatorname{osLip}_{\infty,[\eta]} \le b` if and only if
-    :math:`(-C + d_{\min}M)v \le bv` and :math:`(-C + d_{\max}M)v \le bv`: a linear feasibility
-    problem in ``v`` for fixed ``b``, so the best ``b`` is a quasiconvex program.
+    For every :math:`\eta > 0`, with :math:`v = 1/\eta` and :math:`M = |A|_{\mathrm M}`
+    the Metzler majorant, :math:`\operatorname{osLip}_{\infty,[\eta]} \le b` if and only
+    if :math:`(-C + d_{\min}M)v \le bv` and :math:`(-C + d_{\max}M)v \le bv`: a linear
+    feasibility problem in ``v`` for fixed ``b``, so the best ``b`` is a quasiconvex
+    program.
 
-    * ``method="lp"`` bisects on ``b`` between
-      :math:`\max_k \alpha(-C + d_k M)` (no weight does better) and the value at
-      :math:`\eta = \mathbb 1`, solving each feasibility problem with ``scipy.optimize.linprog``
-      over :math:`1 \le v \le` ``max_ratio``, to relative accuracy ``tol``.
-    * ``method="perron"`` (needs ``d_min = 0``): the first constraint is
-      :math:`b \ge -\min_i c_i` for every ``v``, so the optimum is the Perron weight of the
-      Metzler matrix :math:`-C + d_{\max}M` (:func:`contraction.norms.optimal_weight`), with
+    * ``method="lp"`` bisects on ``b`` between :math:`\max_k \alpha(-C + d_k M)` (no
+      weight does better) and the value at :math:`\eta = \mathbb 1`, solving each
+      feasibility problem with ``scipy.optimize.linprog`` over :math:`1 \le v \le`
+      ``max_ratio``, to relative accuracy ``tol``.
+    * ``method="perron"`` (needs ``d_min = 0``): the first constraint is :math:`b \ge
+      -\min_i c_i` for every ``v``, so the optimum is the Perron weight of the Metzler
+      matrix :math:`-C + d_{\max}M` (:func:`contraction.norms.optimal_weight`), with
       value :math:`\max\{\alpha(-C), \alpha(-C + d_{\max}M)\}`.
 
-    ``C`` is a positive scalar, vector or diagonal matrix. Returns ``(eta, value)``, ``eta``
-    normalised to ``max(eta) = 1`` and ``value`` the :math:`\operatorname{osLip}_{\infty,[\eta]}`
-    that this ``eta`` achieves; ``-value`` is the certified contraction rate.
-    Raises ``RuntimeError`` if a linear program fails or the bisection does not converge.
+    ``C`` is a positive scalar, vector or diagonal matrix. Returns ``(eta, value)``,
+    ``eta`` normalised to ``max(eta) = 1`` and ``value`` the
+    :math:`\operatorname{osLip}_{\infty,[\eta]}` that this ``eta`` achieves; ``-value``
+    is the certified contraction rate. Raises ``RuntimeError`` if a linear program fails
+    or the bisection does not converge.
     """
     A = as_square_matrix(A, "A")
     n = A.shape[0]

@@ -1,19 +1,21 @@
-r"""How far a fixed point moves when its input or its map changes (Section 1.1 of the book).
+r"""How far a fixed point moves when its input or its map changes (Section 1.1 of the
+book).
 
-For a map :math:`G(x, u)` with a unique fixed point :math:`x^*_u = G(x^*_u, u)` for every input
-:math:`u`, two bounds say how sensitive :math:`x^*_u` is to :math:`u`:
+For a map :math:`G(x, u)` with a unique fixed point :math:`x^*_u = G(x^*_u, u)` for
+every input :math:`u`, two bounds say how sensitive :math:`x^*_u` is to :math:`u`:
 
 * Lim's lemma: if :math:`\operatorname{Lip}_x G \le \ell < 1` and
   :math:`\operatorname{Lip}_u G \le \ell_u`, then
   :math:`\|x^*_u - x^*_v\| \le \ell_u/(1-\ell)\,\|u - v\|` (:func:`lim_gain`);
 * the one-sided version: if :math:`\operatorname{osLip}_x G \le b < 1`, then
-  :math:`\|x^*_u - x^*_v\| \le \ell_u/(1-b)\,\|u - v\|` (:func:`oslip_gain`), which still holds when
-  :math:`\ell \ge 1`; with a model error :math:`D` it becomes :func:`perturbed_bound`.
+  :math:`\|x^*_u - x^*_v\| \le \ell_u/(1-b)\,\|u - v\|` (:func:`oslip_gain`), which
+  still holds when :math:`\ell \ge 1`; with a model error :math:`D` it becomes
+  :func:`perturbed_bound`.
 
-The remaining functions give the quantities the bounds speak about, so that the book can put
-bound and measurement side by side: exact constants of a neural layer
-:math:`G(x, u) = \phi(Wx + Uu)` in the 2-norm (:func:`layer_constants`, from the maximum over
-the box of slopes), fixed points for many inputs (:func:`fixed_points`) and their measured
+The remaining functions give the quantities the bounds speak about, so that the book can
+put bound and measurement side by side: exact constants of a neural layer :math:`G(x, u)
+= \phi(Wx + Uu)` in the 2-norm (:func:`layer_constants`, from the maximum over the box
+of slopes), fixed points for many inputs (:func:`fixed_points`) and their measured
 sensitivity (:func:`sensitivity_ratios`). Sampled Lipschitz ratios live in
 :mod:`contraction.estimates`.
 
@@ -53,7 +55,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LayerConstants(Record):
-    """2-norm constants of a layer: ``os_lip`` and ``lip`` in ``x``, ``lip_u`` in ``u``."""
+    """2-norm constants of a layer: ``os_lip`` and ``lip`` in ``x``, ``lip_u`` in
+    ``u``."""
 
     os_lip: float
     lip: float
@@ -65,9 +68,10 @@ def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
 
     Section 1.1 of the book. The activation :math:`\phi` acts entrywise with slopes
     :math:`\phi'` in ``[d_min, d_max]`` (``tanh``: ``(0, 1]``), so the Jacobians are
-    :math:`D_x G = \operatorname{diag}(d)W` and :math:`D_u G = \operatorname{diag}(d)U` with
-    ``d`` in the cube :math:`[d_{\min}, d_{\max}]^n`. Log norms and norms are convex, so their
-    largest values over the cube sit at its :math:`2^n` vertices, which this function visits.
+    :math:`D_x G = \operatorname{diag}(d)W` and :math:`D_u G = \operatorname{diag}(d)U`
+    with ``d`` in the cube :math:`[d_{\min}, d_{\max}]^n`. Log norms and norms are
+    convex, so their largest values over the cube sit at its :math:`2^n` vertices, which
+    this function visits.
 
     Parameters
     ----------
@@ -82,17 +86,17 @@ def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
     -------
     LayerConstants
         ``os_lip``: :math:`\max_d \mu_2(\operatorname{diag}(d)W)`, an upper bound on
-        :math:`\operatorname{osLip}_x G` in the 2-norm; ``lip``:
-        :math:`\max_d \|\operatorname{diag}(d)W\|_2 \ge \operatorname{Lip}_x G`; ``lip_u``:
-        :math:`\max_d \|\operatorname{diag}(d)U\|_2 \ge \operatorname{Lip}_u G`. The three are
-        equal to the constants (as suprema) when every slope vector in the open cube occurs,
-        e.g. for ``tanh`` with an invertible ``W``.
+        :math:`\operatorname{osLip}_x G` in the 2-norm; ``lip``: :math:`\max_d
+        \|\operatorname{diag}(d)W\|_2 \ge \operatorname{Lip}_x G`; ``lip_u``:
+        :math:`\max_d \|\operatorname{diag}(d)U\|_2 \ge \operatorname{Lip}_u G`. The
+        three are equal to the constants (as suprema) when every slope vector in the
+        open cube occurs, e.g. for ``tanh`` with an invertible ``W``.
 
     Raises
     ------
     ValueError
-        If ``W`` is not square or larger than 14 x 14, ``U`` has the wrong number of rows, or
-        ``slopes`` is not an ordered pair of non-negative numbers.
+        If ``W`` is not square or larger than 14 x 14, ``U`` has the wrong number of
+        rows, or ``slopes`` is not an ordered pair of non-negative numbers.
     """
     W = as_square_matrix(W, "W")
     n = W.shape[0]
@@ -124,8 +128,9 @@ def fixed_points(
 ) -> np.ndarray:
     r"""The fixed points :math:`x^*_u = G(x^*_u, u)` for each row ``u`` of ``U``.
 
-    Section 1.1 of the book. Each is computed by :func:`contraction.fixedpoint.solve` from
-    ``x0`` with the given ``method``, ``alpha``, ``tol``, ``max_iter`` and ``memory``.
+    Section 1.1 of the book. Each is computed by :func:`contraction.fixedpoint.solve`
+    from ``x0`` with the given ``method``, ``alpha``, ``tol``, ``max_iter`` and
+    ``memory``.
 
     Parameters
     ----------
@@ -166,10 +171,11 @@ def fixed_points(
 
 
 def sensitivity_ratios(G, U, V, x0, **solve_options) -> np.ndarray:
-    r"""Measured ratios :math:`\|x^*_u - x^*_v\|_2 / \|u - v\|_2` over the rows of ``U``, ``V``.
+    r"""Measured ratios :math:`\|x^*_u - x^*_v\|_2 / \|u - v\|_2` over the rows of
+    ``U``, ``V``.
 
-    Section 1.1 of the book: compare their maximum with :func:`lim_gain` or :func:`oslip_gain`.
-    ``solve_options`` are passed to :func:`fixed_points`.
+    Section 1.1 of the book: compare their maximum with :func:`lim_gain` or
+    :func:`oslip_gain`. ``solve_options`` are passed to :func:`fixed_points`.
     """
     U, V = as_point_pairs(U, V, names=("U", "V"))
     gaps = np.linalg.norm(U - V, axis=1)
@@ -179,11 +185,12 @@ def sensitivity_ratios(G, U, V, x0, **solve_options) -> np.ndarray:
 
 
 def lim_gain(lip_x, lip_u) -> float:
-    r"""Lim's bound :math:`\ell_u / (1 - \ell)` on :math:`\|x^*_u - x^*_v\| / \|u - v\|`.
+    r"""Lim's bound :math:`\ell_u / (1 - \ell)` on :math:`\|x^*_u - x^*_v\| / \|u -
+    v\|`.
 
-    Section 1.1 of the book; valid in any norm when :math:`\operatorname{Lip}_x G \le \ell < 1`
-    and :math:`\operatorname{Lip}_u G \le \ell_u`. Returns ``inf`` (no bound) when
-    ``lip_x >= 1``.
+    Section 1.1 of the book; valid in any norm when :math:`\operatorname{Lip}_x G \le
+    \ell < 1` and :math:`\operatorname{Lip}_u G \le \ell_u`. Returns ``inf`` (no bound)
+    when ``lip_x >= 1``.
     """
     lip_x = as_positive_scalar(lip_x, "lip_x", allow_zero=True)
     lip_u = as_positive_scalar(lip_u, "lip_u", allow_zero=True)
@@ -191,11 +198,13 @@ def lim_gain(lip_x, lip_u) -> float:
 
 
 def oslip_gain(os_lip_x, lip_u) -> float:
-    r"""The one-sided bound :math:`\ell_u / (1 - b)` on :math:`\|x^*_u - x^*_v\| / \|u - v\|`.
+    r"""The one-sided bound :math:`\ell_u / (1 - b)` on :math:`\|x^*_u - x^*_v\| / \|u -
+    v\|`.
 
-    Section 1.1 of the book; valid when :math:`\operatorname{osLip}_x G \le b < 1` (``b`` may
-    be negative) and :math:`\operatorname{Lip}_u G \le \ell_u`, whatever
-    :math:`\operatorname{Lip}_x G` is. Returns ``inf`` (no bound) when ``os_lip_x >= 1``.
+    Section 1.1 of the book; valid when :math:`\operatorname{osLip}_x G \le b < 1`
+    (``b`` may be negative) and :math:`\operatorname{Lip}_u G \le \ell_u`, whatever
+    :math:`\operatorname{Lip}_x G` is. Returns ``inf`` (no bound) when ``os_lip_x >=
+    1``.
     """
     b = as_real_scalar(os_lip_x, "os_lip_x")
     lip_u = as_positive_scalar(lip_u, "lip_u", allow_zero=True)
@@ -205,14 +214,14 @@ def oslip_gain(os_lip_x, lip_u) -> float:
 def perturbed_bound(os_lip_x, lip_u, u_distance, d_norm=0.0) -> float:
     r"""Bound on :math:`\|x^*_u - x^*_v\|` when the map itself is perturbed.
 
-    Section 1.1 of the book. With :math:`x^*_u = G(x^*_u, u)`,
-    :math:`x^*_v = G(x^*_v, v) + D(x^*_v, v)`, :math:`\operatorname{osLip}_x(G + D) \le b < 1`
-    and :math:`\operatorname{Lip}_u(G + D) \le \ell_u`:
+    Section 1.1 of the book. With :math:`x^*_u = G(x^*_u, u)`, :math:`x^*_v = G(x^*_v,
+    v) + D(x^*_v, v)`, :math:`\operatorname{osLip}_x(G + D) \le b < 1` and
+    :math:`\operatorname{Lip}_u(G + D) \le \ell_u`:
 
     .. math:: \|x^*_u - x^*_v\| \le \frac{\ell_u\|u - v\| + \|D(x^*_u, u)\|}{1 - b}.
 
-    ``u_distance`` is :math:`\|u - v\|` and ``d_norm`` is :math:`\|D(x^*_u, u)\|` (scalars or
-    arrays of the same shape). Returns ``inf`` when ``os_lip_x >= 1``.
+    ``u_distance`` is :math:`\|u - v\|` and ``d_norm`` is :math:`\|D(x^*_u, u)\|`
+    (scalars or arrays of the same shape). Returns ``inf`` when ``os_lip_x >= 1``.
     """
     b = as_real_scalar(os_lip_x, "os_lip_x")
     lip_u = as_positive_scalar(lip_u, "lip_u", allow_zero=True)

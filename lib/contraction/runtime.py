@@ -1,10 +1,12 @@
 """Where and how the book's experiments run: device, full/fast mode, seeding.
 
-The book runs every experiment in one of two modes (book/building.md, "Full and fast runs"):
+The book runs every experiment in one of two modes (book/building.md, "Full and fast
+runs"):
 
-* ``"full"``: the scale reported in the papers; chosen automatically when a CUDA GPU is present.
-* ``"fast"``: smaller data and fewer epochs that still show the phenomenon; chosen on a CPU, and
-  the mode of the committed notebook outputs and of CI.
+* ``"full"``: the scale reported in the papers; chosen automatically when a CUDA GPU is
+  present.
+* ``"fast"``: smaller data and fewer epochs that still show the phenomenon; chosen on a
+  CPU, and the mode of the committed notebook outputs and of CI.
 
 The environment variable ``CONTRACTION_MODE=full|fast`` overrides the automatic choice.
 """
@@ -54,8 +56,8 @@ def mode() -> str:
 def seed_everything(seed: int = 0) -> np.random.Generator:
     """Seed Python, NumPy and (if installed) torch; return a fresh NumPy generator.
 
-    The returned generator is what the book's cells use for their own randomness, so that a
-    notebook gives the same numbers on every run.
+    The returned generator is what the book's cells use for their own randomness, so
+    that a notebook gives the same numbers on every run.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -75,11 +77,13 @@ def in_colab() -> bool:
 
 @contextmanager
 def single_thread():
-    """Run torch on one CPU thread inside the block (the previous setting is restored after).
+    """Run torch on one CPU thread inside the block (the previous setting is restored
+    after).
 
-    The book's models are tiny (100 x 100 matrices), so extra threads only add synchronisation:
-    on a shared 2-core machine one thread was 5-20 times faster (Section 4.3), and it fixes the
-    order of floating-point reductions, so numbers repeat exactly from run to run.
+    The book's models are tiny (100 x 100 matrices), so extra threads only add
+    synchronisation: on a shared 2-core machine one thread was 5-20 times faster
+    (Section 4.3), and it fixes the order of floating-point reductions, so numbers
+    repeat exactly from run to run.
     """
     torch = _torch()
     before = torch.get_num_threads()

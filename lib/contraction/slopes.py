@@ -1,28 +1,33 @@
 r"""The maximum over the box of slopes: one home for every "worst Jacobian" computation.
 
-A map built from an entrywise activation :math:`\phi` with slopes in :math:`[d_{\min}, d_{\max}]`
-(``tanh``: :math:`(0, 1]`), such as the firing-rate field :math:`-x + \tanh(Wx + u)`, the layer
-:math:`\tanh(Wx + Uu)` or the averaged step of an implicit network, has Jacobians
-:math:`B + \operatorname{diag}(d)\,K` (or :math:`B + K\operatorname{diag}(d)`) with ``d`` in the box
-:math:`[d_{\min}, d_{\max}]^n`. Norms and log norms are convex functions of a matrix and the
-Jacobian is affine in ``d``, so their largest value over the box sits at one of its :math:`2^n`
-corners; the result is a proof (an upper bound on :math:`\sup_x` of the quantity), and the exact
-supremum when every slope pattern is approached (``tanh`` with an invertible ``W``).
+A map built from an entrywise activation :math:`\phi` with slopes in :math:`[d_{\min},
+d_{\max}]` (``tanh``: :math:`(0, 1]`), such as the firing-rate field :math:`-x +
+\tanh(Wx + u)`, the layer :math:`\tanh(Wx + Uu)` or the averaged step of an implicit
+network, has Jacobians :math:`B + \operatorname{diag}(d)\,K` (or :math:`B +
+K\operatorname{diag}(d)`) with ``d`` in the box :math:`[d_{\min}, d_{\max}]^n`. Norms
+and log norms are convex functions of a matrix and the Jacobian is affine in ``d``, so
+their largest value over the box sits at one of its :math:`2^n` corners; the result is a
+proof (an upper bound on :math:`\sup_x` of the quantity), and the exact supremum when
+every slope pattern is approached (``tanh`` with an invertible ``W``).
 
-:func:`box_max` is the one function that the book's constants go through (Sections 1.1, 1.2, 1.4,
-2.3 and 4.1). It avoids the :math:`2^n` corners whenever a structure allows:
+:func:`box_max` is the one function that the book's constants go through (Sections 1.1,
+1.2, 1.4, 2.3 and 4.1). It avoids the :math:`2^n` corners whenever a structure allows:
 
-* in :math:`\ell_\infty` with ``diag(d)`` on the left, row ``i`` of the matrix depends on
-  :math:`d_i` alone, convexly, so the two uniform vertices :math:`d = d_{\min}\mathbb 1` and
-  :math:`d = d_{\max}\mathbb 1` give the exact maximum of the norm and of the log norm, for any
-  ``B``; the same holds for columns in :math:`\ell_1` with ``diag(d)`` on the right (transpose);
-* the log norm :math:`\mu_1` with ``diag(d)`` on the left and a diagonal ``B`` needs the two
-  vertices :math:`d_{\max}K` and :math:`d_{\max}K - (d_{\max} - d_{\min})(K \circ I)` when
-  :math:`d_{\min} \ge 0` (Davydov, Proskurnikov and Bullo, ACC 2022; Section 4.1);
-* a positive diagonal weight commutes with ``diag(d)`` and is absorbed into ``B`` and ``K``.
+* in :math:`\ell_\infty` with ``diag(d)`` on the left, row ``i`` of the matrix depends
+  on :math:`d_i` alone, convexly, so the two uniform vertices :math:`d = d_{\min}\mathbb
+  1` and :math:`d = d_{\max}\mathbb 1` give the exact maximum of the norm and of the log
+  norm, for any ``B``; the same holds for columns in :math:`\ell_1` with ``diag(d)`` on
+  the right (transpose);
+* the log norm :math:`\mu_1` with ``diag(d)`` on the left and a diagonal ``B`` needs the
+  two vertices :math:`d_{\max}K` and :math:`d_{\max}K - (d_{\max} - d_{\min})(K \circ
+  I)` when :math:`d_{\min} \ge 0` (Davydov, Proskurnikov and Bullo, ACC 2022; Section
+  4.1);
+* a positive diagonal weight commutes with ``diag(d)`` and is absorbed into ``B`` and
+  ``K``.
 
-Otherwise (``p = 2``, a matrix weight) it visits the corners, :func:`corner_max`, with the
-unchecked norms of :mod:`contraction.norms` (validation happens once, not per corner).
+Otherwise (``p = 2``, a matrix weight) it visits the corners, :func:`corner_max`, with
+the unchecked norms of :mod:`contraction.norms` (validation happens once, not per
+corner).
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ DUAL_P = {
 
 
 def _corners(fn, base, gain, lo, hi, side="left"):
-    """max of fn(base + diag(d) gain) (left) or fn(base + gain diag(d)) over d in {lo, hi}^n."""
+    """max of fn(base + diag(d) gain) (left) or fn(base + gain diag(d)) over d in {lo,
+    hi}^n."""
     n = gain.shape[0] if side == "left" else gain.shape[1]
     if n > MAX_BOX_DIM:
         raise ValueError(
@@ -62,29 +68,30 @@ def _corners(fn, base, gain, lo, hi, side="left"):
 
 
 def corner_max(fn, base, gain, d_min=0.0, d_max=1.0) -> float:
-    r"""Largest value of ``fn(base + diag(d) @ gain)`` over the corners of the slope box.
+    r"""Largest value of ``fn(base + diag(d) @ gain)`` over the corners of the slope
+    box.
 
-    The generic search behind :func:`box_max`, for any convex function of a matrix (for instance
-    a norm that :func:`box_max` does not name).
+    The generic search behind :func:`box_max`, for any convex function of a matrix (for
+    instance a norm that :func:`box_max` does not name).
 
     Parameters
     ----------
     fn : callable
-        A convex function of a matrix, e.g. ``norms.lognorm`` or ``norms.induced_norm`` (with a
-        ``functools.partial`` or lambda to fix ``p``).
+        A convex function of a matrix, e.g. ``norms.lognorm`` or ``norms.induced_norm``
+        (with a ``functools.partial`` or lambda to fix ``p``).
     base, gain : array_like, shape (n, m)
         The Jacobian is ``base + diag(d) @ gain``: for instance ``-I`` and ``W`` for the
-        firing-rate field ``-x + tanh(W x + u)``, ``0`` and ``W`` for the layer ``tanh(W x + u)``,
-        ``(1 - alpha) I`` and ``alpha W`` for its averaged map, ``M`` and ``beta I`` for
-        ``M x + beta tanh(x)``.
+        firing-rate field ``-x + tanh(W x + u)``, ``0`` and ``W`` for the layer ``tanh(W
+        x + u)``, ``(1 - alpha) I`` and ``alpha W`` for its averaged map, ``M`` and
+        ``beta I`` for ``M x + beta tanh(x)``.
     d_min, d_max : float
         The slopes of the activation lie in ``[d_min, d_max]``.
 
     Returns
     -------
     float
-        The maximum over the ``2^n`` corners (``n <= MAX_BOX_DIM``), which is the maximum over the
-        whole box because ``d -> fn(base + diag(d) gain)`` is convex.
+        The maximum over the ``2^n`` corners (``n <= MAX_BOX_DIM``), which is the
+        maximum over the whole box because ``d -> fn(base + diag(d) gain)`` is convex.
     """
     check_callable(fn, "fn")
     base = as_real_array(base, "base", ndim=2)
@@ -101,7 +108,8 @@ def corner_max(fn, base, gain, d_min=0.0, d_max=1.0) -> float:
 
 
 def _as_base(base, shape) -> np.ndarray:
-    """The matrix B: zero (None), a diagonal (scalar or vector) or a full matrix of ``shape``."""
+    """The matrix B: zero (None), a diagonal (scalar or vector) or a full matrix of
+    ``shape``."""
     if base is None:
         return np.zeros(shape)
     b = as_real_array(base, "base")
@@ -125,7 +133,8 @@ def _is_diagonal(M: np.ndarray) -> bool:
 
 
 def _box_max(fn, base, gain, lo, hi, p, side="left", T=None) -> float:
-    """:func:`box_max` on validated arrays (the inner-loop path); ``T`` a non-diagonal weight."""
+    """:func:`box_max` on validated arrays (the inner-loop path); ``T`` a non-diagonal
+    weight."""
     if (
         T is not None
     ):  # a matrix weight does not commute with diag(d): corners, weighted
@@ -135,7 +144,8 @@ def _box_max(fn, base, gain, lo, hi, p, side="left", T=None) -> float:
     if p == np.inf:  # row i depends on d_i alone: the uniform vertices are exact
         return max(fn(base + lo * gain, p), fn(base + hi * gain, p))
     if p == 1 and fn is _lognorm and lo >= 0 and _is_diagonal(base):
-        # column sums: off-diagonal |d_i k_ij| is largest at d_max, the diagonal picks its end
+        # column sums: off-diagonal |d_i k_ij| is largest at d_max, the diagonal picks
+        # its end
         vertices = (hi * gain, hi * gain - (hi - lo) * np.diag(np.diag(gain)))
         return max(fn(base + V, p) for V in vertices)
     return _corners(lambda J: fn(J, p), base, gain, lo, hi)
@@ -152,12 +162,14 @@ def box_max(
     side="left",
     weight=None,
 ) -> float:
-    r"""Largest norm or log norm of the Jacobians :math:`B + \operatorname{diag}(d)K` over the box.
+    r"""Largest norm or log norm of the Jacobians :math:`B + \operatorname{diag}(d)K`
+    over the box.
 
     Computes :math:`\max_{d \in [d_{\min}, d_{\max}]^n} m(B + \operatorname{diag}(d)K)`
-    (``side="left"``) or :math:`\max_d m(B + K\operatorname{diag}(d))` (``side="right"``), where
-    :math:`m` is the (weighted) log norm :math:`\mu_p` or the induced norm :math:`\|\cdot\|_p`;
-    see the module docstring for the vertex formulas it uses before falling back on corners.
+    (``side="left"``) or :math:`\max_d m(B + K\operatorname{diag}(d))`
+    (``side="right"``), where :math:`m` is the (weighted) log norm :math:`\mu_p` or the
+    induced norm :math:`\|\cdot\|_p`; see the module docstring for the vertex formulas
+    it uses before falling back on corners.
 
     Parameters
     ----------
@@ -166,8 +178,8 @@ def box_max(
     d_min, d_max : float
         The slopes lie in ``[d_min, d_max]``.
     base : None, float, array_like of shape (n,) or (n, m)
-        :math:`B`: zero, a diagonal (for instance ``-1``, the leak of a firing-rate network) or a
-        full matrix.
+        :math:`B`: zero, a diagonal (for instance ``-1``, the leak of a firing-rate
+        network) or a full matrix.
     measure : {"lognorm", "norm"}
     p : {1, 2, np.inf}
     side : {"left", "right"}
@@ -178,8 +190,8 @@ def box_max(
     Returns
     -------
     float
-        The maximum over the box: an upper bound on the supremum of the quantity over all states,
-        equal to it when every slope pattern is approached.
+        The maximum over the box: an upper bound on the supremum of the quantity over
+        all states, equal to it when every slope pattern is approached.
     """
     p = check_p(p)
     if measure not in MEASURES:

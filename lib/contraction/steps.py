@@ -1,25 +1,26 @@
-r"""Step sizes that make a discrete iteration a contraction: every step-size bound in one place.
+r"""Step sizes that make a discrete iteration a contraction: every step-size bound in
+one place.
 
 Sections 1.1, 1.4 and 2.3 of the book. A vector field :math:`F` with
 :math:`\mathrm{osLip}(F) \le -c` and :math:`\mathrm{Lip}(F) \le \ell` (condition number
-:math:`\kappa = \ell/c`) gives a forward step :math:`x_{k+1} = x_k + \alpha F(x_k)` whose
-Lipschitz constant is bounded by :func:`forward_step_factor`, with the admissible and optimal
-steps of :func:`forward_step_bounds`. The averaged (Krasnosel'skii-Mann) iteration of a map
-:math:`G` with :math:`\mathrm{osLip}(G) < 1` reduces to it (:func:`averaged_step_bounds`), and
-the averaged iteration of an implicit layer has an exact :math:`\ell_\infty` step
-(:func:`implicit_step_bounds`).
+:math:`\kappa = \ell/c`) gives a forward step :math:`x_{k+1} = x_k + \alpha F(x_k)`
+whose Lipschitz constant is bounded by :func:`forward_step_factor`, with the admissible
+and optimal steps of :func:`forward_step_bounds`. The averaged (Krasnosel'skii-Mann)
+iteration of a map :math:`G` with :math:`\mathrm{osLip}(G) < 1` reduces to it
+(:func:`averaged_step_bounds`), and the averaged iteration of an implicit layer has an
+exact :math:`\ell_\infty` step (:func:`implicit_step_bounds`).
 
 Exact factors for networks come from the maximum over the box of slopes
-(:func:`contraction.slopes.box_max`): the one-sided Lipschitz and Lipschitz constants of the
-firing-rate network (:func:`firing_rate_constants`), the exact factor of its forward step
-(:func:`firing_rate_step_factor`) and the worst :math:`\ell_\infty` factor of the averaged step of
-an implicit layer (:func:`averaged_step_norm_inf`), where the identity
+(:func:`contraction.slopes.box_max`): the one-sided Lipschitz and Lipschitz constants of
+the firing-rate network (:func:`firing_rate_constants`), the exact factor of its forward
+step (:func:`firing_rate_step_factor`) and the worst :math:`\ell_\infty` factor of the
+averaged step of an implicit layer (:func:`averaged_step_norm_inf`), where the identity
 :math:`\|I + \alpha A\|_\infty = 1 + \alpha\mu_\infty(A)` holds up to
 :func:`linf_identity_threshold`.
 
-References: F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023); S. Jafarpour,
-A. Davydov, A. V. Proskurnikov, F. Bullo, "Robust implicit networks via non-Euclidean
-contractions", NeurIPS (2021).
+References: F. Bullo, *Contraction Theory for Dynamical Systems*, KDP (2023); S.
+Jafarpour, A. Davydov, A. V. Proskurnikov, F. Bullo, "Robust implicit networks via
+non-Euclidean contractions", NeurIPS (2021).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ NORMS = ("euclidean", "non-euclidean")
 
 @dataclass(frozen=True)
 class ForwardStepBounds(Record):
-    """Steps of :math:`x + \\alpha F(x)`: condition number, admissible and optimal step, factor."""
+    """Steps of :math:`x + \\alpha F(x)`: condition number, admissible and optimal step,
+    factor."""
 
     kappa: float
     alpha_max: float
@@ -69,7 +71,8 @@ class ForwardStepBounds(Record):
 
 @dataclass(frozen=True)
 class AveragedStepBounds(Record):
-    """:class:`ForwardStepBounds` of the averaged iteration, with its ``c`` and ``lip_eff``."""
+    """:class:`ForwardStepBounds` of the averaged iteration, with its ``c`` and
+    ``lip_eff``."""
 
     kappa: float
     alpha_max: float
@@ -81,7 +84,8 @@ class AveragedStepBounds(Record):
 
 @dataclass(frozen=True)
 class ImplicitStepBounds(Record):
-    """Step ``alpha``, :math:`\\ell_\\infty` Banach ``factor`` and contraction ``rate``."""
+    """Step ``alpha``, :math:`\\ell_\\infty` Banach ``factor`` and contraction
+    ``rate``."""
 
     alpha: float
     factor: float
@@ -105,11 +109,13 @@ def _scalar_or_array(out: np.ndarray):
 
 
 def forward_step_factor(alpha, c, lip, norm="euclidean"):
-    r"""Upper bound on :math:`\mathrm{Lip}(\mathrm{Id} + \alpha F)` for step size(s) ``alpha``.
+    r"""Upper bound on :math:`\mathrm{Lip}(\mathrm{Id} + \alpha F)` for step size(s)
+    ``alpha``.
 
-    * Euclidean (any inner-product norm): :math:`\sqrt{1 - 2\alpha c + \alpha^2 \ell^2}`.
-    * Non-Euclidean (any norm): :math:`1 - \alpha c + \alpha^2\ell^2/(1 - \alpha\ell)` for
-      :math:`\alpha < 1/\ell`, and ``inf`` (no bound) beyond.
+    * Euclidean (any inner-product norm): :math:`\sqrt{1 - 2\alpha c + \alpha^2
+      \ell^2}`.
+    * Non-Euclidean (any norm): :math:`1 - \alpha c + \alpha^2\ell^2/(1 - \alpha\ell)`
+      for :math:`\alpha < 1/\ell`, and ``inf`` (no bound) beyond.
 
     ``alpha`` may be a scalar or an array of non-negative step sizes.
     """
@@ -128,19 +134,21 @@ def forward_step_factor(alpha, c, lip, norm="euclidean"):
 def forward_step_bounds(c, lip, norm="euclidean") -> ForwardStepBounds:
     r"""Admissible and optimal step sizes of :math:`x_{k+1} = x_k + \alpha F(x_k)`.
 
-    Assumes :math:`\mathrm{osLip}(F) \le -c < 0` and :math:`\mathrm{Lip}(F) \le \ell`, with
-    condition number :math:`\kappa = \ell / c \ge 1`. Returns a record (read as ``out.alpha_opt``
-    or ``out["alpha_opt"]``) with
+    Assumes :math:`\mathrm{osLip}(F) \le -c < 0` and :math:`\mathrm{Lip}(F) \le \ell`,
+    with condition number :math:`\kappa = \ell / c \ge 1`. Returns a record (read as
+    ``out.alpha_opt`` or ``out["alpha_opt"]``) with
 
     * ``kappa``;
     * ``alpha_max``: the factor bound is below 1 exactly for ``0 < alpha < alpha_max``:
       :math:`2/(c\kappa^2)` (Euclidean), :math:`1/(c\kappa(1+\kappa))` (non-Euclidean);
     * ``alpha_opt``: the minimiser of the bound, :math:`1/(c\kappa^2)` (Euclidean),
       :math:`(1 - \sqrt{\kappa/(1+\kappa)})/\ell` (non-Euclidean);
-    * ``factor_opt``: the bound at ``alpha_opt``, :math:`\sqrt{1 - 1/\kappa^2}` (Euclidean).
+    * ``factor_opt``: the bound at ``alpha_opt``, :math:`\sqrt{1 - 1/\kappa^2}`
+      (Euclidean).
 
-    These are exact; the slides' series :math:`\alpha^* = (1/(2\kappa^2) - 3/(8\kappa^3))/c`,
-    :math:`\ell^* = 1 - 1/(4\kappa^2) + 1/(8\kappa^3)` are their expansions for large kappa.
+    These are exact; the slides' series :math:`\alpha^* = (1/(2\kappa^2) -
+    3/(8\kappa^3))/c`, :math:`\ell^* = 1 - 1/(4\kappa^2) + 1/(8\kappa^3)` are their
+    expansions for large kappa.
     """
     c, lip = _check_rates(c, lip, norm)
     kappa = lip / c
@@ -148,7 +156,8 @@ def forward_step_bounds(c, lip, norm="euclidean") -> ForwardStepBounds:
         alpha_max, alpha_opt = 2 / (c * kappa**2), 1 / (c * kappa**2)
     else:
         alpha_max = 1 / (c * kappa * (1 + kappa))
-        # d/du [1 - u/kappa + u^2/(1-u)] = 0 with u = alpha*lip  <=>  (1+k)u^2 - 2(1+k)u + 1 = 0
+        # d/du [1 - u/kappa + u^2/(1-u)] = 0 with u = alpha*lip  <=>  (1+k)u^2 - 2(1+k)u
+        # + 1 = 0
         alpha_opt = float((1 - np.sqrt(kappa / (1 + kappa))) / lip)
     return ForwardStepBounds(
         kappa, alpha_max, alpha_opt, forward_step_factor(alpha_opt, c, lip, norm)
@@ -156,21 +165,24 @@ def forward_step_bounds(c, lip, norm="euclidean") -> ForwardStepBounds:
 
 
 def averaged_step_bounds(os_lip, lip) -> AveragedStepBounds:
-    r"""Step sizes of the averaged iteration :math:`x_{k+1} = (1-\alpha)x_k + \alpha G(x_k)`.
+    r"""Step sizes of the averaged iteration :math:`x_{k+1} = (1-\alpha)x_k + \alpha
+    G(x_k)`.
 
     In an inner-product norm, with :math:`\mathrm{osLip}(G) \le b < 1` and
-    :math:`\mathrm{Lip}(G) \le \ell`, expanding the square gives for :math:`0 < \alpha \le 1`
+    :math:`\mathrm{Lip}(G) \le \ell`, expanding the square gives for :math:`0 < \alpha
+    \le 1`
 
     .. math:: \mathrm{Lip}((1-\alpha)\mathrm{Id} + \alpha G)^2
               \le 1 - 2\alpha(1 - b) + \alpha^2 (1 - 2b + \ell^2).
 
-    The right-hand side is, as an expression in :math:`\alpha`, the Euclidean forward-step bound
-    :func:`forward_step_factor` with :math:`c = 1 - b` and :math:`\ell_{\text{eff}} =
-    \sqrt{1 - 2b + \ell^2}`, so the optimiser of :func:`forward_step_bounds` is reused. (Here
-    :math:`\ell_{\text{eff}}` is only a name for that coefficient: it is *not* a Lipschitz bound
-    on :math:`G - \mathrm{Id}`, since :math:`\mathrm{osLip}(G) \le b` gives no lower bound on
-    :math:`\langle G(x) - G(y), x - y\rangle`.) Step sizes are capped at 1, beyond which the
-    expansion no longer holds. Returns the fields of :func:`forward_step_bounds` plus ``c`` and
+    The right-hand side is, as an expression in :math:`\alpha`, the Euclidean
+    forward-step bound :func:`forward_step_factor` with :math:`c = 1 - b` and
+    :math:`\ell_{\text{eff}} = \sqrt{1 - 2b + \ell^2}`, so the optimiser of
+    :func:`forward_step_bounds` is reused. (Here :math:`\ell_{\text{eff}}` is only a
+    name for that coefficient: it is *not* a Lipschitz bound on :math:`G - \mathrm{Id}`,
+    since :math:`\mathrm{osLip}(G) \le b` gives no lower bound on :math:`\langle G(x) -
+    G(y), x - y\rangle`.) Step sizes are capped at 1, beyond which the expansion no
+    longer holds. Returns the fields of :func:`forward_step_bounds` plus ``c`` and
     ``lip_eff``.
     """
     try:
@@ -195,17 +207,18 @@ def averaged_step_bounds(os_lip, lip) -> AveragedStepBounds:
 
 
 def implicit_step_bounds(A) -> ImplicitStepBounds:
-    r"""Step size and :math:`\ell_\infty` Banach factor of the averaged iteration of an implicit layer.
+    r"""Step size and :math:`\ell_\infty` Banach factor of the averaged iteration of an
+    implicit layer.
 
-    For :math:`x_{k+1} = (1-\alpha)x_k + \alpha\Phi(Ax_k + Bu + b)` with :math:`\Phi` acting
-    entrywise with slopes in :math:`[0, 1]` (ReLU, tanh, sigmoid up to scaling) and
-    :math:`\mu_\infty(A) < 1`: the Jacobian :math:`(1-\alpha)I + \alpha DA` has nonnegative
-    diagonal whenever :math:`\alpha \le 1/(1 - \min_i (a_{ii})_-)`, and then its
-    :math:`\ell_\infty` norm is at most :math:`1 - \alpha(1 - \mu_\infty(A)_+)` (the identity
-    :math:`\|I + \alpha M\|_\infty = 1 + \alpha\mu_\infty(M)` for small steps). The best such step
-    is the largest one. Returns a record with ``alpha``, ``factor`` and ``rate``
-    :math:`= 1 - \mu_\infty(A)_+`, the contraction rate of :math:`\dot x = -x + \Phi(Ax + Bu + b)`
-    (Jafarpour et al., NeurIPS 2021; Chapters 2 and 4).
+    For :math:`x_{k+1} = (1-\alpha)x_k + \alpha\Phi(Ax_k + Bu + b)` with :math:`\Phi`
+    acting entrywise with slopes in :math:`[0, 1]` (ReLU, tanh, sigmoid up to scaling)
+    and :math:`\mu_\infty(A) < 1`: the Jacobian :math:`(1-\alpha)I + \alpha DA` has
+    nonnegative diagonal whenever :math:`\alpha \le 1/(1 - \min_i (a_{ii})_-)`, and then
+    its :math:`\ell_\infty` norm is at most :math:`1 - \alpha(1 - \mu_\infty(A)_+)` (the
+    identity :math:`\|I + \alpha M\|_\infty = 1 + \alpha\mu_\infty(M)` for small steps).
+    The best such step is the largest one. Returns a record with ``alpha``, ``factor``
+    and ``rate`` :math:`= 1 - \mu_\infty(A)_+`, the contraction rate of :math:`\dot x =
+    -x + \Phi(Ax + Bu + b)` (Jafarpour et al., NeurIPS 2021; Chapters 2 and 4).
     """
     A = as_square_matrix(A, "A")
     mu = _lognorm(A, np.inf)
@@ -219,17 +232,19 @@ def implicit_step_bounds(A) -> ImplicitStepBounds:
 
 
 def linf_identity_threshold(A) -> float:
-    r"""Largest step :math:`\bar\alpha` with :math:`\|I + \alpha A\|_\infty = 1 + \alpha\mu_\infty(A)` on :math:`[0, \bar\alpha]`.
+    r"""Largest step :math:`\bar\alpha` with :math:`\|I + \alpha A\|_\infty = 1 +
+    \alpha\mu_\infty(A)` on :math:`[0, \bar\alpha]`.
 
-    Row :math:`i` of :math:`I + \alpha A` has absolute sum
-    :math:`|1 + \alpha a_{ii}| + \alpha\sum_{j \ne i}|a_{ij}|`, which equals
-    :math:`1 + \alpha(a_{ii} + \sum_{j\ne i}|a_{ij}|)` whenever :math:`1 + \alpha a_{ii} \ge 0`.
-    So the identity holds for :math:`0 \le \alpha \le 1/\max_i(-a_{ii})` (Section 2.3). Rows with
-    :math:`a_{ii} \ge 0` impose no condition.
+    Row :math:`i` of :math:`I + \alpha A` has absolute sum :math:`|1 + \alpha a_{ii}| +
+    \alpha\sum_{j \ne i}|a_{ij}|`, which equals :math:`1 + \alpha(a_{ii} + \sum_{j\ne
+    i}|a_{ij}|)` whenever :math:`1 + \alpha a_{ii} \ge 0`. So the identity holds for
+    :math:`0 \le \alpha \le 1/\max_i(-a_{ii})` (Section 2.3). Rows with :math:`a_{ii}
+    \ge 0` impose no condition.
 
-    Returns :math:`1/\max_i(-a_{ii})` if some diagonal entry is negative, ``inf`` otherwise. The
-    identity may continue to hold somewhat beyond this value (when the row that turns negative
-    first does not attain the maximum), but it is guaranteed only up to it.
+    Returns :math:`1/\max_i(-a_{ii})` if some diagonal entry is negative, ``inf``
+    otherwise. The identity may continue to hold somewhat beyond this value (when the
+    row that turns negative first does not attain the maximum), but it is guaranteed
+    only up to it.
     """
     A = as_square_matrix(A, "A")
     worst = float(np.max(-np.diag(A)))
@@ -237,7 +252,8 @@ def linf_identity_threshold(A) -> float:
 
 
 def _averaged_factors(A, a, lo, hi, p) -> np.ndarray:
-    """max over the slope box of ||(1 - alpha) I + alpha diag(d) A||_p, for each alpha in ``a``."""
+    """max over the slope box of ||(1 - alpha) I + alpha diag(d) A||_p, for each alpha
+    in ``a``."""
     eye = np.eye(A.shape[0])
     return np.array(
         [_box_max(_induced_norm, (1 - ak) * eye, ak * A, lo, hi, p) for ak in a.ravel()]
@@ -245,22 +261,23 @@ def _averaged_factors(A, a, lo, hi, p) -> np.ndarray:
 
 
 def averaged_step_norm_inf(A, alpha, d_min=0.0, d_max=1.0):
-    r"""Exact worst-case :math:`\ell_\infty` Lipschitz constant of the averaged step of an implicit layer.
+    r"""Exact worst-case :math:`\ell_\infty` Lipschitz constant of the averaged step of
+    an implicit layer.
 
     Returns
 
     .. math:: \max_{d \in [d_{\min}, d_{\max}]^n}
               \|(1-\alpha)I_n + \alpha\operatorname{diag}(d)A\|_\infty ,
 
-    an upper bound on :math:`\operatorname{Lip}_\infty` of
-    :math:`x \mapsto (1-\alpha)x + \alpha\Phi(Ax + Bu + b)` for every entrywise :math:`\Phi`
-    whose slopes lie in :math:`[d_{\min}, d_{\max}]` (difference quotients of :math:`\Phi_i`
-    lie there, so :math:`T(x) - T(y)` is such a matrix times :math:`x - y`), and equal to it when
-    every slope pattern occurs. Row :math:`i` of the matrix depends only on :math:`d_i`, and its
-    absolute sum is convex in :math:`d_i`, so the maximum is taken at
-    :math:`d_i \in \{d_{\min}, d_{\max}\}` row by row: two evaluations instead of :math:`2^n`
-    corners (:func:`contraction.slopes.box_max`). Section 2.3; Chapter 4 uses it for trained
-    implicit networks.
+    an upper bound on :math:`\operatorname{Lip}_\infty` of :math:`x \mapsto (1-\alpha)x
+    + \alpha\Phi(Ax + Bu + b)` for every entrywise :math:`\Phi` whose slopes lie in
+    :math:`[d_{\min}, d_{\max}]` (difference quotients of :math:`\Phi_i` lie there, so
+    :math:`T(x) - T(y)` is such a matrix times :math:`x - y`), and equal to it when
+    every slope pattern occurs. Row :math:`i` of the matrix depends only on :math:`d_i`,
+    and its absolute sum is convex in :math:`d_i`, so the maximum is taken at :math:`d_i
+    \in \{d_{\min}, d_{\max}\}` row by row: two evaluations instead of :math:`2^n`
+    corners (:func:`contraction.slopes.box_max`). Section 2.3; Chapter 4 uses it for
+    trained implicit networks.
 
     ``alpha`` is a non-negative step size or an array of them (``alpha = 1`` is Picard);
     ``0 <= d_min <= d_max`` (ReLU and tanh: 0 and 1). Returns one value per step size.
@@ -284,19 +301,21 @@ def _firing_rate_weights(W) -> np.ndarray:
 
 
 def firing_rate_constants(W, p=2) -> tuple[float, float]:
-    r"""One-sided Lipschitz and Lipschitz constants of ``F(x) = -x + tanh(Wx + u)`` (Section 1.4).
+    r"""One-sided Lipschitz and Lipschitz constants of ``F(x) = -x + tanh(Wx + u)``
+    (Section 1.4).
 
     The Jacobian is :math:`-I + \operatorname{diag}(d)W` with slopes
     :math:`d_i = \tanh'(\cdot) \in (0, 1]`, so by the corner argument
     (:func:`contraction.slopes.box_max`)
 
-    .. math:: \operatorname{osLip}_p(F) \le \max_{d \in \{0,1\}^n} \mu_p(-I + \operatorname{diag}(d)W),
-              \qquad
-              \operatorname{Lip}_p(F) \le \max_{d \in \{0,1\}^n} \|-I + \operatorname{diag}(d)W\|_p,
+    .. math:: \operatorname{osLip}_p(F) \le \max_{d \in \{0,1\}^n} \mu_p(-I +
+    \operatorname{diag}(d)W),
+              \qquad \operatorname{Lip}_p(F) \le \max_{d \in \{0,1\}^n} \|-I +
+              \operatorname{diag}(d)W\|_p,
 
-    with equality when every slope pattern is approached, e.g. when ``W`` is invertible. The
-    bias ``u`` plays no role. ``W`` is at most 14 x 14. Returns ``(os_lip, lip)``: ``F`` is
-    strongly contracting with rate ``c = -os_lip`` when ``os_lip < 0``.
+    with equality when every slope pattern is approached, e.g. when ``W`` is invertible.
+    The bias ``u`` plays no role. ``W`` is at most 14 x 14. Returns ``(os_lip, lip)``:
+    ``F`` is strongly contracting with rate ``c = -os_lip`` when ``os_lip < 0``.
     """
     p = check_p(p)
     W = _firing_rate_weights(W)
@@ -308,12 +327,13 @@ def firing_rate_constants(W, p=2) -> tuple[float, float]:
 
 
 def firing_rate_step_factor(W, alpha, p=2):
-    r"""Exact :math:`\operatorname{Lip}_p(\mathrm{Id} + \alpha F)` for ``F(x) = -x + tanh(Wx + u)``.
+    r"""Exact :math:`\operatorname{Lip}_p(\mathrm{Id} + \alpha F)` for ``F(x) = -x +
+    tanh(Wx + u)``.
 
-    :math:`\operatorname{Lip}(\mathrm{Id} + \alpha F) = \sup_x \|I + \alpha DF(x)\|`, and by the
-    corner argument of :func:`firing_rate_constants` this is
-    :math:`\max_{d \in \{0,1\}^n} \|(1 - \alpha)I + \alpha\operatorname{diag}(d)W\|_p` (an upper
-    bound in general, the exact value when every slope pattern is approached). Section 1.4.
+    :math:`\operatorname{Lip}(\mathrm{Id} + \alpha F) = \sup_x \|I + \alpha DF(x)\|`,
+    and by the corner argument of :func:`firing_rate_constants` this is :math:`\max_{d
+    \in \{0,1\}^n} \|(1 - \alpha)I + \alpha\operatorname{diag}(d)W\|_p` (an upper bound
+    in general, the exact value when every slope pattern is approached). Section 1.4.
     ``alpha`` is a non-negative step size or an array of them; one value per step size.
     """
     a = as_step_sizes(alpha)

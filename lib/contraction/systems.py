@@ -1,12 +1,13 @@
 r"""Vector fields, their simulation, and measured contraction rates.
 
 A :class:`VectorField` bundles ``f`` (so that :math:`\dot x = f(x)`) with its Jacobian.
-:func:`simulate` integrates it with :func:`scipy.integrate.solve_ivp`; :func:`measured_rate`
-reads off the exponential rate at which two trajectories approach each other, to be compared
-with the certified rate :math:`c` of a contraction bound
-:math:`\|x(t) - y(t)\| \le e^{-ct}\|x(0) - y(0)\|` (Section 1.2 of the book). The network
-models live with their theory: the firing-rate network in :mod:`contraction.rnn`, the network
-examples of Chapter 3 in :mod:`contraction.networks`, :mod:`contraction.weak_networks` and
+:func:`simulate` integrates it with :func:`scipy.integrate.solve_ivp`;
+:func:`measured_rate` reads off the exponential rate at which two trajectories approach
+each other, to be compared with the certified rate :math:`c` of a contraction bound
+:math:`\|x(t) - y(t)\| \le e^{-ct}\|x(0) - y(0)\|` (Section 1.2 of the book). The
+network models live with their theory: the firing-rate network in
+:mod:`contraction.rnn`, the network examples of Chapter 3 in
+:mod:`contraction.networks`, :mod:`contraction.weak_networks` and
 :mod:`contraction.synchronization`.
 """
 
@@ -43,7 +44,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class VectorField:
-    """An autonomous vector field ``x' = f(x)`` on R^dim with its Jacobian ``jacobian(x)``."""
+    """An autonomous vector field ``x' = f(x)`` on R^dim with its Jacobian
+    ``jacobian(x)``."""
 
     name: str
     f: Callable[[np.ndarray], np.ndarray]
@@ -56,16 +58,19 @@ class VectorField:
 
 
 def linear(A) -> VectorField:
-    """``x' = A x``; contracting in a norm exactly when its log norm of ``A`` is negative."""
+    """``x' = A x``; contracting in a norm exactly when its log norm of ``A`` is
+    negative."""
     A = as_square_matrix(A, "A")
     return VectorField("linear", lambda x: A @ x, lambda x: A, A.shape[0], {"A": A})
 
 
 def gradient_flow(Q, b=None) -> VectorField:
-    r"""Gradient flow ``x' = -grad V(x)`` of ``V(x) = x^T Q x / 2 + b^T x + sum_i log cosh(x_i)``.
+    r"""Gradient flow ``x' = -grad V(x)`` of ``V(x) = x^T Q x / 2 + b^T x + sum_i log
+    cosh(x_i)``.
 
-    ``V`` is strongly convex with parameter :math:`m = \lambda_{\min}(Q)` (log cosh is convex), so
-    the flow is ``m``-strongly contracting in the Euclidean norm; ``Lip <= lambda_max(Q) + 1``.
+    ``V`` is strongly convex with parameter :math:`m = \lambda_{\min}(Q)` (log cosh is
+    convex), so the flow is ``m``-strongly contracting in the Euclidean norm; ``Lip <=
+    lambda_max(Q) + 1``.
     """
     Q = as_square_matrix(Q, "Q")
     if not np.allclose(Q, Q.T):
@@ -86,7 +91,8 @@ def gradient_flow(Q, b=None) -> VectorField:
 
 
 def van_der_pol(mu=1.0) -> VectorField:
-    """Van der Pol oscillator: a limit cycle, so contracting in no norm (a counterexample)."""
+    """Van der Pol oscillator: a limit cycle, so contracting in no norm (a
+    counterexample)."""
     mu = as_positive_scalar(mu, "mu", allow_zero=True)
     return VectorField(
         "Van der Pol",
@@ -102,8 +108,9 @@ def van_der_pol(mu=1.0) -> VectorField:
 def simulate(F, x0, t_final, num=201, rtol=1e-8, atol=1e-10, method="RK45"):
     """Integrate ``x' = F(x)`` from ``x0`` over ``[0, t_final]``.
 
-    Returns ``(t, X)`` with ``t`` of shape ``(num,)`` and ``X`` of shape ``(num, n)``. Raises
-    ``RuntimeError`` if the integrator fails (for instance when a solution blows up).
+    Returns ``(t, X)`` with ``t`` of shape ``(num,)`` and ``X`` of shape ``(num, n)``.
+    Raises ``RuntimeError`` if the integrator fails (for instance when a solution blows
+    up).
     """
     check_callable(F, "F")
     x0 = as_real_array(x0, "x0", ndim=1)
@@ -144,7 +151,8 @@ def lognorm_along(field: VectorField, points, p=2, weight=None) -> np.ndarray:
 def max_lognorm_on_grid(
     field: VectorField, lower, upper, num=21, p=2, weight=None
 ) -> float:
-    """Largest ``mu(DF(x))`` over a uniform grid on the box ``[lower, upper]`` (a 2-D or 3-D check).
+    """Largest ``mu(DF(x))`` over a uniform grid on the box ``[lower, upper]`` (a 2-D or
+    3-D check).
 
     A sampled estimate of ``osLip(F)`` on that box: a lower bound on the true supremum.
     """
@@ -173,10 +181,11 @@ def trajectory_distance(X, Y, p=2, weight=None) -> np.ndarray:
 
 
 def measured_rate(t, distance, floor=1e-9) -> float:
-    r"""The largest ``c`` with ``d(t) <= e^{-c t} d(0)`` at every sample: ``min_t -log(d(t)/d(0))/t``.
+    r"""The largest ``c`` with ``d(t) <= e^{-c t} d(0)`` at every sample: ``min_t
+    -log(d(t)/d(0))/t``.
 
-    A contraction theorem with rate ``c`` promises ``measured_rate >= c``. Samples where the
-    distance has fallen below ``floor * d(0)`` (integrator round-off) are ignored.
+    A contraction theorem with rate ``c`` promises ``measured_rate >= c``. Samples where
+    the distance has fallen below ``floor * d(0)`` (integrator round-off) are ignored.
     """
     t = as_real_array(t, "t", ndim=1)
     d = as_real_array(distance, "distance", ndim=1)

@@ -1,26 +1,28 @@
-r"""A small vision transformer whose attention is multi-head or k-Hopfield (Section 6.4).
+r"""A small vision transformer whose attention is multi-head or k-Hopfield (Section
+6.4).
 
-The model of :class:`ViT` follows Dosovitskiy et al. (``dosovitskiy2021``) in its simplest form:
+The model of :class:`ViT` follows Dosovitskiy et al. (``dosovitskiy2021``) in its
+simplest form:
 
 1. cut the image into non-overlapping ``patch x patch`` squares, flatten each and map it
    linearly to a token of width ``dim`` (:class:`PatchEmbedding`);
-2. prepend a learned ``[class]`` token (or, with ``pool="mean"``, none) and add a learned
-   position embedding;
+2. prepend a learned ``[class]`` token (or, with ``pool="mean"``, none) and add a
+   learned position embedding;
 3. ``depth`` pre-norm blocks (:class:`Block`), each
    :math:`z \leftarrow z + \mathrm{Attn}(\mathrm{LN}(z))`, then
    :math:`z \leftarrow z + \mathrm{MLP}(\mathrm{LN}(z))` with a GELU MLP of hidden width
    ``mlp_dim``;
-4. a final layer norm, the ``[class]`` token (or the mean of the tokens), and a linear map to the
-   class scores.
+4. a final layer norm, the ``[class]`` token (or the mean of the tokens), and a linear
+   map to the class scores.
 
 The attention is chosen by name (:data:`ATTENTIONS`): ``"multihead"`` is
 ``torch.nn.MultiheadAttention`` with ``heads`` heads of width ``dim // heads``, and
-``"khopfield"`` is :class:`contraction.hopfield.KHopfieldAttention` with ``heads`` ksoftmax
-columns, the query, key and value projections of a single head, and
-:math:`\beta = 1/\sqrt{\text{head width}}` (eq. 3.7 of ``jaffe2024``). Everything else is shared,
-so two models built with the same arguments differ only in their attention.
-:func:`attention_parameters` counts the parameters of the attention modules alone.
-No dropout, as in the dissertation's experiment.
+``"khopfield"`` is :class:`contraction.hopfield.KHopfieldAttention` with ``heads``
+ksoftmax columns, the query, key and value projections of a single head, and
+:math:`\beta = 1/\sqrt{\text{head width}}` (eq. 3.7 of ``jaffe2024``). Everything else
+is shared, so two models built with the same arguments differ only in their attention.
+:func:`attention_parameters` counts the parameters of the attention modules alone. No
+dropout, as in the dissertation's experiment.
 """
 
 from __future__ import annotations
@@ -46,13 +48,14 @@ ATTENTIONS = ("multihead", "khopfield")
 
 
 class PatchEmbedding(nn.Module):
-    """Images to tokens: non-overlapping ``patch x patch`` squares, each mapped linearly.
+    """Images to tokens: non-overlapping ``patch x patch`` squares, each mapped
+    linearly.
 
-    Input (batch, channels, height, width), or (batch, channels * height * width) flattened as
-    :func:`contraction.data.digits` and :func:`contraction.data.mnist` give them; output
-    (batch, tokens, dim) with ``tokens = (height // patch) * (width // patch)``, in row-major
-    order of the patches. ``image_shape`` is ``(channels, height, width)``; height and width must
-    be multiples of ``patch``.
+    Input (batch, channels, height, width), or (batch, channels * height * width)
+    flattened as :func:`contraction.data.digits` and :func:`contraction.data.mnist` give
+    them; output (batch, tokens, dim) with ``tokens = (height // patch) * (width //
+    patch)``, in row-major order of the patches. ``image_shape`` is ``(channels, height,
+    width)``; height and width must be multiples of ``patch``.
     """
 
     def __init__(self, image_shape, patch: int, dim: int):
@@ -90,9 +93,11 @@ class PatchEmbedding(nn.Module):
 
 
 class MultiheadSelfAttention(nn.Module):
-    """``torch.nn.MultiheadAttention`` as self-attention on (batch, tokens, dim) tensors.
+    """``torch.nn.MultiheadAttention`` as self-attention on (batch, tokens, dim)
+    tensors.
 
-    Queries, keys and values are all the input; only the output is returned (no weights).
+    Queries, keys and values are all the input; only the output is returned (no
+    weights).
     """
 
     def __init__(self, dim: int, heads: int):
@@ -106,12 +111,14 @@ class MultiheadSelfAttention(nn.Module):
 def make_attention(
     kind: str, dim: int, heads: int, head_dim: int | None = None
 ) -> nn.Module:
-    """A self-attention module of ``kind`` (one of :data:`ATTENTIONS`) on tokens of width ``dim``.
+    """A self-attention module of ``kind`` (one of :data:`ATTENTIONS`) on tokens of
+    width ``dim``.
 
-    ``"multihead"``: :class:`MultiheadSelfAttention` with ``heads`` heads. ``"khopfield"``:
-    :class:`contraction.hopfield.KHopfieldAttention` with ``heads`` ksoftmax columns, head width
-    ``head_dim`` (default ``dim // heads``, the width of one multi-head head) and no bias on the
-    query, key and value projection. ``head_dim`` is for ``"khopfield"`` only.
+    ``"multihead"``: :class:`MultiheadSelfAttention` with ``heads`` heads.
+    ``"khopfield"``: :class:`contraction.hopfield.KHopfieldAttention` with ``heads``
+    ksoftmax columns, head width ``head_dim`` (default ``dim // heads``, the width of
+    one multi-head head) and no bias on the query, key and value projection.
+    ``head_dim`` is for ``"khopfield"`` only.
     """
     if kind not in ATTENTIONS:
         raise ValueError(f"attention must be one of {ATTENTIONS}, got {kind!r}")
@@ -126,7 +133,8 @@ def make_attention(
 
 
 class Block(nn.Module):
-    """A pre-norm transformer block: ``z + attn(LN(z))``, then ``z + MLP(LN(z))`` (GELU MLP)."""
+    """A pre-norm transformer block: ``z + attn(LN(z))``, then ``z + MLP(LN(z))`` (GELU
+    MLP)."""
 
     def __init__(
         self, dim: int, heads: int, mlp_dim: int, attention: str, head_dim=None
@@ -149,12 +157,12 @@ class Block(nn.Module):
 class ViT(nn.Module):
     """A vision transformer for images of ``image_shape`` = (channels, height, width).
 
-    ``attention`` is ``"multihead"`` or ``"khopfield"`` (:func:`make_attention`), with ``heads``
-    heads or ksoftmax columns; ``pool`` is ``"cls"`` (a learned ``[class]`` token) or ``"mean"``
-    (the mean of the patch tokens); ``head_dim`` sets the k-Hopfield head width (default
-    ``dim // heads``; :func:`make_attention`). Inputs as :class:`PatchEmbedding` takes them; output
-    (batch, num_classes) class scores. k-Hopfield attention needs ``heads`` less than the number
-    of tokens. Section 6.4.
+    ``attention`` is ``"multihead"`` or ``"khopfield"`` (:func:`make_attention`), with
+    ``heads`` heads or ksoftmax columns; ``pool`` is ``"cls"`` (a learned ``[class]``
+    token) or ``"mean"`` (the mean of the patch tokens); ``head_dim`` sets the
+    k-Hopfield head width (default ``dim // heads``; :func:`make_attention`). Inputs as
+    :class:`PatchEmbedding` takes them; output (batch, num_classes) class scores.
+    k-Hopfield attention needs ``heads`` less than the number of tokens. Section 6.4.
     """
 
     def __init__(
@@ -203,11 +211,13 @@ def count_parameters(module: nn.Module) -> int:
 
 
 def attention_parameters(model: nn.Module) -> int:
-    """The number of trainable parameters in the attention modules of ``model`` (all blocks).
+    """The number of trainable parameters in the attention modules of ``model`` (all
+    blocks).
 
     Counts :class:`MultiheadSelfAttention` and
-    :class:`contraction.hopfield.KHopfieldAttention` submodules; the rest of a :class:`ViT`
-    (patch and position embeddings, norms, MLPs, head) is the same for both kinds.
+    :class:`contraction.hopfield.KHopfieldAttention` submodules; the rest of a
+    :class:`ViT` (patch and position embeddings, norms, MLPs, head) is the same for both
+    kinds.
     """
     kinds = (MultiheadSelfAttention, KHopfieldAttention)
     return sum(count_parameters(m) for m in model.modules() if isinstance(m, kinds))

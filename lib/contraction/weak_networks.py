@@ -1,26 +1,27 @@
 r"""Example network models that are weakly contracting, and certificates for them.
 
-Section 3.2 of the book ("Weakly contracting networks"). A system :math:`\dot x = f(x)` is
-*weakly contracting* in a norm when :math:`\operatorname{osLip}(f) \le 0`: the distance between
-any two solutions never increases. The models below are weakly contracting in the norm named in
-each docstring; every one is a :class:`~contraction.systems.VectorField` with an analytic
-Jacobian.
+Section 3.2 of the book ("Weakly contracting networks"). A system :math:`\dot x = f(x)`
+is *weakly contracting* in a norm when :math:`\operatorname{osLip}(f) \le 0`: the
+distance between any two solutions never increases. The models below are weakly
+contracting in the norm named in each docstring; every one is a
+:class:`~contraction.systems.VectorField` with an analytic Jacobian.
 
-* :func:`compartmental` -- compartmental systems (amounts or concentrations, saturating flows):
-  :math:`\ell_1` weighted by the volumes;
+* :func:`compartmental` -- compartmental systems (amounts or concentrations, saturating
+  flows): :math:`\ell_1` weighted by the volumes;
 * :func:`lotka_volterra_mutualistic` -- mutualistic Lotka-Volterra populations: weighted
   :math:`\ell_1` in log coordinates;
-* :func:`ctm_traffic` -- Daganzo's cell transmission model with non-FIFO junctions: :math:`\ell_1`;
+* :func:`ctm_traffic` -- Daganzo's cell transmission model with non-FIFO junctions:
+  :math:`\ell_1`;
 * :func:`primal_dual` -- saddle-point (Arrow-Hurwicz-Uzawa) dynamics: :math:`\ell_2`;
-* :func:`diffusive_network` -- a translation-invariant monotone network: :math:`\ell_\infty`
-  weighted by :math:`1/\xi`.
+* :func:`diffusive_network` -- a translation-invariant monotone network:
+  :math:`\ell_\infty` weighted by :math:`1/\xi`.
 
-The weights that certify the monotone models (a conservation law or a translation invariance)
-are found by :mod:`contraction.conservation`.
+The weights that certify the monotone models (a conservation law or a translation
+invariance) are found by :mod:`contraction.conservation`.
 
-References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for network
-systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Bullo, *Contraction Theory
-for Dynamical Systems*, KDP, 2023.
+References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for
+network systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Bullo,
+*Contraction Theory for Dynamical Systems*, KDP, 2023.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ __all__ = [
 
 
 def _saturation(value, n: int) -> np.ndarray:
-    """Saturation levels in (0, inf] of shape (n, n + 1) (flows i -> j, last column: outflows)."""
+    """Saturation levels in (0, inf] of shape (n, n + 1) (flows i -> j, last column:
+    outflows)."""
     if value is None:
         return np.full((n, n + 1), np.inf)
     if isinstance(value, (str, bytes)):
@@ -71,41 +73,45 @@ def _saturation(value, n: int) -> np.ndarray:
     return arr
 
 
-# ----------------------------------------------------------------------------- compartmental
+# -----------------------------------------------------------------------------
+# compartmental
 def compartmental(
     rates, outflow, inflow=None, saturation=None, volumes=None
 ) -> VectorField:
     r"""A compartmental system with increasing, possibly saturating flows (Section 3.2).
 
-    Compartment :math:`i` holds the quantity :math:`V_i x_i` (volume times concentration; with
-    the default ``volumes=1`` the state is the amount itself). The flow from :math:`i` to
-    :math:`j` is :math:`k_{ij}\psi(x_i; s_{ij})` and the flow out of the network is
-    :math:`k_{i0}\psi(x_i; s_{i0})`, where :math:`\psi(x; s) = x/(1 + |x|/s)` is increasing
-    (linear for :math:`s = \infty`, Michaelis-Menten on :math:`x \ge 0` otherwise):
+    Compartment :math:`i` holds the quantity :math:`V_i x_i` (volume times
+    concentration; with the default ``volumes=1`` the state is the amount itself). The
+    flow from :math:`i` to :math:`j` is :math:`k_{ij}\psi(x_i; s_{ij})` and the flow out
+    of the network is :math:`k_{i0}\psi(x_i; s_{i0})`, where :math:`\psi(x; s) = x/(1 +
+    |x|/s)` is increasing (linear for :math:`s = \infty`, Michaelis-Menten on :math:`x
+    \ge 0` otherwise):
 
     .. math::
         V_i \dot x_i = \sum_{j \ne i} k_{ji}\psi(x_j; s_{ji})
-                       - \sum_{j\ne i} k_{ij}\psi(x_i; s_{ij}) - k_{i0}\psi(x_i; s_{i0}) + u_i.
+                       - \sum_{j\ne i} k_{ij}\psi(x_i; s_{ij}) - k_{i0}\psi(x_i; s_{i0})
+                         + u_i.
 
-    The Jacobian is Metzler, and column :math:`j` of :math:`\operatorname{diag}(V)Df(x)` sums to
-    :math:`-k_{j0}\psi'(x_j; s_{j0}) \le 0`, so
-    :math:`\mu_{1,[V]}(Df(x)) = \max_j \big(-k_{j0}\psi'(x_j; s_{j0})/V_j\big) \le 0`: weakly
-    contracting in :math:`\ell_1` weighted by the volumes. Without outflows
-    :math:`V^\top f(x) = \sum_i u_i` is constant (a conservation law). ``params["C"]`` is the
-    compartmental matrix :math:`Df(0)`.
+    The Jacobian is Metzler, and column :math:`j` of :math:`\operatorname{diag}(V)Df(x)`
+    sums to :math:`-k_{j0}\psi'(x_j; s_{j0}) \le 0`, so :math:`\mu_{1,[V]}(Df(x)) =
+    \max_j \big(-k_{j0}\psi'(x_j; s_{j0})/V_j\big) \le 0`: weakly contracting in
+    :math:`\ell_1` weighted by the volumes. Without outflows :math:`V^\top f(x) = \sum_i
+    u_i` is constant (a conservation law). ``params["C"]`` is the compartmental matrix
+    :math:`Df(0)`.
 
     Parameters
     ----------
     rates : (n, n) array
-        ``rates[i, j] >= 0`` is the rate constant :math:`k_{ij}` of the flow from ``i`` to ``j``;
-        the diagonal must be zero.
+        ``rates[i, j] >= 0`` is the rate constant :math:`k_{ij}` of the flow from ``i``
+        to ``j``; the diagonal must be zero.
     outflow : (n,) array or scalar
         Rate constants :math:`k_{i0} \ge 0` of the flows out of the network.
     inflow : (n,) array or scalar, optional
         Constant external inflows :math:`u_i \ge 0` (default 0).
     saturation : scalar, (n,) or (n, n + 1) array, optional
-        :math:`s \in (0, \infty]`: one level for all flows, one per source compartment, or one
-        per flow (column ``n`` for the outflows). ``None`` (default) gives linear flows.
+        :math:`s \in (0, \infty]`: one level for all flows, one per source compartment,
+        or one per flow (column ``n`` for the outflows). ``None`` (default) gives linear
+        flows.
     volumes : (n,) array or scalar, optional
         :math:`V_i > 0` (default 1).
     """
@@ -141,23 +147,26 @@ def compartmental(
     )
 
 
-# ----------------------------------------------------------------------------- Lotka-Volterra
+# -----------------------------------------------------------------------------
+# Lotka-Volterra
 def lotka_volterra_mutualistic(r, A, log_coordinates=False) -> VectorField:
-    r"""Mutualistic Lotka-Volterra populations :math:`\dot x_i = x_i (r_i + (Ax)_i)` (Section 3.2).
+    r"""Mutualistic Lotka-Volterra populations :math:`\dot x_i = x_i (r_i + (Ax)_i)`
+    (Section 3.2).
 
-    ``A`` must be Metzler (:math:`a_{ij} \ge 0` for :math:`i \ne j`: every species helps or ignores
-    every other); the positive orthant is invariant. In the log coordinates
-    :math:`z = \log x` (``log_coordinates=True``) the system reads
-    :math:`\dot z = r + A e^{z}` on all of :math:`\mathbb R^n`, with Jacobian
+    ``A`` must be Metzler (:math:`a_{ij} \ge 0` for :math:`i \ne j`: every species helps
+    or ignores every other); the positive orthant is invariant. In the log coordinates
+    :math:`z = \log x` (``log_coordinates=True``) the system reads :math:`\dot z = r + A
+    e^{z}` on all of :math:`\mathbb R^n`, with Jacobian
     :math:`A\operatorname{diag}(e^{z})`, again Metzler. For every :math:`\eta > 0`,
 
-    .. math:: \mu_{1,[\eta]}(A\operatorname{diag}(e^z)) = \max_j e^{z_j}(\eta^\top A)_j/\eta_j,
+    .. math:: \mu_{1,[\eta]}(A\operatorname{diag}(e^z)) = \max_j e^{z_j}(\eta^\top
+    A)_j/\eta_j,
 
-    so the log-coordinate system is weakly contracting in :math:`\|\cdot\|_{1,[\eta]}` whenever
-    :math:`\eta^\top A \le 0` (see :func:`lotka_volterra_weight`), and strongly contracting on
-    every set where :math:`z` is bounded below if :math:`\eta^\top A < 0`. In the original
-    coordinates the Jacobian :math:`\operatorname{diag}(r + Ax) + \operatorname{diag}(x)A` has no
-    such structure.
+    so the log-coordinate system is weakly contracting in :math:`\|\cdot\|_{1,[\eta]}`
+    whenever :math:`\eta^\top A \le 0` (see :func:`lotka_volterra_weight`), and strongly
+    contracting on every set where :math:`z` is bounded below if :math:`\eta^\top A <
+    0`. In the original coordinates the Jacobian :math:`\operatorname{diag}(r + Ax) +
+    \operatorname{diag}(x)A` has no such structure.
     """
     A = as_square_matrix(A, "A")
     n = A.shape[0]
@@ -185,13 +194,15 @@ def lotka_volterra_mutualistic(r, A, log_coordinates=False) -> VectorField:
 
 
 def lotka_volterra_weight(A, tol=1e-9) -> np.ndarray:
-    r"""A weight :math:`\eta > 0` with :math:`\eta^\top A \le 0` for a Metzler ``A`` (Section 3.2).
+    r"""A weight :math:`\eta > 0` with :math:`\eta^\top A \le 0` for a Metzler ``A``
+    (Section 3.2).
 
     Such an :math:`\eta` exists when the spectral abscissa :math:`\alpha(A) < 0` (then
-    :math:`\eta^\top A < 0` is possible), or when :math:`\alpha(A) = 0` and ``A`` is irreducible
-    (the left Perron vector). It is computed with :func:`contraction.norms.optimal_weight`, which
-    minimises :math:`\mu_{1,[\eta]}(A) = \max_j (\eta^\top A)_j/\eta_j`. Raises ``ValueError`` if
-    ``A`` is not Metzler or no weight reaches :math:`\mu_{1,[\eta]}(A) \le` ``tol``.
+    :math:`\eta^\top A < 0` is possible), or when :math:`\alpha(A) = 0` and ``A`` is
+    irreducible (the left Perron vector). It is computed with
+    :func:`contraction.norms.optimal_weight`, which minimises :math:`\mu_{1,[\eta]}(A) =
+    \max_j (\eta^\top A)_j/\eta_j`. Raises ``ValueError`` if ``A`` is not Metzler or no
+    weight reaches :math:`\mu_{1,[\eta]}(A) \le` ``tol``.
     """
     A = as_square_matrix(A, "A")
     if not is_metzler(A):
@@ -217,24 +228,25 @@ def ctm_traffic(
     priority=None,
     arrival_priority=None,
 ) -> VectorField:
-    r"""Daganzo's cell transmission model on a network of cells, non-FIFO junctions (Section 3.2).
+    r"""Daganzo's cell transmission model on a network of cells, non-FIFO junctions
+    (Section 3.2).
 
-    Cell :math:`i` holds density :math:`\rho_i \in [0, \bar\rho_i]`. It *demands* to send
-    :math:`D_i(\rho_i) = \min(v_i\rho_i, c_i)` and can *supply* room for
-    :math:`S_i(\rho_i) = \min(c_i, w_i(\bar\rho_i - \rho_i))` (capacity :math:`c_i`, free speed
-    :math:`v_i`, congestion wave speed :math:`w_i`, jam density :math:`\bar\rho_i`). With turning
-    ratios :math:`R_{ij}` (row sums :math:`\le 1`, the rest leaves the network) and supply shares
-    :math:`P_{ij}`, the flows are
+    Cell :math:`i` holds density :math:`\rho_i \in [0, \bar\rho_i]`. It *demands* to
+    send :math:`D_i(\rho_i) = \min(v_i\rho_i, c_i)` and can *supply* room for
+    :math:`S_i(\rho_i) = \min(c_i, w_i(\bar\rho_i - \rho_i))` (capacity :math:`c_i`,
+    free speed :math:`v_i`, congestion wave speed :math:`w_i`, jam density
+    :math:`\bar\rho_i`). With turning ratios :math:`R_{ij}` (row sums :math:`\le 1`, the
+    rest leaves the network) and supply shares :math:`P_{ij}`, the flows are
 
     .. math::
-        f_{ij} = \min(R_{ij}D_i, P_{ij}S_j), \quad f_{0j} = \min(\lambda_j, p_{0j}S_j), \quad
-        f_{i0} = (1 - \textstyle\sum_j R_{ij})D_i,
+        f_{ij} = \min(R_{ij}D_i, P_{ij}S_j), \quad f_{0j} = \min(\lambda_j, p_{0j}S_j),
+        \quad f_{i0} = (1 - \textstyle\sum_j R_{ij})D_i,
 
-    and :math:`\dot\rho_j = f_{0j} + \sum_i f_{ij} - \sum_k f_{jk} - f_{j0}`. Each turning
-    movement is limited only by its own demand and supply (non-FIFO), so the Jacobian (taken on
-    the active branch of each ``min``; ties use the first argument) is Metzler and its column sums
-    are :math:`\partial f_{0j}/\partial\rho_j - \partial f_{j0}/\partial\rho_j \le 0`: the model
-    is weakly contracting in :math:`\ell_1`.
+    and :math:`\dot\rho_j = f_{0j} + \sum_i f_{ij} - \sum_k f_{jk} - f_{j0}`. Each
+    turning movement is limited only by its own demand and supply (non-FIFO), so the
+    Jacobian (taken on the active branch of each ``min``; ties use the first argument)
+    is Metzler and its column sums are :math:`\partial f_{0j}/\partial\rho_j - \partial
+    f_{j0}/\partial\rho_j \le 0`: the model is weakly contracting in :math:`\ell_1`.
 
     Parameters
     ----------
@@ -245,11 +257,12 @@ def ctm_traffic(
     capacity, jam_density, free_speed, congestion_speed : scalar or (n,) array
         Positive cell parameters :math:`c, \bar\rho, v, w`.
     priority : (n, n) array, optional
-        Supply shares :math:`P_{ij} \ge 0`, zero where :math:`R_{ij} = 0`. Default: proportional
-        to :math:`R_{ij}c_i` among the upstream cells and the external demand of cell ``j``.
+        Supply shares :math:`P_{ij} \ge 0`, zero where :math:`R_{ij} = 0`. Default:
+        proportional to :math:`R_{ij}c_i` among the upstream cells and the external
+        demand of cell ``j``.
     arrival_priority : (n,) array, optional
-        Shares :math:`p_{0j}` for external demand; default as above. For each ``j`` the shares
-        :math:`p_{0j} + \sum_i P_{ij}` must not exceed 1.
+        Shares :math:`p_{0j}` for external demand; default as above. For each ``j`` the
+        shares :math:`p_{0j} + \sum_i P_{ij}` must not exceed 1.
     """
     R = as_square_matrix(routing, "routing")
     n = R.shape[0]
@@ -307,7 +320,8 @@ def ctm_traffic(
         Fi = np.where(demand_side, R * dD[:, None], 0.0)  # d f_ij / d rho_i
         Fj = np.where(demand_side, 0.0, P * dS[None, :])  # d f_ij / d rho_j
         d_in = np.where(lam <= p0 * S, 0.0, p0 * dS)  # external inflow, supply-limited?
-        # rho_j' gains f_ij (depends on rho_i and rho_j) and loses f_jk (on rho_j and rho_k)
+        # rho_j' gains f_ij (depends on rho_i and rho_j) and loses f_jk (on rho_j and
+        # rho_k)
         return (
             Fi.T
             - Fj
@@ -332,20 +346,24 @@ def ctm_traffic(
     )
 
 
-# ----------------------------------------------------------------------------- primal-dual
+# -----------------------------------------------------------------------------
+# primal-dual
 def primal_dual(A, b, Q=None, c=None, weights=None) -> VectorField:
-    r"""Saddle-point dynamics for :math:`\min_x \phi(x)` subject to :math:`Ax = b` (Section 3.2).
+    r"""Saddle-point dynamics for :math:`\min_x \phi(x)` subject to :math:`Ax = b`
+    (Section 3.2).
 
-    The objective is :math:`\phi(x) = \tfrac12 x^\top Q x + \sum_i w_i\log\cosh(x_i - c_i)`
-    (convex for :math:`Q \succeq 0`, :math:`w \ge 0`; strongly convex iff :math:`Q \succ 0`). The
-    Arrow-Hurwicz-Uzawa dynamics on the state :math:`(x, \lambda) \in \mathbb R^{n+m}` are
+    The objective is :math:`\phi(x) = \tfrac12 x^\top Q x + \sum_i w_i\log\cosh(x_i -
+    c_i)` (convex for :math:`Q \succeq 0`, :math:`w \ge 0`; strongly convex iff :math:`Q
+    \succ 0`). The Arrow-Hurwicz-Uzawa dynamics on the state :math:`(x, \lambda) \in
+    \mathbb R^{n+m}` are
 
     .. math:: \dot x = -\nabla\phi(x) - A^\top\lambda, \qquad \dot\lambda = Ax - b,
 
-    with Jacobian :math:`\begin{bmatrix}-\nabla^2\phi(x) & -A^\top\\ A & 0\end{bmatrix}`. Its
-    symmetric part is :math:`\operatorname{diag}(-\nabla^2\phi(x), 0) \preceq 0`, so
-    :math:`\mu_2 = 0` at every point: weakly (never strongly) contracting in the plain
-    :math:`\ell_2` norm. See :func:`saddle_weight` for a weighted norm.
+    with Jacobian :math:`\begin{bmatrix}-\nabla^2\phi(x) & -A^\top\\ A &
+    0\end{bmatrix}`. Its symmetric part is :math:`\operatorname{diag}(-\nabla^2\phi(x),
+    0) \preceq 0`, so :math:`\mu_2 = 0` at every point: weakly (never strongly)
+    contracting in the plain :math:`\ell_2` norm. See :func:`saddle_weight` for a
+    weighted norm.
 
     Parameters
     ----------
@@ -389,12 +407,14 @@ def primal_dual(A, b, Q=None, c=None, weights=None) -> VectorField:
 
 
 def saddle_weight(A, epsilon) -> np.ndarray:
-    r"""The factor ``R`` (upper triangular) of :math:`P = \begin{bmatrix}I & \varepsilon A^\top\\
-    \varepsilon A & I\end{bmatrix} = R^\top R`, a weight for ``norms.lognorm(J, 2, R)``.
+    r"""The factor ``R`` (upper triangular) of :math:`P = \begin{bmatrix}I & \varepsilon
+    A^\top\\ \varepsilon A & I\end{bmatrix} = R^\top R`, a weight for ``norms.lognorm(J,
+    2, R)``.
 
-    :math:`P \succ 0` exactly when :math:`\varepsilon\|A\|_2 < 1`; otherwise ``ValueError``.
-    Norms of this form certify strong contraction of :func:`primal_dual` when the objective is
-    strongly convex and ``A`` has full row rank (Section 3.2 checks a specific case).
+    :math:`P \succ 0` exactly when :math:`\varepsilon\|A\|_2 < 1`; otherwise
+    ``ValueError``. Norms of this form certify strong contraction of :func:`primal_dual`
+    when the objective is strongly convex and ``A`` has full row rank (Section 3.2
+    checks a specific case).
     """
     A = as_real_array(A, "A", ndim=2)
     m, n = A.shape
@@ -407,13 +427,15 @@ def saddle_weight(A, epsilon) -> np.ndarray:
     return np.linalg.cholesky(P).T
 
 
-# ----------------------------------------------------------------------------- diffusive network
+# -----------------------------------------------------------------------------
+# diffusive network
 def diffusive_network(adjacency, xi=None) -> VectorField:
-    r"""Nonlinear diffusion :math:`\dot x_i = \sum_j a_{ij}\tanh(x_j/\xi_j - x_i/\xi_i)`.
+    r"""Nonlinear diffusion :math:`\dot x_i = \sum_j a_{ij}\tanh(x_j/\xi_j -
+    x_i/\xi_i)`.
 
     ``adjacency`` is a non-negative matrix (zero diagonal; it need not be symmetric) and
-    :math:`\xi > 0`. Shifting the state along :math:`\xi` changes nothing,
-    :math:`f(x + \alpha\xi) = f(x)`, so :math:`Df(x)\xi = 0`; the Jacobian is Metzler, hence
+    :math:`\xi > 0`. Shifting the state along :math:`\xi` changes nothing, :math:`f(x +
+    \alpha\xi) = f(x)`, so :math:`Df(x)\xi = 0`; the Jacobian is Metzler, hence
     :math:`\mu_{\infty,[\xi]^{-1}}(Df(x)) = 0` at every point (Section 3.2).
     """
     Adj = as_square_matrix(adjacency, "adjacency")

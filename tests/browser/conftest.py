@@ -1,7 +1,8 @@
 """Fixtures for the real-browser test of the built site (`make test-browser`).
 
-The site is served from 127.0.0.1 by a thread of this process; headless Chromium is started with
-every other host unresolvable, so a page that still needs a CDN fails the test.
+The site is served from 127.0.0.1 by a thread of this process; headless Chromium is
+started with every other host unresolvable, so a page that still needs a CDN fails the
+test.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def browser():
     driver_path = shutil.which("chromedriver")
     if not (chromium and driver_path):
         pytest.fail(
-            "chromium and chromedriver are needed: `tools/system_deps.sh browser` says how"
+            "chromium and chromedriver are needed: `tools/system_deps.sh browser` says "
+            "how"
         )
     options = webdriver.ChromeOptions()
     options.binary_location = chromium

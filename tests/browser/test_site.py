@@ -1,6 +1,7 @@
 """The built site in a real browser: math rendered, animations stepping, nothing broken.
 
-Run by `make test-browser` after `make book` and `make student`; see conftest.py for the set-up.
+Run by `make test-browser` after `make book` and `make student`; see conftest.py for the
+set-up.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ const started = Date.now();
 })();
 """
 
-# Visible prose only: code, outputs of code, signatures and typeset math may contain dollar signs.
+# Visible prose only: code, outputs of code, signatures and typeset math may contain
+# dollar signs.
 PROSE_TEXT = """
 const body = document.querySelector('main') || document.body;
 const copy = body.cloneNode(true);
 // .sig: the signatures of the API reference, whose default values are code too
-copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight, .cell_output, '
-                      + 'textarea, .MathJax, .sig').forEach(e => e.remove());
+copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight, '
+                      + '.cell_output, textarea, .MathJax, .sig')
+    .forEach(e => e.remove());
 return copy.textContent;
 """
 
@@ -57,7 +60,8 @@ return performance.getEntriesByType('resource')
 
 
 def expected_animations(page: str) -> int:
-    """Outputs of the source notebook that carry both a live widget and a static fallback."""
+    """Outputs of the source notebook that carry both a live widget and a static
+    fallback."""
     source = ROOT / Path(page).with_suffix(".ipynb")
     if not source.exists():
         return 0
@@ -150,7 +154,8 @@ def test_student_edition_has_no_solutions(browser, site, student_site):
     assert checked > 0, "the full edition has no solutions to compare against"
 
 
-# The student edition's notebooks: every button of a student page that yields a notebook.
+# The student edition's notebooks: every button of a student page that yields a
+# notebook.
 NOTEBOOK_LINKS = """
 return [...document.querySelectorAll('a[href]')].map(a => a.href)
   .filter(h => h.endsWith('.ipynb'));
@@ -167,7 +172,8 @@ def _student_tools():
 
 
 def test_student_notebooks_have_no_solutions(browser, site, student_site):
-    """Download button and Colab link of each student page: notebooks without solutions."""
+    """Download button and Colab link of each student page: notebooks without
+    solutions."""
     import urllib.request
 
     student_edition = _student_tools()
@@ -198,8 +204,9 @@ def test_student_notebooks_have_no_solutions(browser, site, student_site):
                 f"{url}: the download has a solution"
             )
         for url in colab:
-            # .../github/ORG/REPO/blob/BRANCH/PATH: the branch `make student-branch` writes
-            # from _build/student-src, which holds the same solution-free notebooks.
+            # .../github/ORG/REPO/blob/BRANCH/PATH: the branch `make student-branch`
+            # writes from _build/student-src, which holds the same solution-free
+            # notebooks.
             branch, path = url.split("/blob/", 1)[1].split("/", 1)
             assert branch == student_edition.BRANCH, (
                 f"{page}: Colab opens branch {branch}"
@@ -215,7 +222,8 @@ def test_student_notebooks_have_no_solutions(browser, site, student_site):
 
 
 def test_student_site_files_have_no_solutions(student_site):
-    """No file the student site serves (pages, sources, downloads) holds a solution directive."""
+    """No file the student site serves (pages, sources, downloads) holds a solution
+    directive."""
     student_dir, _ = student_site
     leaks = [
         p.relative_to(student_dir).as_posix()

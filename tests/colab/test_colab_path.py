@@ -1,9 +1,11 @@
-"""The Colab path's static checks (`make test-colab`); the run itself is `make test-notebooks`.
+"""The Colab path's static checks (`make test-colab`); the run itself is `make
+test-notebooks`.
 
-`make test-notebooks` installs the library with each setup cell's own `%pip install` line
-(pointed at a local git snapshot of this tree) into a virtual environment without the checkout
-and runs strict nbval on copies of every notebook there (tools/colab_env.py). These tests check
-the pieces that run relies on: the setup cells, the URL rewriting, the package data and the pins.
+`make test-notebooks` installs the library with each setup cell's own `%pip install`
+line (pointed at a local git snapshot of this tree) into a virtual environment without
+the checkout and runs strict nbval on copies of every notebook there
+(tools/colab_env.py). These tests check the pieces that run relies on: the setup cells,
+the URL rewriting, the package data and the pins.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The library runs unchanged on CUDA: a few training steps of every model (skipped without)."""
+"""The library runs unchanged on CUDA: a few training steps of every model (skipped
+without)."""
 
 import pytest
 import torch

@@ -1,4 +1,5 @@
-"""The fixed-point layer: implicit, JFB and unrolled gradients, any module, no silent errors."""
+"""The fixed-point layer: implicit, JFB and unrolled gradients, any module, no silent
+errors."""
 
 import pytest
 import torch

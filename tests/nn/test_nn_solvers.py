@@ -1,4 +1,5 @@
-"""Fixed-point solvers on (batch, *state) tensors: convergence per problem, failures reported."""
+"""Fixed-point solvers on (batch, *state) tensors: convergence per problem, failures
+reported."""
 
 import math
 

@@ -1,8 +1,9 @@
 """The PDF numbers its chapters as the site does (`make test-pdf`, after `make pdf`).
 
-On the site only the part of _toc.yml marked `numbered: true` is numbered: Chapter 1 is the first
-chapter of that part, and the front and back matter carry no number. The test reads the PDF's
-outline (its bookmarks) and the text of each chapter's first page. Skipped where TeX is absent.
+On the site only the part of _toc.yml marked `numbered: true` is numbered: Chapter 1 is
+the first chapter of that part, and the front and back matter carry no number. The test
+reads the PDF's outline (its bookmarks) and the text of each chapter's first page.
+Skipped where TeX is absent.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ WORDS = [
     "nineteen",
     "twenty",
 ]
-# The chapter heading style (fncychap) writes "Chapter Eight"; other styles write "Chapter 8".
+# The chapter heading style (fncychap) writes "Chapter Eight"; other styles write
+# "Chapter 8".
 CHAPTER_N = r"\bchapter (\d+|" + "|".join(WORDS) + r")\b"
 
 
@@ -103,7 +105,8 @@ def test_chapters_numbered_from_one_as_on_the_site(pdf):
         )
         text = _norm(pdf.pages[hits[0][1]].extract_text())
         assert _chapter_number(text) == number, (
-            f"{title!r} should be Chapter {number} as on the site; its first page reads: "
+            f"{title!r} should be Chapter {number} as on the site; its first page "
+            "reads: "
             f"{text[:200]!r}"
         )
 

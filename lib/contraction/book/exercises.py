@@ -1,13 +1,15 @@
-"""Self-checks for the coding exercises of every chapter: right or not, never the answer.
+"""Self-checks for the coding exercises of every chapter: right or not, never the
+answer.
 
 Usage in a notebook::
 
     from contraction.book import exercises
     exercises.check("ch1.lognorm_inf", my_lognorm_inf)
 
-Each registered exercise has a reference solution (kept here, out of the reader's way), a list
-of test inputs, and a hint shown when an answer is wrong. The check reports which test case
-failed and how (wrong value, wrong shape, an exception), never the expected value.
+Each registered exercise has a reference solution (kept here, out of the reader's way),
+a list of test inputs, and a hint shown when an answer is wrong. The check reports which
+test case failed and how (wrong value, wrong shape, an exception), never the expected
+value.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ def register(
     )
 
 
-# Each chapter keeps its self-checks in a module of its own, imported on first use, so that
-# this module stays small and a chapter's checks sit next to the ideas they test.
+# Each chapter keeps its self-checks in a module of its own, imported on first use, so
+# that this module stays small and a chapter's checks sit next to the ideas they test.
 _CHAPTER_MODULES = {
     "ch1": "exercises_contraction",
     "ch2": "exercises_norms",
@@ -83,7 +85,8 @@ def _matches(got, expected, rtol, atol) -> bool:
 
 
 def check(name: str, candidate: Callable, quiet: bool = False) -> bool:
-    """Run ``candidate`` on the test cases of exercise ``name``; print and return the verdict."""
+    """Run ``candidate`` on the test cases of exercise ``name``; print and return the
+    verdict."""
     if isinstance(name, str) and name not in _REGISTRY:
         _load_chapters({name.split(".")[0]})
     if name not in _REGISTRY:

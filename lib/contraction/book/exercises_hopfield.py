@@ -1,7 +1,8 @@
-"""Self-checks for the coding exercises of Chapter 6 (Hopfield memory), loaded on first use.
+"""Self-checks for the coding exercises of Chapter 6 (Hopfield memory), loaded on first
+use.
 
-:func:`contraction.book.exercises.check` imports this module when a name starting with ``ch6.``
-is asked for. Reference solutions stay here, out of the reader's way.
+:func:`contraction.book.exercises.check` imports this module when a name starting with
+``ch6.`` is asked for. Reference solutions stay here, out of the reader's way.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ register(
     "ch6.local_fields",
     lambda patterns, s: hebbian.hebbian_weights(patterns) @ s,
     _local_field_cases(),
-    "W s = patterns.T @ (patterns @ s) / N minus the diagonal part, which is P / N times s "
+    "W s = patterns.T @ (patterns @ s) / N minus the diagonal part, which is P / N "
+    "times s "
     "(every diagonal entry of patterns.T @ patterns / N equals P / N).",
 )
 
@@ -53,7 +55,8 @@ register(
     "ch6.mchn_update",
     _mchn_reference,
     _mchn_cases(),
-    "scores = beta * memories @ x; subtract their maximum before exp (large scores overflow); "
+    "scores = beta * memories @ x; subtract their maximum before exp (large scores "
+    "overflow); "
     "normalise to weights p that sum to 1 and return memories.T @ p.",
 )
 
@@ -78,8 +81,10 @@ register(
     "ch6.ssm",
     _ssm_reference,
     _ssm_cases(),
-    "the answer is sigmoid(x + nu) with the scalar nu chosen so that the entries sum to k; "
-    "the sum is increasing in nu, so bisection between min(-x) - 40 and max(-x) + 40 (or "
+    "the answer is sigmoid(x + nu) with the scalar nu chosen so that the entries sum "
+    "to k; "
+    "the sum is increasing in nu, so bisection between min(-x) - 40 and max(-x) + 40 "
+    "(or "
     "scipy.optimize.brentq) finds nu. Solve to about 1e-12.",
     rtol=1e-6,
     atol=1e-8,
@@ -110,6 +115,8 @@ register(
     "ch6.patches",
     _patches_reference,
     _patches_cases(),
-    "reshape (C, H, W) to (C, H/p, p, W/p, p), move the two patch-grid axes to the front "
-    "(row of patches, then column), then flatten each patch as (C, p, p) in that order.",
+    "reshape (C, H, W) to (C, H/p, p, W/p, p), move the two patch-grid axes to the "
+    "front "
+    "(row of patches, then column), then flatten each patch as (C, p, p) in that "
+    "order.",
 )

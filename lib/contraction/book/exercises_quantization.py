@@ -1,15 +1,17 @@
 """Self-checks for the coding exercises of Chapter 5 (quantization by soft k-means).
 
-Loaded by :func:`contraction.book.exercises.check` on first use of a ``"ch5.*"`` name. Each
-reference solution uses the library (:mod:`contraction.quantize`) in float64, so a student's
-NumPy answer is held against the same formulas the chapter's text states.
+Loaded by :func:`contraction.book.exercises.check` on first use of a ``"ch5.*"`` name.
+Each reference solution uses the library (:mod:`contraction.quantize`) in float64, so a
+student's NumPy answer is held against the same formulas the chapter's text states.
 
 * ``ch5.soft_assign`` (section *Weight sharing and soft k-means*): the soft assignments
-  :math:`A = \\operatorname{rowsoftmax}(-D/\\tau)` with :math:`D_{ij} = \\|w_i - c_j\\|`;
+  :math:`A = \\operatorname{rowsoftmax}(-D/\\tau)` with :math:`D_{ij} = \\|w_i -
+  c_j\\|`;
 * ``ch5.em_step`` (section *Implicit differentiation of soft k-means*): one step
   :math:`F(C, W) = \\operatorname{diag}(A^\\top \\mathbb 1)^{-1} A^\\top W`;
-* ``ch5.adjoint_solve`` (same section): the adjoint vector :math:`g = v + J^\\top g`, that is
-  :math:`g = (I - J^\\top)^{-1} v`, for a Jacobian with spectral radius below one.
+* ``ch5.adjoint_solve`` (same section): the adjoint vector :math:`g = v + J^\\top g`,
+  that is :math:`g = (I - J^\\top)^{-1} v`, for a Jacobian with spectral radius below
+  one.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ register(
     _soft_assign,
     _problems(51, far=True),
     "A[i, j] = exp(-||w_i - c_j|| / tau) / sum_l exp(-||w_i - c_l|| / tau), with the "
-    "Euclidean norm (not its square). Subtract each row's smallest distance before exp, "
+    "Euclidean norm (not its square). Subtract each row's smallest distance before "
+    "exp, "
     "so that small tau does not give 0 / 0.",
 )
 register(
@@ -90,6 +93,7 @@ register(
     "ch5.adjoint_solve",
     _adjoint_solve,
     _adjoint_cases(53),
-    "Iterate g <- (1 - alpha) g + alpha (v + J^T g) from g = v until it stops moving, or "
+    "Iterate g <- (1 - alpha) g + alpha (v + J^T g) from g = v until it stops moving, "
+    "or "
     "solve the linear system (I - J^T) g = v. Mind the transpose.",
 )

@@ -1,7 +1,8 @@
-"""Self-checks for the coding exercises of Chapter 4 (recurrent and implicit networks), loaded on first use.
+"""Self-checks for the coding exercises of Chapter 4 (recurrent and implicit networks),
+loaded on first use.
 
-:func:`contraction.book.exercises.check` imports this module when a name starting with ``ch4.``
-is asked for. Reference solutions stay here, out of the reader's way.
+:func:`contraction.book.exercises.check` imports this module when a name starting with
+``ch4.`` is asked for. Reference solutions stay here, out of the reader's way.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ register(
     "ch4.max_lognorm_diag_inf",
     lambda A, d_min, d_max: norms.max_lognorm_diag(A, d_min, d_max, np.inf),
     _max_lognorm_diag_cases(),
-    "row i of mu_inf(diag(d) A) is d_i times row i of mu_inf(A), so only two corners matter: "
+    "row i of mu_inf(diag(d) A) is d_i times row i of mu_inf(A), so only two corners "
+    "matter: "
     "d = d_min * 1 and d = d_max * 1.",
 )
 
@@ -64,14 +66,18 @@ register(
     "ch4.fgsm_step",
     lambda x, grad, eps, low, high: np.clip(x + eps * np.sign(grad), low, high),
     _fgsm_step_cases(),
-    "move every entry by eps in the direction of the sign of its gradient (np.sign, which is 0 "
-    "for a zero gradient), then clip into [low, high] so that the result is a valid input.",
+    "move every entry by eps in the direction of the sign of its gradient (np.sign, "
+    "which is 0 "
+    "for a zero gradient), then clip into [low, high] so that the result is a valid "
+    "input.",
 )
 
 
 # --- Chapter 4 exercises (inn)
 def _inn_lipschitz_reference(A, B, C):
-    row_gain = lambda M: float(np.abs(M).sum(axis=1).max())  # noqa: E731  (induced l_inf norm)
+    def row_gain(M):  # the induced l_inf norm
+        return float(np.abs(M).sum(axis=1).max())
+
     return row_gain(B) * row_gain(C) / (1.0 - max(norms.lognorm(A, np.inf), 0.0))
 
 
@@ -96,6 +102,7 @@ register(
     "ch4.inn_lipschitz_bound",
     _inn_lipschitz_reference,
     _inn_lipschitz_cases(),
-    "three numbers: the largest absolute row sum of B, that of C, and mu_inf(A) (diagonal entry "
+    "three numbers: the largest absolute row sum of B, that of C, and mu_inf(A) "
+    "(diagonal entry "
     "plus absolute off-diagonal row sum, maximised over rows), clipped below at 0.",
 )

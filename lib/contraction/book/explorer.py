@@ -1,25 +1,27 @@
 r"""A catalogue of planar vector fields with *certified* Euclidean contraction rates.
 
-Section 1.2 of the book ("One-sided Lipschitz maps and infinitesimal contraction") has a widget
-that shows the phase portrait of a planar system next to the distance between two of its
-trajectories, drawn against the bound :math:`e^{-ct}\|x(0) - y(0)\|_2`. This module supplies the
-systems, each with one parameter ``k >= 0``, and for each the rate ``c`` that a short proof
-guarantees, :math:`\operatorname{osLip}_2(F) \le -c`:
+Section 1.2 of the book ("One-sided Lipschitz maps and infinitesimal contraction") has a
+widget that shows the phase portrait of a planar system next to the distance between two
+of its trajectories, drawn against the bound :math:`e^{-ct}\|x(0) - y(0)\|_2`. This
+module supplies the systems, each with one parameter ``k >= 0``, and for each the rate
+``c`` that a short proof guarantees, :math:`\operatorname{osLip}_2(F) \le -c`:
 
 * ``"firing rate"``: :math:`\dot x = -x + \tanh(k W_0 x)` with :math:`\|W_0\|_2 = 1`;
   :math:`\mu_2(-I + D W) \le -1 + \|W\|_2` for every diagonal :math:`D` with entries in
   :math:`[0, 1]`, so :math:`c = 1 - k`.
-* ``"linear"``: :math:`\dot x = A x` with :math:`A = \begin{bmatrix}-1 & 2k\\ 0 & -1\end{bmatrix}`;
-  :math:`c = -\mu_2(A) = 1 - k`, although :math:`A` is Hurwitz for every ``k``.
-* ``"gradient flow"``: :math:`\dot x = -\nabla V(x)` with
-  :math:`V(x) = \tfrac12 x^\top Q x + b^\top x + \sum_i \log\cosh x_i`; the Hessian is at least
-  :math:`Q`, so :math:`c = \lambda_{\min}(Q)` with :math:`Q = R\,\mathrm{diag}(0.1 + k, 1)R^\top`.
-* ``"Van der Pol"``: :math:`\mu = k`; a limit cycle for ``k > 0`` (no certificate can hold);
-  for ``k = 0`` a rotation, whose Jacobian is skew, so :math:`c = 0` (weakly contracting).
+* ``"linear"``: :math:`\dot x = A x` with :math:`A = \begin{bmatrix}-1 & 2k\\ 0 &
+  -1\end{bmatrix}`; :math:`c = -\mu_2(A) = 1 - k`, although :math:`A` is Hurwitz for
+  every ``k``.
+* ``"gradient flow"``: :math:`\dot x = -\nabla V(x)` with :math:`V(x) = \tfrac12 x^\top
+  Q x + b^\top x + \sum_i \log\cosh x_i`; the Hessian is at least :math:`Q`, so :math:`c
+  = \lambda_{\min}(Q)` with :math:`Q = R\,\mathrm{diag}(0.1 + k, 1)R^\top`.
+* ``"Van der Pol"``: :math:`\mu = k`; a limit cycle for ``k > 0`` (no certificate can
+  hold); for ``k = 0`` a rotation, whose Jacobian is skew, so :math:`c = 0` (weakly
+  contracting).
 
 A certificate is returned only when it is a proof; sampled Jacobians never produce one.
-The exact maximum over the box of slopes, for maps whose Jacobian is ``base + diag(d) @ gain``,
-lives in :mod:`contraction.slopes`.
+The exact maximum over the box of slopes, for maps whose Jacobian is ``base + diag(d) @
+gain``, lives in :mod:`contraction.slopes`.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ class Example(Record):
     field : systems.VectorField
         The planar vector field.
     rate : float or None
-        A certified ``c >= 0`` with ``osLip_2(field) <= -c``, or None when no certificate holds.
+        A certified ``c >= 0`` with ``osLip_2(field) <= -c``, or None when no
+        certificate holds.
     reason : str
         The formula that certifies ``rate`` (or why there is none).
     box : float
@@ -81,7 +84,8 @@ def _rate_or_none(c: float) -> float | None:
 
 
 def example(name: str, k: float) -> Example:
-    """The system ``name`` (one of :data:`SYSTEMS`) at parameter ``k >= 0``, with its certificate.
+    """The system ``name`` (one of :data:`SYSTEMS`) at parameter ``k >= 0``, with its
+    certificate.
 
     See the module docstring for the systems and the proofs behind each certified rate.
     """
@@ -139,7 +143,8 @@ def example(name: str, k: float) -> Example:
 
 
 def certificate_label(ex: Example) -> str:
-    """A short title for a plot: the certified rate, a weak contraction, or no certificate."""
+    """A short title for a plot: the certified rate, a weak contraction, or no
+    certificate."""
     if not isinstance(ex, Example):
         raise TypeError(f"ex must be an Example, got {type(ex).__name__}")
     if ex.rate is None:

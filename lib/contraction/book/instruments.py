@@ -1,15 +1,17 @@
-r"""Instruments that measure implicit networks against their theory (Section 4.2 of the book).
+r"""Instruments that measure implicit networks against their theory (Section 4.2 of the
+book).
 
-* :func:`feedforward_to_implicit` writes a ReLU multilayer perceptron as an implicit network
-  :math:`x = \Phi(Ax + Bu + b)`, :math:`y = Cx + c` with a strictly block-triangular :math:`A`;
-* :func:`linf_error_ratios` measures the per-step contraction
-  :math:`\|x_{k+1} - x^*\|_\infty / \|x_k - x^*\|_\infty` of an iteration, to be compared with
-  the Banach factor that theory certifies;
-* :func:`saved_tensor_bytes` counts the bytes that autograd keeps for the backward pass, which is
-  the memory argument for implicit differentiation.
+* :func:`feedforward_to_implicit` writes a ReLU multilayer perceptron as an implicit
+  network :math:`x = \Phi(Ax + Bu + b)`, :math:`y = Cx + c` with a strictly
+  block-triangular :math:`A`;
+* :func:`linf_error_ratios` measures the per-step contraction :math:`\|x_{k+1} -
+  x^*\|_\infty / \|x_k - x^*\|_\infty` of an iteration, to be compared with the Banach
+  factor that theory certifies;
+* :func:`saved_tensor_bytes` counts the bytes that autograd keeps for the backward pass,
+  which is the memory argument for implicit differentiation.
 
-Reference: S. Jafarpour, A. Davydov, A. V. Proskurnikov, F. Bullo, "Robust implicit networks via
-non-Euclidean contractions", NeurIPS 2021 (key ``jafarpour2021``).
+Reference: S. Jafarpour, A. Davydov, A. V. Proskurnikov, F. Bullo, "Robust implicit
+networks via non-Euclidean contractions", NeurIPS 2021 (key ``jafarpour2021``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ImplicitForm(Record):
-    """``x = Phi(A x + B u + b)``, ``y = C x + c``; ``blocks`` are the hidden layer sizes."""
+    """``x = Phi(A x + B u + b)``, ``y = C x + c``; ``blocks`` are the hidden layer
+    sizes."""
 
     A: np.ndarray
     B: np.ndarray
@@ -66,21 +69,22 @@ def _check_layers(weights, biases):
 
 
 def feedforward_to_implicit(weights, biases):
-    r"""The implicit form of :math:`u \mapsto W_L\Phi(\cdots\Phi(W_1u + b_1)\cdots) + b_L`.
+    r"""The implicit form of :math:`u \mapsto W_L\Phi(\cdots\Phi(W_1u + b_1)\cdots) +
+    b_L`.
 
-    Stack the hidden layers, :math:`x = (x^1, \dots, x^{L-1})` with
-    :math:`x^1 = \Phi(W_1u + b_1)` and :math:`x^{i} = \Phi(W_ix^{i-1} + b_i)`. Then
-    :math:`x = \Phi(Ax + Bu + b)` with :math:`W_i` in block :math:`(i, i-1)` of :math:`A`
-    (strictly block lower-triangular, hence nilpotent: :math:`A^{L-1} = 0`),
-    :math:`B = [W_1; 0]`, :math:`b = (b_1, \dots, b_{L-1})`, :math:`C = [0, \dots, 0, W_L]`,
-    :math:`c = b_L` (Section 4.2). Listing the blocks in reverse order gives the block
-    upper-triangular form of the slides.
+    Stack the hidden layers, :math:`x = (x^1, \dots, x^{L-1})` with :math:`x^1 =
+    \Phi(W_1u + b_1)` and :math:`x^{i} = \Phi(W_ix^{i-1} + b_i)`. Then :math:`x =
+    \Phi(Ax + Bu + b)` with :math:`W_i` in block :math:`(i, i-1)` of :math:`A` (strictly
+    block lower-triangular, hence nilpotent: :math:`A^{L-1} = 0`), :math:`B = [W_1; 0]`,
+    :math:`b = (b_1, \dots, b_{L-1})`, :math:`C = [0, \dots, 0, W_L]`, :math:`c = b_L`
+    (Section 4.2). Listing the blocks in reverse order gives the block upper-triangular
+    form of the slides.
 
     Parameters
     ----------
     weights, biases : lists of arrays
-        ``weights[k]`` has shape (n_{k+1}, n_k), n_0 the input size; ``biases[k]`` length n_{k+1}.
-        The last layer is the linear output layer.
+        ``weights[k]`` has shape (n_{k+1}, n_k), n_0 the input size; ``biases[k]``
+        length n_{k+1}. The last layer is the linear output layer.
 
     Returns
     -------
@@ -102,12 +106,12 @@ def feedforward_to_implicit(weights, biases):
 def linf_error_ratios(step, x0, x_star, max_steps=1000, floor=1e-10):
     r"""Per-step contraction of the :math:`\ell_\infty` error of ``x <- step(x)``.
 
-    For a batch ``x0`` of shape (batch, n) (torch tensors or numpy arrays) and its fixed points
-    ``x_star``, returns a numpy array whose entry ``k`` is
-    :math:`\max_i \|x_{k+1,i} - x^*_i\|_\infty / \|x_{k,i} - x^*_i\|_\infty` over the rows whose
-    error still exceeds ``floor`` (below it, round-off in ``x_star`` dominates). A Banach
-    contraction with factor :math:`q` in :math:`\ell_\infty` keeps every entry at most :math:`q`.
-    Stops when all errors are below ``floor`` or after ``max_steps`` steps.
+    For a batch ``x0`` of shape (batch, n) (torch tensors or numpy arrays) and its fixed
+    points ``x_star``, returns a numpy array whose entry ``k`` is :math:`\max_i
+    \|x_{k+1,i} - x^*_i\|_\infty / \|x_{k,i} - x^*_i\|_\infty` over the rows whose error
+    still exceeds ``floor`` (below it, round-off in ``x_star`` dominates). A Banach
+    contraction with factor :math:`q` in :math:`\ell_\infty` keeps every entry at most
+    :math:`q`. Stops when all errors are below ``floor`` or after ``max_steps`` steps.
     """
     check_callable(step, "step")
     if (
@@ -143,8 +147,9 @@ def linf_error_ratios(step, x0, x_star, max_steps=1000, floor=1e-10):
 
 
 def saved_tensor_bytes(fn):
-    """Run ``fn()`` and return ``(result, bytes)``: the bytes of the tensors autograd saves for
-    the backward pass while ``fn`` runs (each saved tensor counted once per save)."""
+    """Run ``fn()`` and return ``(result, bytes)``: the bytes of the tensors autograd
+    saves for the backward pass while ``fn`` runs (each saved tensor counted once per
+    save)."""
     import torch
 
     check_callable(fn, "fn")

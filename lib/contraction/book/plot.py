@@ -41,7 +41,8 @@ def use_book_style() -> None:
 
 
 def stream_plot(ax, field, xlim=(-2, 2), ylim=(-2, 2), density=1.0, num=40):
-    """Stream plot of a planar vector field ``field(x) -> x'`` on the box ``xlim x ylim``."""
+    """Stream plot of a planar vector field ``field(x) -> x'`` on the box ``xlim x
+    ylim``."""
     xs, ys = np.linspace(*xlim, num), np.linspace(*ylim, num)
     X, Y = np.meshgrid(xs, ys)
     pts = np.stack([X.ravel(), Y.ravel()], axis=1)
@@ -75,11 +76,13 @@ def bound_vs_measured(
 
 
 def residual_curves(ax, runs, fmt="-", ylabel="residual", lw=1.5, **settings):
-    """Residuals of fixed-point runs (``run.residuals``) on a log scale, one curve per run.
+    """Residuals of fixed-point runs (``run.residuals``) on a log scale, one curve per
+    run.
 
-    ``runs`` maps a legend label to a :func:`contraction.fixedpoint.solve` result; ``settings``
-    go to ``ax.set`` (title, ylim, ...). Section 1.1 (Picard, averaged and Anderson
-    iterations) and Section 1.3 (averaged iteration of a non-contractive map) draw these.
+    ``runs`` maps a legend label to a :func:`contraction.fixedpoint.solve` result;
+    ``settings`` go to ``ax.set`` (title, ylim, ...). Section 1.1 (Picard, averaged and
+    Anderson iterations) and Section 1.3 (averaged iteration of a non-contractive map)
+    draw these.
     """
     for label, run in runs.items():
         ax.semilogy(run.residuals, fmt, ms=3, lw=lw, label=label)
@@ -89,14 +92,15 @@ def residual_curves(ax, runs, fmt="-", ylabel="residual", lw=1.5, **settings):
 
 
 def distance_ratios(ax, t, distances, rate=None, bound_label="$e^{-ct}$", **line):
-    r"""Distances between solutions divided by their initial value, against ``e^{-rate t}``.
+    r"""Distances between solutions divided by their initial value, against ``e^{-rate
+    t}``.
 
-    ``distances`` is one array per pair of solutions (sampled at the times ``t``), or a dict
-    mapping a legend label to such an array; each is drawn as ``d(t) / d(0)`` on a log scale
-    with the keyword arguments ``line``. With a
-    ``rate``, the bound :math:`e^{-\text{rate}\, t}` of a contraction certificate is drawn
-    dashed. Section 1.2 (Gronwall and the firing-rate network) and Section 1.3 (the
-    gradient flow) compare measured distances with their certified rate this way.
+    ``distances`` is one array per pair of solutions (sampled at the times ``t``), or a
+    dict mapping a legend label to such an array; each is drawn as ``d(t) / d(0)`` on a
+    log scale with the keyword arguments ``line``. With a ``rate``, the bound
+    :math:`e^{-\text{rate}\, t}` of a contraction certificate is drawn dashed. Section
+    1.2 (Gronwall and the firing-rate network) and Section 1.3 (the gradient flow)
+    compare measured distances with their certified rate this way.
     """
     t = as_real_array(t, "t", ndim=1)
     labelled = (
@@ -116,10 +120,11 @@ def distance_ratios(ax, t, distances, rate=None, bound_label="$e^{-ct}$", **line
 def step_window(ax, bounds, ylim=None):
     r"""Axes for contraction factors against the step size :math:`\alpha`.
 
-    Shades the certified step sizes ``0 < alpha < bounds["alpha_max"]``, marks the optimal
-    step ``bounds["alpha_opt"]`` (dotted) and the factor 1 that separates contraction from
-    expansion; ``bounds`` is a dict of :func:`contraction.steps.forward_step_bounds`.
-    Section 1.4 (forward Euler steps) draws its step-size figures on these axes.
+    Shades the certified step sizes ``0 < alpha < bounds["alpha_max"]``, marks the
+    optimal step ``bounds["alpha_opt"]`` (dotted) and the factor 1 that separates
+    contraction from expansion; ``bounds`` is a dict of
+    :func:`contraction.steps.forward_step_bounds`. Section 1.4 (forward Euler steps)
+    draws its step-size figures on these axes.
     """
     ax.axvspan(0, bounds["alpha_max"], color="0.92", zorder=0)
     ax.axvline(bounds["alpha_opt"], color="0.3", lw=1, ls=":")

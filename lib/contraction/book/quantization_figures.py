@@ -1,10 +1,12 @@
-"""Figures for Chapter 5 (quantization by soft k-means): a layer's weights and its codebook.
+"""Figures for Chapter 5 (quantization by soft k-means): a layer's weights and its
+codebook.
 
-:func:`codebook_panel` draws the sub-vectors of a layer with the codewords of a codebook and the
-soft assignments :math:`A = \\operatorname{rowsoftmax}(-D/\\tau)`: for ``d = 1`` a histogram of the
-weights with the assignment curves :math:`a_j(w)` over it, for ``d = 2`` a scatter of the
-sub-vectors coloured by their nearest codeword and shaded by how hard their assignment is.
-Introduced in the Chapter 5 section *Weight sharing and soft k-means*.
+:func:`codebook_panel` draws the sub-vectors of a layer with the codewords of a codebook
+and the soft assignments :math:`A = \\operatorname{rowsoftmax}(-D/\\tau)`: for ``d = 1``
+a histogram of the weights with the assignment curves :math:`a_j(w)` over it, for ``d =
+2`` a scatter of the sub-vectors coloured by their nearest codeword and shaded by how
+hard their assignment is. Introduced in the Chapter 5 section *Weight sharing and soft
+k-means*.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ def _colors(k):
 
 
 def codebook_panel(ax, W, C, tau, distance="euclidean", bins=60):
-    """Draw the rows of ``W`` (``(m, 1)`` or ``(m, 2)``) and the codebook ``C`` (``(k, d)``) on
-    ``ax``, with the soft assignments at temperature ``tau``. Returns ``ax``."""
+    """Draw the rows of ``W`` (``(m, 1)`` or ``(m, 2)``) and the codebook ``C`` (``(k,
+    d)``) on ``ax``, with the soft assignments at temperature ``tau``. Returns
+    ``ax``."""
     W = torch.as_tensor(W, dtype=torch.float64).detach()
     C = torch.as_tensor(C, dtype=torch.float64).detach()
     if (

@@ -1,8 +1,10 @@
-"""Tables for the notebooks: HTML in the book, aligned text in a terminal, no pandas needed.
+"""Tables for the notebooks: HTML in the book, aligned text in a terminal, no pandas
+needed.
 
-``table(rows, columns=..., floatfmt=...)`` replaces hand-formatted ``print`` tables. The object it
-returns has an ``_repr_html_`` (what Jupyter and the built book show) and a ``__repr__`` with
-aligned columns (what a terminal, the PDF fallback and the notebook tests compare).
+``table(rows, columns=..., floatfmt=...)`` replaces hand-formatted ``print`` tables. The
+object it returns has an ``_repr_html_`` (what Jupyter and the built book show) and a
+``__repr__`` with aligned columns (what a terminal, the PDF fallback and the notebook
+tests compare).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ __all__ = ["Table", "table"]
 
 
 def _format(value, fmt: str) -> str:
-    """One cell: floats with ``fmt``, everything else with ``str`` (None is an empty cell)."""
+    """One cell: floats with ``fmt``, everything else with ``str`` (None is an empty
+    cell)."""
     if value is None:
         return ""
     if isinstance(value, numbers.Real) and not isinstance(
@@ -25,7 +28,8 @@ def _format(value, fmt: str) -> str:
 
 
 def _is_sequence(value) -> bool:
-    """True for lists, tuples, arrays and other iterables of cells, False for one cell."""
+    """True for lists, tuples, arrays and other iterables of cells, False for one
+    cell."""
     return hasattr(value, "__iter__") and not isinstance(value, (str, bytes))
 
 
@@ -74,15 +78,16 @@ def table(rows, columns=None, floatfmt=".4g", title=None) -> Table:
     Parameters
     ----------
     rows : iterable of sequences, or dict
-        One sequence of cells per row: numbers, strings, or None for an empty cell. A dict
-        maps each row's label (its first cell) to the rest of the row (a sequence, or one
-        value), so that ``table({"W1": (0.9, 1.2)}, ["layer", "Lip", "osLip"])`` has the
-        row ``W1 0.9 1.2`` and ``table({1: 0.5}, ["p", "gap"])`` the row ``1 0.5``.
+        One sequence of cells per row: numbers, strings, or None for an empty cell. A
+        dict maps each row's label (its first cell) to the rest of the row (a sequence,
+        or one value), so that ``table({"W1": (0.9, 1.2)}, ["layer", "Lip", "osLip"])``
+        has the row ``W1 0.9 1.2`` and ``table({1: 0.5}, ["p", "gap"])`` the row ``1
+        0.5``.
     columns : sequence of str, optional
         The headers (default: the column numbers).
     floatfmt : str or sequence of str
-        Format spec for floating-point cells (``".3f"``, ``".2e"``, ...), one for all columns or
-        one per column. Integers, booleans and strings print as they are.
+        Format spec for floating-point cells (``".3f"``, ``".2e"``, ...), one for all
+        columns or one per column. Integers, booleans and strings print as they are.
     title : str, optional
         A caption above the table.
     """

@@ -1,16 +1,17 @@
-"""The book's experiments, run as ``python -m contraction.experiments NAME --mode full|fast``.
+"""The book's experiments, run as ``python -m contraction.experiments NAME --mode
+full|fast``.
 
 An experiment is a function ``experiment(mode) -> dict`` registered under a name with
-:func:`register` in any module of this package (modules are found and imported when the package
-is imported; a new chapter only adds a file). It returns::
+:func:`register` in any module of this package (modules are found and imported when the
+package is imported; a new chapter only adds a file). It returns::
 
     {"metrics": {...}, "config": {...}, "data_used": "which data, in words",
      "data_checksum": "sha256 of the tensors used (optional)"}
 
 :func:`run` calls it, times it and writes ``results/NAME.json`` through
-:func:`contraction.nn.results.record_results`; a notebook shows that file next to the fast run it has
-just done (book/building.md). Experiment modules import torch inside their functions, so that
-``--list`` stays quick.
+:func:`contraction.nn.results.record_results`; a notebook shows that file next to the
+fast run it has just done (book/building.md). Experiment modules import torch inside
+their functions, so that ``--list`` stays quick.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def register(name: str):
-    """Decorator adding ``experiment(mode) -> dict`` to :data:`EXPERIMENTS` under ``name``."""
+    """Decorator adding ``experiment(mode) -> dict`` to :data:`EXPERIMENTS` under
+    ``name``."""
     if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
         raise ValueError(
             f"name must be letters, digits, '_' or '-' (a file name), got {name!r}"
@@ -88,7 +90,8 @@ def run(name: str, mode: str | None = None, results_dir=None):
 
 
 def check_mode(settings: dict, mode):
-    """``mode`` if it names one of ``settings`` (an experiment's SETTINGS), else ValueError."""
+    """``mode`` if it names one of ``settings`` (an experiment's SETTINGS), else
+    ValueError."""
     if mode not in settings:
         raise ValueError(f"mode must be one of {sorted(settings)}, got {mode!r}")
     return mode
@@ -104,7 +107,8 @@ def seed_mean(values):
 
 
 def seed_std(values):
-    """Sample standard deviation over seeds (ddof 1, entrywise for lists); None for one seed."""
+    """Sample standard deviation over seeds (ddof 1, entrywise for lists); None for one
+    seed."""
     if len(values) < 2 or any(v is None for v in values):
         return None
     if isinstance(values[0], (list, tuple)):

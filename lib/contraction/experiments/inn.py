@@ -1,37 +1,42 @@
-r"""Robust training of implicit networks: accuracy against certified and empirical robustness.
+r"""Robust training of implicit networks: accuracy against certified and empirical
+robustness.
 
-Section 4.3 of the book. The experiment ``inn_digits`` trains, for a grid of hyperparameters
-:math:`(\gamma, \lambda)`, the :math:`\mu_\infty`-constrained implicit network
+Section 4.3 of the book. The experiment ``inn_digits`` trains, for a grid of
+hyperparameters :math:`(\gamma, \lambda)`, the :math:`\mu_\infty`-constrained implicit
+network
 
 .. math:: \min_{A, B, C, b, c}\ \frac1N\sum_{i=1}^N \mathcal L(\hat y_i, Cx_i + c)
-          + \lambda\,\frac{\|B\|_\infty\|C\|_\infty}{1 - \mu_\infty(A)_+},
-          \qquad x_i = \mathrm{ReLU}(Ax_i + B\hat u_i + b), \quad \mu_\infty(A) \le \gamma,
+          + \lambda\,\frac{\|B\|_\infty\|C\|_\infty}{1 - \mu_\infty(A)_+}, \qquad x_i =
+            \mathrm{ReLU}(Ax_i + B\hat u_i + b), \quad \mu_\infty(A) \le \gamma,
 
 (cross-entropy plus :math:`\lambda` times the Lipschitz bound of
-:func:`contraction.implicit.lipschitz_bound`), and two baselines of the same width: an implicit
-network with a free matrix :math:`A` and a one-hidden-layer feedforward network. Every model is
-scored by one function, :func:`train_and_evaluate`: clean test accuracy, :math:`\mu_\infty(A)`, the
-certified :math:`\ell_\infty` Lipschitz bound, an empirical Lipschitz estimate, and accuracy under
-FGSM and PGD attacks.
+:func:`contraction.implicit.lipschitz_bound`), and two baselines of the same width: an
+implicit network with a free matrix :math:`A` and a one-hidden-layer feedforward
+network. Every model is scored by one function, :func:`train_and_evaluate`: clean test
+accuracy, :math:`\mu_\infty(A)`, the certified :math:`\ell_\infty` Lipschitz bound, an
+empirical Lipschitz estimate, and accuracy under FGSM and PGD attacks.
 
-Units: attack radii :math:`\varepsilon` and Lipschitz constants refer to *pixels in* :math:`[0, 1]`.
-A dataset standardised as :math:`(p - m)/s` turns a pixel radius :math:`\varepsilon` into
-:math:`\varepsilon/s` in model units, and a model-unit Lipschitz constant :math:`L` into
-:math:`L/s` logits per pixel (:func:`contraction.experiments.robust_scores.pixel_scale`).
+Units: attack radii :math:`\varepsilon` and Lipschitz constants refer to *pixels in*
+:math:`[0, 1]`. A dataset standardised as :math:`(p - m)/s` turns a pixel radius
+:math:`\varepsilon` into :math:`\varepsilon/s` in model units, and a model-unit
+Lipschitz constant :math:`L` into :math:`L/s` logits per pixel
+(:func:`contraction.experiments.robust_scores.pixel_scale`).
 
-Fast mode: the 8x8 digits, one seed, a short sweep (three penalties, eight epochs, attacks and
-certificates on 200 test images; under a minute on two CPU cores). Full mode: MNIST when its files
-can be loaded, else the digits with the full sweep; ``data_used`` says which. :data:`SETTINGS`
-holds both; ``tol`` is the solver tolerance during training and ``eval_tol`` the tighter one for
-evaluation and attacks, ``n_attack`` limits the test rows that are attacked and certified (None:
-all; clean accuracy always uses the whole test set), and ``baseline_gamma`` names the constrained
+Fast mode: the 8x8 digits, one seed, a short sweep (three penalties, eight epochs,
+attacks and certificates on 200 test images; under a minute on two CPU cores). Full
+mode: MNIST when its files can be loaded, else the digits with the full sweep;
+``data_used`` says which. :data:`SETTINGS` holds both; ``tol`` is the solver tolerance
+during training and ``eval_tol`` the tighter one for evaluation and attacks,
+``n_attack`` limits the test rows that are attacked and certified (None: all; clean
+accuracy always uses the whole test set), and ``baseline_gamma`` names the constrained
 family that the book compares with the baselines.
 
-The full sweep is a script (``python -m contraction.experiments inn_digits --mode full``) whose
-record the book shows; the sweep that Section 4.3 trains itself is :func:`notebook_settings`, small
-in both modes, run by :func:`sweep`. :func:`record_config` is the config that :func:`inn_digits`
-records, so a notebook can check a record against the code without running it.
-Reference: Jafarpour, Davydov, Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour2021``).
+The full sweep is a script (``python -m contraction.experiments inn_digits --mode
+full``) whose record the book shows; the sweep that Section 4.3 trains itself is
+:func:`notebook_settings`, small in both modes, run by :func:`sweep`.
+:func:`record_config` is the config that :func:`inn_digits` records, so a notebook can
+check a record against the code without running it. Reference: Jafarpour, Davydov,
+Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour2021``).
 """
 
 from __future__ import annotations
@@ -101,20 +106,20 @@ SETTINGS = {
     },
 }
 
-# The notebook's own sweep in full mode: the fast sweep on the full mode's data, MNIST cut to a
-# subset that a GPU (or a patient CPU) trains in a few minutes.
+# The notebook's own sweep in full mode: the fast sweep on the full mode's data, MNIST
+# cut to a subset that a GPU (or a patient CPU) trains in a few minutes.
 _NOTEBOOK_FULL_DATA = {"n_train": 10000, "n_test": 2000}
 
 
 def notebook_settings(mode):
     """The small sweep that Section 4.3 trains itself in ``mode`` (a new dict).
 
-    ``"fast"``: ``SETTINGS["fast"]``. ``"full"``: the same sweep (models, penalties, epochs,
-    attacks) on the full mode's data, MNIST limited to a random subset of 10,000 training and
-    2,000 test images; where MNIST cannot be loaded (no network) :func:`load_data` falls back to
-    the whole digits set, so the notebook then trains exactly its fast sweep. The long sweep of
-    ``SETTINGS["full"]`` is the experiment script; the notebook shows its record (book/building.md,
-    "Full and fast runs").
+    ``"fast"``: ``SETTINGS["fast"]``. ``"full"``: the same sweep (models, penalties,
+    epochs, attacks) on the full mode's data, MNIST limited to a random subset of 10,000
+    training and 2,000 test images; where MNIST cannot be loaded (no network)
+    :func:`load_data` falls back to the whole digits set, so the notebook then trains
+    exactly its fast sweep. The long sweep of ``SETTINGS["full"]`` is the experiment
+    script; the notebook shows its record (book/building.md, "Full and fast runs").
     """
     settings = dict(SETTINGS["fast"])
     if check_mode(SETTINGS, mode) == "full":
@@ -123,10 +128,11 @@ def notebook_settings(mode):
 
 
 def record_config(mode):
-    """The ``config`` that :func:`inn_digits` records for ``mode``, computed without running.
+    """The ``config`` that :func:`inn_digits` records for ``mode``, computed without
+    running.
 
-    A notebook passes it to :func:`contraction.nn.results.check_config` to tell whether a recorded
-    run was produced by the code in front of the reader.
+    A notebook passes it to :func:`contraction.nn.results.check_config` to tell whether
+    a recorded run was produced by the code in front of the reader.
     """
     return {
         **SETTINGS[check_mode(SETTINGS, mode)],
@@ -144,8 +150,9 @@ def _check_kind(kind):
 
 
 def build_model(kind, n_in, n_hidden, n_out, gamma=0.5, tol=1e-3, max_iter=300):
-    """A fresh model of ``kind``: ``"constrained"`` (:math:`\\mu_\\infty(A) \\le` ``gamma``),
-    ``"unconstrained"`` (free :math:`A`) or ``"feedforward"`` (one hidden ReLU layer)."""
+    """A fresh model of ``kind``: ``"constrained"`` (:math:`\\mu_\\infty(A) \\le`
+    ``gamma``), ``"unconstrained"`` (free :math:`A`) or ``"feedforward"`` (one hidden
+    ReLU layer)."""
     from .. import implicit
 
     if _check_kind(kind) == "feedforward":
@@ -167,11 +174,12 @@ def build_model(kind, n_in, n_hidden, n_out, gamma=0.5, tol=1e-3, max_iter=300):
 def lipschitz_penalty(model):
     r"""The Lipschitz bound of ``model`` as a differentiable torch scalar (model units).
 
-    The model's own ``lipschitz_bound()`` (:func:`contraction.nn.robustness.lipschitz_penalty`),
-    the same formula as the number :func:`contraction.implicit.lipschitz_bound` reports: for an
-    implicit network
-    :math:`\|\mathrm{diag}(\eta)B\|_\infty\|C\mathrm{diag}(\eta)^{-1}\|_\infty/(1 - \mu_{\infty,[\eta]}(A)_+)`,
-    for a feedforward network :math:`\|W_1\|_\infty\|W_2\|_\infty`. Section 4.3.
+    The model's own ``lipschitz_bound()``
+    (:func:`contraction.nn.robustness.lipschitz_penalty`), the same formula as the
+    number :func:`contraction.implicit.lipschitz_bound` reports: for an implicit network
+    :math:`\|\mathrm{diag}(\eta)B\|_\infty\|C\mathrm{diag}(\eta)^{-1}\|_\infty/(1 -
+    \mu_{\infty,[\eta]}(A)_+)`, for a feedforward network
+    :math:`\|W_1\|_\infty\|W_2\|_\infty`. Section 4.3.
     """
     from ..nn import robustness
 
@@ -181,10 +189,11 @@ def lipschitz_penalty(model):
 def load_data(source, split_seed=0, n_train=None, n_test=None):
     """``(dataset, data_used)`` for ``source`` ``"digits"`` or ``"mnist"``.
 
-    MNIST needs its files (downloaded or cached, see :func:`contraction.data.mnist`); when they
-    cannot be had, the digits are used instead and ``data_used`` says so and why. ``n_train`` and
-    ``n_test`` are upper limits (a random subset when the data has more rows, the whole split
-    otherwise), so one setting serves MNIST and its digits fallback.
+    MNIST needs its files (downloaded or cached, see :func:`contraction.data.mnist`);
+    when they cannot be had, the digits are used instead and ``data_used`` says so and
+    why. ``n_train`` and ``n_test`` are upper limits (a random subset when the data has
+    more rows, the whole split otherwise), so one setting serves MNIST and its digits
+    fallback.
     """
     from .. import data
 
@@ -224,8 +233,8 @@ def _on_device(dataset, device):
 def sweep_plan(settings):
     """The runs of a sweep: dicts with ``kind``, ``gamma``, ``lam`` and ``seed``.
 
-    Constrained models for every (gamma, lambda, seed); per seed one unconstrained implicit and
-    one feedforward model, both trained without the penalty (``lam = 0``).
+    Constrained models for every (gamma, lambda, seed); per seed one unconstrained
+    implicit and one feedforward model, both trained without the penalty (``lam = 0``).
     """
     plan = []
     for seed in settings["seeds"]:
@@ -250,10 +259,11 @@ def _lam(value):
 def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
     """Train one model and score it: the one routine shared by the fast and full sweeps.
 
-    Minimises cross-entropy ``+ lam * lipschitz_penalty(model)`` with Adam (``settings``: epochs,
-    batch_size, lr, n_hidden, tol, max_iter) from initial weights seeded by ``seed``; ``gamma``
-    is needed for ``kind="constrained"``. An implicit model then solves to ``eval_tol`` (kept
-    on the returned model), so that attacks get accurate implicit gradients. Returns ``(model, record)`` where ``record`` holds the
+    Minimises cross-entropy ``+ lam * lipschitz_penalty(model)`` with Adam
+    (``settings``: epochs, batch_size, lr, n_hidden, tol, max_iter) from initial weights
+    seeded by ``seed``; ``gamma`` is needed for ``kind="constrained"``. An implicit
+    model then solves to ``eval_tol`` (kept on the returned model), so that attacks get
+    accurate implicit gradients. Returns ``(model, record)`` where ``record`` holds the
     run's settings and the scores of
     :func:`contraction.experiments.robust_scores.evaluate_model`.
     """
@@ -296,23 +306,26 @@ def train_and_evaluate(kind, dataset, settings, *, gamma=None, lam=0.0, seed=0):
         "final_train_loss": history["loss"][-1],
     }
     if isinstance(model, implicit.ImplicitNetwork):
-        # Attacks need accurate input gradients and certificates a small solver residual. A
-        # float32 solve may stall just above eval_tol: it is recorded, not raised, and the
-        # certificate stays valid because it counts the residual actually reached.
+        # Attacks need accurate input gradients and certificates a small solver
+        # residual. A float32 solve may stall just above eval_tol: it is recorded, not
+        # raised, and the certificate stays valid because it counts the residual
+        # actually reached.
         model.solver = replace(model.solver, tol=settings["eval_tol"], strict=False)
     record.update(evaluate_model(model.eval(), dataset, settings))
     return model, record
 
 
 def sweep(settings, artifacts=None, progress=False):
-    """Train and score every run of :func:`sweep_plan` (``settings`` as in :data:`SETTINGS`).
+    """Train and score every run of :func:`sweep_plan` (``settings`` as in
+    :data:`SETTINGS`).
 
     Each run is :func:`train_and_evaluate`, on one CPU thread
-    (:func:`contraction.runtime.single_thread`) and on :func:`contraction.runtime.device`.
-    Returns ``{"metrics": {"eps", "runs", "summary"}, "data_used", "data_checksum"}``. A dict
-    passed as ``artifacts`` receives ``"models"`` (the trained models, in the order of
-    ``metrics["runs"]``) and ``"dataset"`` (the data used); ``progress=True`` shows one progress
-    bar over the runs. Section 4.3 calls it with :func:`notebook_settings`.
+    (:func:`contraction.runtime.single_thread`) and on
+    :func:`contraction.runtime.device`. Returns ``{"metrics": {"eps", "runs",
+    "summary"}, "data_used", "data_checksum"}``. A dict passed as ``artifacts`` receives
+    ``"models"`` (the trained models, in the order of ``metrics["runs"]``) and
+    ``"dataset"`` (the data used); ``progress=True`` shows one progress bar over the
+    runs. Section 4.3 calls it with :func:`notebook_settings`.
     """
     from tqdm.auto import tqdm
 
@@ -359,11 +372,12 @@ def sweep(settings, artifacts=None, progress=False):
 
 @register("inn_digits")
 def inn_digits(mode, artifacts=None, progress=False):
-    """Robust implicit networks: accuracy vs Lipschitz bound and attacks (digits / MNIST).
+    """Robust implicit networks: accuracy vs Lipschitz bound and attacks (digits /
+    MNIST).
 
-    The sweep of ``SETTINGS[mode]`` (:func:`sweep`) with its config (:func:`record_config`):
-    returns ``{"metrics": {"eps", "runs", "summary"}, "config", "data_used", "data_checksum"}``;
-    ``artifacts`` and ``progress`` as in :func:`sweep`.
+    The sweep of ``SETTINGS[mode]`` (:func:`sweep`) with its config
+    (:func:`record_config`): returns ``{"metrics": {"eps", "runs", "summary"}, "config",
+    "data_used", "data_checksum"}``; ``artifacts`` and ``progress`` as in :func:`sweep`.
     """
     config = record_config(mode)
     if artifacts is not None and not isinstance(artifacts, dict):

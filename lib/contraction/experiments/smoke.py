@@ -1,4 +1,5 @@
-"""A tiny end-to-end check of the experiment machinery: logistic regression on 8x8 digits."""
+"""A tiny end-to-end check of the experiment machinery: logistic regression on 8x8
+digits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ SETTINGS = {
 
 @register("smoke")
 def smoke(mode: str) -> dict:
-    """Logistic regression on the 8x8 digits (checks training, recording and the CLI)."""
+    """Logistic regression on the 8x8 digits (checks training, recording and the
+    CLI)."""
     import torch
 
     from .. import data, runtime

@@ -1,20 +1,21 @@
 r"""k-Hopfield attention in place of multi-head attention in a small vision transformer.
 
-Section 6.4 of the book; Section 3.5 of ``jaffe2024``. The experiment ``khopfield_vit`` trains,
-for each number of heads ``k`` in ``settings["heads"]`` and each seed, two vision transformers
-(:class:`contraction.vision.ViT`) that differ only in their attention: multi-head attention with
-``k`` heads, and k-Hopfield attention (:class:`contraction.hopfield.KHopfieldAttention`) with
-``k`` ksoftmax columns and the query, key and value projections of a single head. It records the
-parameter counts (attention alone and whole model), the test-accuracy curve per epoch and the
-final test accuracy, with mean and standard deviation over the seeds.
+Section 6.4 of the book; Section 3.5 of ``jaffe2024``. The experiment ``khopfield_vit``
+trains, for each number of heads ``k`` in ``settings["heads"]`` and each seed, two
+vision transformers (:class:`contraction.vision.ViT`) that differ only in their
+attention: multi-head attention with ``k`` heads, and k-Hopfield attention
+(:class:`contraction.hopfield.KHopfieldAttention`) with ``k`` ksoftmax columns and the
+query, key and value projections of a single head. It records the parameter counts
+(attention alone and whole model), the test-accuracy curve per epoch and the final test
+accuracy, with mean and standard deviation over the seeds.
 
-Full mode: the dissertation's MNIST setting (patch 4, width 128, MLP 512, depth 2, Adam with
-learning rate 1e-3, no dropout, :math:`\beta = 1/\sqrt{\text{head width}}`), 3 seeds; where MNIST
-cannot be loaded (no network) it trains on the 8x8 digits with patch ``digits_patch`` (16
-tokens) instead, and ``data_used`` says so. Fast mode: the digits with a narrow model and few
-epochs, under a minute on two CPU cores; it is what Section 6.4 trains itself
-(:func:`notebook_settings`). The dissertation's epochs and number of heads are not in its text;
-the ones here are our choice.
+Full mode: the dissertation's MNIST setting (patch 4, width 128, MLP 512, depth 2, Adam
+with learning rate 1e-3, no dropout, :math:`\beta = 1/\sqrt{\text{head width}}`), 3
+seeds; where MNIST cannot be loaded (no network) it trains on the 8x8 digits with patch
+``digits_patch`` (16 tokens) instead, and ``data_used`` says so. Fast mode: the digits
+with a narrow model and few epochs, under a minute on two CPU cores; it is what Section
+6.4 trains itself (:func:`notebook_settings`). The dissertation's epochs and number of
+heads are not in its text; the ones here are our choice.
 """
 
 from __future__ import annotations
@@ -80,17 +81,20 @@ _SCHEDULES = ("constant", "cosine")
 
 
 def notebook_settings(mode):
-    """The comparison Section 6.4 trains itself in ``mode`` (a new dict): the fast setting.
+    """The comparison Section 6.4 trains itself in ``mode`` (a new dict): the fast
+    setting.
 
-    In both modes the notebook trains ``SETTINGS["fast"]`` on the digits, which fits the book's
-    time budget; the full setting is the experiment script, whose record the notebook shows.
+    In both modes the notebook trains ``SETTINGS["fast"]`` on the digits, which fits the
+    book's time budget; the full setting is the experiment script, whose record the
+    notebook shows.
     """
     check_mode(SETTINGS, mode)
     return dict(SETTINGS["fast"])
 
 
 def record_config(mode):
-    """The ``config`` that :func:`khopfield_vit` records for ``mode``, computed without running."""
+    """The ``config`` that :func:`khopfield_vit` records for ``mode``, computed without
+    running."""
     return {
         **SETTINGS[check_mode(SETTINGS, mode)],
         "mode": mode,
@@ -102,7 +106,8 @@ def record_config(mode):
 
 
 def image_shape(x):
-    """``(channels, height, width)`` of a batch ``x``: 4-D as it is, 2-D as square grey images."""
+    """``(channels, height, width)`` of a batch ``x``: 4-D as it is, 2-D as square grey
+    images."""
     if x.dim() == 4:
         return tuple(int(s) for s in x.shape[1:])
     side = math.isqrt(int(x.shape[1])) if x.dim() == 2 else 0
@@ -115,12 +120,14 @@ def image_shape(x):
 
 
 def patch_for(settings, shape):
-    """The patch size for images of ``shape``: ``settings["patch"]``, or ``digits_patch`` on 8x8."""
+    """The patch size for images of ``shape``: ``settings["patch"]``, or
+    ``digits_patch`` on 8x8."""
     return settings["digits_patch"] if shape[1:] == (8, 8) else settings["patch"]
 
 
 def build_model(attention, settings, shape, num_classes, heads):
-    """A fresh :class:`contraction.vision.ViT` with ``attention`` and ``heads`` from ``settings``."""
+    """A fresh :class:`contraction.vision.ViT` with ``attention`` and ``heads`` from
+    ``settings``."""
     from .. import vision
 
     return vision.ViT(
@@ -150,11 +157,12 @@ def _scheduler(settings):
 
 
 def train_one(attention, dataset, settings, heads, seed, progress=False):
-    """Train one ViT; ``(model, run)`` with ``run`` a dict of its parameter counts and scores.
+    """Train one ViT; ``(model, run)`` with ``run`` a dict of its parameter counts and
+    scores.
 
-    The model's initial weights and the mini-batches are seeded by ``seed``; ``run`` holds
-    ``attention``, ``heads``, ``seed``, ``attention_parameters``, ``parameters``, the per-epoch
-    ``train_loss`` and ``test_accuracy`` and the final ``accuracy``.
+    The model's initial weights and the mini-batches are seeded by ``seed``; ``run``
+    holds ``attention``, ``heads``, ``seed``, ``attention_parameters``, ``parameters``,
+    the per-epoch ``train_loss`` and ``test_accuracy`` and the final ``accuracy``.
     """
     import torch
 
@@ -190,7 +198,8 @@ def train_one(attention, dataset, settings, heads, seed, progress=False):
 
 
 def summarize(runs):
-    """One row per (heads, attention): counts, mean and std (ddof 1) of the final accuracy."""
+    """One row per (heads, attention): counts, mean and std (ddof 1) of the final
+    accuracy."""
     rows = []
     for heads in sorted({r["heads"] for r in runs}):
         for attention in ("multihead", "khopfield"):
@@ -218,7 +227,8 @@ def summarize(runs):
 
 
 def sweep(settings, artifacts=None, progress=False):
-    """Train every (heads, seed, attention) of ``settings``; the experiment's outcome dict."""
+    """Train every (heads, seed, attention) of ``settings``; the experiment's outcome
+    dict."""
     from ..nn.results import tensor_checksum
 
     if artifacts is not None and not isinstance(artifacts, dict):
@@ -258,6 +268,7 @@ def sweep(settings, artifacts=None, progress=False):
 
 @register("khopfield_vit")
 def khopfield_vit(mode, artifacts=None):
-    """The experiment: :func:`sweep` over ``SETTINGS[mode]``, with :func:`record_config`."""
+    """The experiment: :func:`sweep` over ``SETTINGS[mode]``, with
+    :func:`record_config`."""
     outcome = sweep(SETTINGS[check_mode(SETTINGS, mode)], artifacts=artifacts)
     return {**outcome, "config": record_config(mode)}

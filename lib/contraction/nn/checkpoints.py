@@ -1,10 +1,12 @@
-"""Checkpoints that are verified before they are loaded: sha256 first, then weights only.
+"""Checkpoints that are verified before they are loaded: sha256 first, then weights
+only.
 
-:func:`save_checkpoint` writes a model's ``state_dict`` (tensors only) and returns the file's
-sha256; :func:`load_checkpoint` refuses a file whose sha256 differs from the one recorded (a
-truncated download, a stale file) and loads it with ``torch.load(..., weights_only=True)``, which
-unpickles tensors and plain containers only, never arbitrary objects. Small checkpoints of full
-runs ship with the package next to their ``results/NAME.json``. Chapter 4, *Robust training*.
+:func:`save_checkpoint` writes a model's ``state_dict`` (tensors only) and returns the
+file's sha256; :func:`load_checkpoint` refuses a file whose sha256 differs from the one
+recorded (a truncated download, a stale file) and loads it with ``torch.load(...,
+weights_only=True)``, which unpickles tensors and plain containers only, never arbitrary
+objects. Small checkpoints of full runs ship with the package next to their
+``results/NAME.json``. Chapter 4, *Robust training*.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def sha256_file(path) -> str:
 def save_checkpoint(model, path, max_bytes: int = MAX_BYTES) -> str:
     """Write ``model.state_dict()`` (or a state dict) to ``path``; return its sha256.
 
-    Raises ``ValueError`` when the file would exceed ``max_bytes`` (keep shipped files small).
+    Raises ``ValueError`` when the file would exceed ``max_bytes`` (keep shipped files
+    small).
     """
     state = model.state_dict() if isinstance(model, torch.nn.Module) else model
     if not isinstance(state, dict) or not all(
@@ -56,7 +59,8 @@ def save_checkpoint(model, path, max_bytes: int = MAX_BYTES) -> str:
 
 
 def load_checkpoint(path, sha256: str, model=None, map_location="cpu"):
-    """Load the state dict at ``path`` after checking its ``sha256``; into ``model`` if given.
+    """Load the state dict at ``path`` after checking its ``sha256``; into ``model`` if
+    given.
 
     Returns the model (with the weights loaded) or the state dict.
     """

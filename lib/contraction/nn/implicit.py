@@ -1,27 +1,36 @@
-r"""A fixed-point layer: :math:`z^\star = G(z^\star, \theta)`, differentiable three ways.
+r"""A fixed-point layer: :math:`z^\star = G(z^\star, \theta)`, differentiable three
+ways.
 
-:func:`fixed_point` solves the fixed point with :mod:`contraction.nn.solvers` and gives it a
-gradient with respect to the tensors :math:`\theta` passed to it, chosen by ``backward``:
+:func:`fixed_point` solves the fixed point with :mod:`contraction.nn.solvers` and gives
+it a gradient with respect to the tensors :math:`\theta` passed to it, chosen by
+``backward``:
 
-* ``"implicit"``: the implicit function theorem. For a loss with :math:`v = \partial L/\partial z^\star`,
+* ``"implicit"``: the implicit function theorem. For a loss with :math:`v = \partial
+  L/\partial z^\star`,
 
-  .. math:: \frac{\partial L}{\partial\theta} = \Big(\frac{\partial G}{\partial\theta}\Big)^{\!\top} g,
-            \qquad g = v + J^\top g, \quad J = \frac{\partial G}{\partial z}(z^\star, \theta),
+  .. math:: \frac{\partial L}{\partial\theta} = \Big(\frac{\partial
+  G}{\partial\theta}\Big)^{\!\top} g,
+            \qquad g = v + J^\top g, \quad J = \frac{\partial G}{\partial z}(z^\star,
+            \theta),
 
-  where the adjoint fixed point :math:`g` is solved by the *same* solver (each step is one
-  vector-Jacobian product), so no iteration is stored and memory does not grow with iterations;
-* ``"jfb"``: Jacobian-free backpropagation, :math:`g = v` (the first term of the Neumann series
+  where the adjoint fixed point :math:`g` is solved by the *same* solver (each step is
+  one vector-Jacobian product), so no iteration is stored and memory does not grow with
+  iterations;
+* ``"jfb"``: Jacobian-free backpropagation, :math:`g = v` (the first term of the Neumann
+  series
   :math:`g = \sum_k (J^\top)^k v`; Fung et al., AAAI 2022);
-* ``"unrolled"``: autograd through every iteration (memory grows with the iteration count).
+* ``"unrolled"``: autograd through every iteration (memory grows with the iteration
+  count).
 
-The layer is an ``autograd.Function``, so it composes with any module: a state may be a hidden
-vector, an image (a CNN block) or a set of tokens, as long as rows of the batch are independent.
-Second-order gradients (``create_graph=True``, e.g. a gradient penalty) are refused with a clear
-error instead of being silently wrong. :class:`FixedPointLayer` wraps a module ``f(z, x)`` and
-passes its parameters for you.
+The layer is an ``autograd.Function``, so it composes with any module: a state may be a
+hidden vector, an image (a CNN block) or a set of tokens, as long as rows of the batch
+are independent. Second-order gradients (``create_graph=True``, e.g. a gradient penalty)
+are refused with a clear error instead of being silently wrong. :class:`FixedPointLayer`
+wraps a module ``f(z, x)`` and passes its parameters for you.
 
-Introduced in the Chapter 4 section *Implicit networks*; Chapters 5-7 reuse it. References:
-Bai, Kolter, Koltun, NeurIPS 2019 (``bai2019``); Fung et al., AAAI 2022 (``fung2022``).
+Introduced in the Chapter 4 section *Implicit networks*; Chapters 5-7 reuse it.
+References: Bai, Kolter, Koltun, NeurIPS 2019 (``bai2019``); Fung et al., AAAI 2022
+(``fung2022``).
 """
 
 from __future__ import annotations
@@ -42,7 +51,8 @@ _TINY = 1e-30
 
 @dataclasses.dataclass
 class SolveRecord:
-    """The :class:`~contraction.nn.solvers.SolveInfo` of the latest forward and backward solves."""
+    """The :class:`~contraction.nn.solvers.SolveInfo` of the latest forward and backward
+    solves."""
 
     forward: SolveInfo | None = None
     backward: SolveInfo | None = None
@@ -71,8 +81,10 @@ class _FixedPoint(torch.autograd.Function):
     def backward(ctx, v):
         if torch.is_grad_enabled():
             raise RuntimeError(
-                "fixed_point does not support second-order gradients (create_graph=True, "
-                "e.g. a gradient penalty): its backward is solved once, without a graph. "
+                "fixed_point does not support second-order gradients "
+                "(create_graph=True, "
+                "e.g. a gradient penalty): its backward is solved once, without a "
+                "graph. "
                 "Use backward='unrolled' for such losses."
             )
         G, config, alpha, _, custom_adjoint, record, mode = ctx.spec
@@ -94,7 +106,8 @@ class _FixedPoint(torch.autograd.Function):
         elif custom_adjoint is not None:
             g, record.backward = custom_adjoint(vjp, v)
         else:
-            # the adjoint is linear in v, so its residual is judged relative to |v| per problem
+            # the adjoint is linear in v, so its residual is judged relative to |v| per
+            # problem
             scale = problem_residuals(v).clamp_min(_TINY)
             g, record.backward = solve(
                 lambda s: v + vjp(s),
@@ -152,25 +165,29 @@ def fixed_point(
     forward_solver=None,
     adjoint_solver=None,
 ):
-    r"""The fixed point :math:`z^\star = G(z^\star, *tensors)`, differentiable in ``tensors``.
+    r"""The fixed point :math:`z^\star = G(z^\star, *tensors)`, differentiable in
+    ``tensors``.
 
     Parameters
     ----------
     G : callable ``G(z, *tensors) -> z``
-        Must depend on trainable quantities only through ``tensors`` (pass module parameters
-        there, or use :class:`FixedPointLayer`), and must not mix rows of the batch.
+        Must depend on trainable quantities only through ``tensors`` (pass module
+        parameters there, or use :class:`FixedPointLayer`), and must not mix rows of the
+        batch.
     z0 : tensor ``(batch, *state)``
         The starting point.
     backward : {"implicit", "jfb", "unrolled"}
         How gradients are computed (module docstring).
     config : SolverConfig, optional
-        Forward and adjoint solver settings (default ``SolverConfig()``); ``alpha`` overrides
-        its step and may be a 0-d tensor.
+        Forward and adjoint solver settings (default ``SolverConfig()``); ``alpha``
+        overrides its step and may be a 0-d tensor.
     record : SolveRecord, optional
-        Receives the :class:`~contraction.nn.solvers.SolveInfo` of the forward and backward solves.
+        Receives the :class:`~contraction.nn.solvers.SolveInfo` of the forward and
+        backward solves.
     forward_solver, adjoint_solver : callable, optional
-        ``forward_solver(z0) -> (z, info)`` and ``adjoint_solver(vjp, v) -> (g, info)`` replace
-        the generic solves (operator splittings that know the structure of ``G``).
+        ``forward_solver(z0) -> (z, info)`` and ``adjoint_solver(vjp, v) -> (g, info)``
+        replace the generic solves (operator splittings that know the structure of
+        ``G``).
     """
     if not callable(G):
         raise TypeError(f"G must be callable, got {type(G).__name__}")
@@ -192,11 +209,12 @@ def fixed_point(
 
 
 class FixedPointLayer(nn.Module):
-    r"""The equilibrium :math:`z^\star = f(z^\star, x)` of a module ``f`` (e.g. a CNN block).
+    r"""The equilibrium :math:`z^\star = f(z^\star, x)` of a module ``f`` (e.g. a CNN
+    block).
 
-    ``forward(x, z0)`` returns :math:`z^\star` with gradients for ``x`` and every parameter of
-    ``f``; ``last_solve`` is a :class:`SolveRecord`. ``f`` must be a contraction in ``z`` (or the
-    solver will say it is not converging).
+    ``forward(x, z0)`` returns :math:`z^\star` with gradients for ``x`` and every
+    parameter of ``f``; ``last_solve`` is a :class:`SolveRecord`. ``f`` must be a
+    contraction in ``z`` (or the solver will say it is not converging).
     """
 
     def __init__(self, f, backward="implicit", config=None):

@@ -1,13 +1,15 @@
-"""Results files that say where a number came from: ``results/NAME.json`` with provenance.
+"""Results files that say where a number came from: ``results/NAME.json`` with
+provenance.
 
-:func:`record_results` writes a run's metrics and config together with what is needed to trust
-them: the device (and CUDA/cuDNN versions), library, torch and Python versions, the git commit and
-whether the checkout was *dirty* (a modified **or untracked** file counts, so a run of an
-uncommitted experiment is never called clean), the UTC date, the mode, which data was used with
-its checksum, and a hash of the config. :func:`load_results` reads a record back (JSON only:
-nothing is unpickled), and :func:`check_config` tells a notebook whether a record was produced by
-the config that the code in front of the reader would use. The files are package data, so an
-install without a checkout (Colab) has the recorded full runs too. Appendix "How this book is
+:func:`record_results` writes a run's metrics and config together with what is needed to
+trust them: the device (and CUDA/cuDNN versions), library, torch and Python versions,
+the git commit and whether the checkout was *dirty* (a modified **or untracked** file
+counts, so a run of an uncommitted experiment is never called clean), the UTC date, the
+mode, which data was used with its checksum, and a hash of the config.
+:func:`load_results` reads a record back (JSON only: nothing is unpickled), and
+:func:`check_config` tells a notebook whether a record was produced by the config that
+the code in front of the reader would use. The files are package data, so an install
+without a checkout (Colab) has the recorded full runs too. Appendix "How this book is
 built" (book/building.md), full and fast runs.
 """
 
@@ -45,7 +47,8 @@ _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def results_directory() -> Path:
-    """Where :func:`record_results` writes by default: the package's ``results`` folder."""
+    """Where :func:`record_results` writes by default: the package's ``results``
+    folder."""
     return Path(__file__).resolve().parents[1] / "results"
 
 
@@ -58,7 +61,8 @@ def _check_name(name) -> str:
 
 
 def _jsonable(value, where: str):
-    """``value`` with NumPy/torch scalars and arrays turned into JSON types; rejects nan/inf."""
+    """``value`` with NumPy/torch scalars and arrays turned into JSON types; rejects
+    nan/inf."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
@@ -81,7 +85,8 @@ def _jsonable(value, where: str):
 
 
 def config_hash(config: dict) -> str:
-    """sha256 of the config's canonical JSON (sorted keys): equal configs, equal hashes."""
+    """sha256 of the config's canonical JSON (sorted keys): equal configs, equal
+    hashes."""
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
     text = json.dumps(
@@ -144,15 +149,18 @@ def _git(*args):
 
 
 def _git_state():
-    """``(commit, dirty)``; an untracked file counts as dirty. ``(None, None)`` outside git."""
+    """``(commit, dirty)``; an untracked file counts as dirty. ``(None, None)`` outside
+    git."""
     commit = _git("rev-parse", "HEAD")
     if commit is None:
         return None, None
-    # the results folder itself is where this run writes; its own files do not make it dirty
+    # the results folder itself is where this run writes; its own files do not make it
+    # dirty
     status = _git("status", "--porcelain", "--untracked-files=all")
     if status is None:
         return commit, None
-    # the results folder is where this run writes: its own records do not make the run dirty
+    # the results folder is where this run writes: its own records do not make the run
+    # dirty
     changed = [
         line
         for line in status.splitlines()
@@ -176,9 +184,9 @@ def record_results(
 
     Keys: ``name``, ``mode``, ``metrics``, ``config``, ``config_sha256``, ``data_used``,
     ``data_checksum``, ``wall_time_s``, ``device``, ``cuda_version``, ``cudnn_version``,
-    ``library_version``, ``torch_version``, ``python_version``, ``git_commit``, ``git_dirty``
-    (None outside a git checkout) and ``date_utc``. ``results_dir`` defaults to
-    :func:`results_directory`; tests pass a temporary directory.
+    ``library_version``, ``torch_version``, ``python_version``, ``git_commit``,
+    ``git_dirty`` (None outside a git checkout) and ``date_utc``. ``results_dir``
+    defaults to :func:`results_directory`; tests pass a temporary directory.
     """
     _check_name(name)
     if mode not in runtime.MODES:
@@ -223,10 +231,11 @@ def record_results(
 
 
 def load_results(name: str, results_dir=None):
-    """The dict recorded by :func:`record_results` under ``name``, or None if there is none.
+    """The dict recorded by :func:`record_results` under ``name``, or None if there is
+    none.
 
-    Without ``results_dir`` it reads the package data (``importlib.resources``), which works in
-    a checkout and in an installed wheel alike.
+    Without ``results_dir`` it reads the package data (``importlib.resources``), which
+    works in a checkout and in an installed wheel alike.
     """
     _check_name(name)
     if results_dir is not None:
@@ -250,18 +259,18 @@ def check_config(record: dict, config: dict) -> bool:
 
 
 def provenance(record: dict) -> str:
-    """One line for a notebook: device, date, commit (and whether dirty), wall time, data."""
+    """One line for a notebook: device, date, commit (and whether dirty), wall time,
+    data."""
     if not isinstance(record, dict):
         raise TypeError(f"record must be a dict, got {type(record).__name__}")
     commit = record.get("git_commit")
-    state = (
-        "no git checkout"
-        if commit is None
-        else f"commit {commit[:8]}{' (with uncommitted changes)' if record.get('git_dirty') else ''}"
-    )
+    dirty = " (with uncommitted changes)" if record.get("git_dirty") else ""
+    state = "no git checkout" if commit is None else f"commit {commit[:8]}{dirty}"
+
     minutes = record.get("wall_time_s", 0.0) / 60
     return (
         f"{record.get('mode', '?')} run on {record.get('device', '?')}, "
         f"{record.get('date_utc', '?')[:10]}, {state}, {minutes:.1f} min, "
-        f"torch {record.get('torch_version', '?')}; data: {record.get('data_used', '?')}"
+        f"torch {record.get('torch_version', '?')}; data: "
+        f"{record.get('data_used', '?')}"
     )

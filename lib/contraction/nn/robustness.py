@@ -1,20 +1,23 @@
-r"""Robustness of trained classifiers in :math:`\ell_\infty`: attacks, certificates, penalties.
+r"""Robustness of trained classifiers in :math:`\ell_\infty`: attacks, certificates,
+penalties.
 
-* :func:`fgsm` and :func:`pgd`: the fast gradient sign attack (Goodfellow et al., ICLR 2015) and
-  projected gradient ascent (Madry et al., ICLR 2018) on the :math:`\ell_\infty` ball; they give
-  *upper* bounds on robust accuracy.
-* :func:`certified_accuracy`: a *lower* bound. A point is certified at radius :math:`\varepsilon`
-  when it is classified correctly with logit margin :math:`> 2L\varepsilon + 2\delta`, where
-  :math:`L` bounds the :math:`\ell_\infty \to \ell_\infty` Lipschitz constant of the logits and
-  :math:`\delta` bounds the error of each computed logit (an equilibrium model stops its solver at
-  a tolerance, so its logits are within :math:`\delta` of the exact ones).
-* :func:`empirical_lipschitz`: a lower estimate of :math:`L` near the data (never above a true
-  upper bound).
-* :func:`lipschitz_penalty`: the differentiable Lipschitz bound a model reports through its
-  ``lipschitz_bound()`` method, added to the loss during robust training (Section 4.3); the
-  model's float bound and the penalty are the same formula.
+* :func:`fgsm` and :func:`pgd`: the fast gradient sign attack (Goodfellow et al., ICLR
+  2015) and projected gradient ascent (Madry et al., ICLR 2018) on the
+  :math:`\ell_\infty` ball; they give *upper* bounds on robust accuracy.
+* :func:`certified_accuracy`: a *lower* bound. A point is certified at radius
+  :math:`\varepsilon` when it is classified correctly with logit margin :math:`>
+  2L\varepsilon + 2\delta`, where :math:`L` bounds the :math:`\ell_\infty \to
+  \ell_\infty` Lipschitz constant of the logits and :math:`\delta` bounds the error of
+  each computed logit (an equilibrium model stops its solver at a tolerance, so its
+  logits are within :math:`\delta` of the exact ones).
+* :func:`empirical_lipschitz`: a lower estimate of :math:`L` near the data (never above
+  a true upper bound).
+* :func:`lipschitz_penalty`: the differentiable Lipschitz bound a model reports through
+  its ``lipschitz_bound()`` method, added to the loss during robust training (Section
+  4.3); the model's float bound and the penalty are the same formula.
 
-Inputs have shape ``(batch, *features)``; ``clamp`` keeps attacked inputs in the data range.
+Inputs have shape ``(batch, *features)``; ``clamp`` keeps attacked inputs in the data
+range.
 """
 
 from __future__ import annotations
@@ -87,10 +90,11 @@ def pgd(
     random_start=False,
     generator=None,
 ):
-    r"""Projected gradient ascent of the loss on the :math:`\ell_\infty` ball of radius ``eps``.
+    r"""Projected gradient ascent of the loss on the :math:`\ell_\infty` ball of radius
+    ``eps``.
 
-    Each step adds ``step_size`` (default :math:`2.5\varepsilon/\text{steps}`, Madry et al.) times
-    the gradient sign, then projects onto the ball and into ``clamp``.
+    Each step adds ``step_size`` (default :math:`2.5\varepsilon/\text{steps}`, Madry et
+    al.) times the gradient sign, then projects onto the ball and into ``clamp``.
     """
     eps = _check_attack(model, x, eps, clamp, y)
     steps = as_positive_int(steps, "steps")
@@ -114,11 +118,12 @@ def _output_gap(model, x, delta, y0):
 
 
 def empirical_lipschitz(model, x, eps, n_random=10, steps=10, generator=None):
-    r"""A lower estimate of the :math:`\ell_\infty` Lipschitz constant near the batch ``x``.
+    r"""A lower estimate of the :math:`\ell_\infty` Lipschitz constant near the batch
+    ``x``.
 
     The largest ratio :math:`\|f(x_i + \delta) - f(x_i)\|_\infty/\|\delta\|_\infty` over
-    ``n_random`` random corners :math:`\delta \in \{\pm\varepsilon\}^{n}` and ``steps`` steps of
-    sign-gradient ascent of the output change, for every row :math:`x_i`.
+    ``n_random`` random corners :math:`\delta \in \{\pm\varepsilon\}^{n}` and ``steps``
+    steps of sign-gradient ascent of the output change, for every row :math:`x_i`.
     """
     eps = _check_attack(model, x, eps, None)
     n_random = as_positive_int(n_random, "n_random")
@@ -154,11 +159,11 @@ def _as_bound(value, name):
 def certified_accuracy(logits, y, lipschitz, eps, logit_error=0.0):
     r"""Fraction of points certified correct at each radius in ``eps``.
 
-    ``logits`` (batch, classes) are the computed outputs, ``lipschitz`` the bound :math:`L` in
-    the units of ``eps``, ``logit_error`` a bound :math:`\delta` (a number, or one per point) on
-    :math:`\|\hat f(u) - f(u)\|_\infty`. Certified: correct and margin
-    :math:`> 2L\varepsilon + 2\delta`, so no input within :math:`\varepsilon` changes the exact
-    model's prediction.
+    ``logits`` (batch, classes) are the computed outputs, ``lipschitz`` the bound
+    :math:`L` in the units of ``eps``, ``logit_error`` a bound :math:`\delta` (a number,
+    or one per point) on :math:`\|\hat f(u) - f(u)\|_\infty`. Certified: correct and
+    margin :math:`> 2L\varepsilon + 2\delta`, so no input within :math:`\varepsilon`
+    changes the exact model's prediction.
     """
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or logits.shape[1] < 2:
         raise ValueError(
@@ -198,7 +203,8 @@ def certified_accuracy(logits, y, lipschitz, eps, logit_error=0.0):
 
 
 def lipschitz_penalty(model):
-    """The model's differentiable Lipschitz bound (a torch scalar), ``model.lipschitz_bound()``."""
+    """The model's differentiable Lipschitz bound (a torch scalar),
+    ``model.lipschitz_bound()``."""
     bound = getattr(model, "lipschitz_bound", None)
     if not callable(bound):
         raise TypeError(

@@ -1,26 +1,30 @@
-r"""Fixed-point solvers on tensors of any shape: Picard, averaged iteration, Anderson acceleration.
+r"""Fixed-point solvers on tensors of any shape: Picard, averaged iteration, Anderson
+acceleration.
 
 A batch of independent problems :math:`z_b = G(z)_b` is a tensor ``z`` of shape
-``(batch, *state)``: row ``b`` is one whole problem (a hidden state, a k-means codebook, the
-tokens of an attention layer), and ``G`` must not mix rows. Each problem has its own residual
-:math:`r_b = \|G(z)_b - z_b\|_\infty` (the largest entry over its state) and converges on its own;
-a converged problem is held fixed while the others go on, so no noise is added to it.
+``(batch, *state)``: row ``b`` is one whole problem (a hidden state, a k-means codebook,
+the tokens of an attention layer), and ``G`` must not mix rows. Each problem has its own
+residual :math:`r_b = \|G(z)_b - z_b\|_\infty` (the largest entry over its state) and
+converges on its own; a converged problem is held fixed while the others go on, so no
+noise is added to it.
 
 * ``picard``: :math:`z \leftarrow G(z)`;
 * ``averaged``: :math:`z \leftarrow (1-\alpha)z + \alpha G(z)` (Krasnosel'skii-Mann);
-* ``anderson``: type-II Anderson mixing of the averaged map with memory ``m``, solved on each
-  problem's *flattened* state, since the state is one coupled unknown (Walker and Ni, 2011).
+* ``anderson``: type-II Anderson mixing of the averaged map with memory ``m``, solved on
+  each problem's *flattened* state, since the state is one coupled unknown (Walker and
+  Ni, 2011).
 
-Convergence is read on the host only every ``check_every`` iterations, so a GPU is not stalled by
-a synchronisation per step; the iteration count reported is still exact, because each problem's
-first converged iteration is tracked on the device. Non-finite values or a residual that grows by
-``1e8`` end the run at the last finite checked iterate; ``strict=True`` (the default) then raises
-:class:`NotConverged`, ``strict=False`` returns a :class:`SolveInfo` whose ``reason`` says why.
-A solver never returns NaN silently.
+Convergence is read on the host only every ``check_every`` iterations, so a GPU is not
+stalled by a synchronisation per step; the iteration count reported is still exact,
+because each problem's first converged iteration is tracked on the device. Non-finite
+values or a residual that grows by ``1e8`` end the run at the last finite checked
+iterate; ``strict=True`` (the default) then raises :class:`NotConverged`,
+``strict=False`` returns a :class:`SolveInfo` whose ``reason`` says why. A solver never
+returns NaN silently.
 
-The Chapter 4 section *Implicit networks* introduces these solvers; :mod:`contraction.nn.implicit`
-differentiates through them. References: Walker, Ni, SIAM J. Numer. Anal. 2011 (Anderson);
-Bai, Kolter, Koltun, NeurIPS 2019 (``bai2019``).
+The Chapter 4 section *Implicit networks* introduces these solvers;
+:mod:`contraction.nn.implicit` differentiates through them. References: Walker, Ni, SIAM
+J. Numer. Anal. 2011 (Anderson); Bai, Kolter, Koltun, NeurIPS 2019 (``bai2019``).
 """
 
 from __future__ import annotations
@@ -41,9 +45,10 @@ DIVERGENCE_FACTOR = 1e8
 
 @dataclasses.dataclass(frozen=True)
 class SolverConfig:
-    r"""How a fixed point is solved: ``method``, step ``alpha`` (None: 1, or the model's theory
-    step), tolerance ``tol`` on :math:`\max_b r_b`, ``max_iter``, Anderson ``memory``,
-    ``check_every`` (host reads of the residual) and ``strict`` (raise on non-convergence).
+    r"""How a fixed point is solved: ``method``, step ``alpha`` (None: 1, or the model's
+    theory step), tolerance ``tol`` on :math:`\max_b r_b`, ``max_iter``, Anderson
+    ``memory``, ``check_every`` (host reads of the residual) and ``strict`` (raise on
+    non-convergence).
 
     Change one field with ``dataclasses.replace(config, tol=1e-8)``.
     """
@@ -76,9 +81,9 @@ class SolverConfig:
 
 @dataclasses.dataclass
 class SolveInfo:
-    """The outcome of one solve. ``residual`` is the largest per-problem residual, ``residuals``
-    the per-problem ones (a tensor on the solve's device); ``reason`` is empty exactly when
-    ``converged``."""
+    """The outcome of one solve. ``residual`` is the largest per-problem residual,
+    ``residuals`` the per-problem ones (a tensor on the solve's device); ``reason`` is
+    empty exactly when ``converged``."""
 
     iterations: int
     residual: float
@@ -98,7 +103,8 @@ class NotConverged(RuntimeError):
 
 
 def problem_residuals(delta: torch.Tensor) -> torch.Tensor:
-    """:math:`\\|\\delta_b\\|_\\infty` for each problem ``b`` of a ``(batch, *state)`` tensor."""
+    """:math:`\\|\\delta_b\\|_\\infty` for each problem ``b`` of a ``(batch, *state)``
+    tensor."""
     return delta.detach().reshape(delta.shape[0], -1).abs().amax(1)
 
 
@@ -133,11 +139,13 @@ def iterate(
     strict=True,
     what="fixed point",
 ):
-    """Run ``z <- step(z)`` where ``step(z) -> (z_next, residuals)`` and ``residuals`` (batch,)
-    are those *at* ``z``; the engine behind :func:`solve` and custom splittings.
+    """Run ``z <- step(z)`` where ``step(z) -> (z_next, residuals)`` and ``residuals``
+    (batch,) are those *at* ``z``; the engine behind :func:`solve` and custom
+    splittings.
 
-    A problem stops moving once its residual (divided by ``scale``, a (batch,) tensor, if given)
-    is at most ``tol``. Returns ``(z, SolveInfo)``; see the module docstring for the stopping rules.
+    A problem stops moving once its residual (divided by ``scale``, a (batch,) tensor,
+    if given) is at most ``tol``. Returns ``(z, SolveInfo)``; see the module docstring
+    for the stopping rules.
     """
     _check_state(z0)
     tol = as_positive_scalar(tol, "tol")
@@ -159,8 +167,9 @@ def iterate(
             info = _check(res, done_at, k, max_iter, tol, first, method, alpha)
             first = float(res.max()) if first is None else first
             if info is not None:
-                # a finite run that ran out of iterations keeps its latest iterate; a run that
-                # went non-finite or diverged falls back to the last finite checked one
+                # a finite run that ran out of iterations keeps its latest iterate; a
+                # run that went non-finite or diverged falls back to the last finite
+                # checked one
                 latest = info.converged or info.reason.startswith("max_iter")
                 return _finish(z if latest else good, info, strict, what)
             good = z
@@ -191,11 +200,12 @@ def _finish(z, info, strict, what):
 
 
 class _Anderson:
-    """Type-II Anderson mixing on flattened states: one small least-squares problem per problem.
+    """Type-II Anderson mixing on flattened states: one small least-squares problem per
+    problem.
 
-    The last ``memory`` differences of iterates and residuals sit in ring buffers of shape
-    (batch, memory, n), and their Gram matrix is updated one row at a time: batched products of
-    tiny matrices cost as much as an evaluation of ``G`` on a CPU.
+    The last ``memory`` differences of iterates and residuals sit in ring buffers of
+    shape (batch, memory, n), and their Gram matrix is updated one row at a time:
+    batched products of tiny matrices cost as much as an evaluation of ``G`` on a CPU.
     """
 
     def __init__(self, memory, beta, regularization=1e-8):
@@ -217,13 +227,15 @@ class _Anderson:
         self.count, self.prev = self.count + 1, (x, f)
         used = min(self.count, self.memory)
         DX, DF, gram = self.dx[:, :used], self.df[:, :used], self.gram[:, :used, :used]
-        # a relative regularisation keeps the system well posed as the differences shrink
+        # a relative regularisation keeps the system well posed as the differences
+        # shrink
         scale = gram.diagonal(dim1=1, dim2=2).mean(-1)[:, None, None] * self.reg + 1e-30
         eye = torch.eye(used, dtype=x.dtype, device=x.device)
         gamma, failed = torch.linalg.solve_ex(
             gram + scale * eye, (DF * f[:, None, :]).sum(-1, keepdim=True)
         )
-        # a problem whose small system is singular (its differences vanished) takes a plain step
+        # a problem whose small system is singular (its differences vanished) takes a
+        # plain step
         ok = (failed == 0)[:, None, None] & torch.isfinite(gamma).all(1, keepdim=True)
         gamma = torch.where(ok, gamma, torch.zeros_like(gamma)).transpose(1, 2)
         return x + self.beta * f - ((gamma @ DX) + self.beta * (gamma @ DF)).squeeze(1)
@@ -238,13 +250,15 @@ def _as_alpha(alpha):
 
 
 def solve(G, z0, config=None, *, scale=None, what="fixed point", **overrides):
-    r"""Solve :math:`z = G(z)` for every problem of ``z0`` (shape ``(batch, *state)``), no graph.
+    r"""Solve :math:`z = G(z)` for every problem of ``z0`` (shape ``(batch, *state)``),
+    no graph.
 
-    ``config`` is a :class:`SolverConfig` (default ``SolverConfig()``: Anderson, ``tol=1e-6``,
-    strict); keyword ``overrides`` replace its fields, e.g. ``solve(G, z0, method="averaged",
-    alpha=0.5)``. ``alpha`` may also be a 0-d tensor (a step computed on the device).
-    ``scale`` (batch,) makes the stopping rule relative: :math:`r_b / s_b \le` ``tol``.
-    Returns ``(z, SolveInfo)``; raises :class:`NotConverged` when strict and unsuccessful.
+    ``config`` is a :class:`SolverConfig` (default ``SolverConfig()``: Anderson,
+    ``tol=1e-6``, strict); keyword ``overrides`` replace its fields, e.g. ``solve(G, z0,
+    method="averaged", alpha=0.5)``. ``alpha`` may also be a 0-d tensor (a step computed
+    on the device). ``scale`` (batch,) makes the stopping rule relative: :math:`r_b /
+    s_b \le` ``tol``. Returns ``(z, SolveInfo)``; raises :class:`NotConverged` when
+    strict and unsuccessful.
     """
     if not callable(G):
         raise TypeError(f"G must be callable, got {type(G).__name__}")

@@ -1,18 +1,20 @@
 """One training loop for Chapters 4-7: tensors or a DataLoader, on any device.
 
-:func:`fit` trains any ``torch.nn.Module`` and returns its per-epoch history; :func:`evaluate`
-scores it. Both take the data either as a pair ``(x, y)`` of tensors (seeded mini-batches, drawn
-on the CPU so a seed gives the same batches on every device) or as any iterable of ``(x, y)``
-batches, such as a ``torch.utils.data.DataLoader``.
+:func:`fit` trains any ``torch.nn.Module`` and returns its per-epoch history;
+:func:`evaluate` scores it. Both take the data either as a pair ``(x, y)`` of tensors
+(seeded mini-batches, drawn on the CPU so a seed gives the same batches on every device)
+or as any iterable of ``(x, y)`` batches, such as a ``torch.utils.data.DataLoader``.
 
-Options a reader meets in the book: a ``regularizer(model)`` added to the loss (Lipschitz
-penalties, Section 4.3), ``after_step(model)`` (projections), an optional learning-rate
-``scheduler``, gradient clipping ``clip_grad`` (largest gradient norm), automatic mixed precision
-``amp=True`` (CUDA only; ignored elsewhere) and a ``tqdm.auto`` progress bar. A loss that becomes
-nan or inf stops training with :class:`TrainingDiverged`; it is never averaged into the history.
+Options a reader meets in the book: a ``regularizer(model)`` added to the loss
+(Lipschitz penalties, Section 4.3), ``after_step(model)`` (projections), an optional
+learning-rate ``scheduler``, gradient clipping ``clip_grad`` (largest gradient norm),
+automatic mixed precision ``amp=True`` (CUDA only; ignored elsewhere) and a
+``tqdm.auto`` progress bar. A loss that becomes nan or inf stops training with
+:class:`TrainingDiverged`; it is never averaged into the history.
 
-On a CPU with one thread (:func:`contraction.runtime.single_thread`) the same seed gives the same
-history; across machines trained numbers differ slightly (the book's tests allow for that).
+On a CPU with one thread (:func:`contraction.runtime.single_thread`) the same seed gives
+the same history; across machines trained numbers differ slightly (the book's tests
+allow for that).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ OPTIMIZERS = {
 
 
 class TrainingDiverged(RuntimeError):
-    """The training loss became nan or inf; ``epoch`` and ``batch`` say where (from 0)."""
+    """The training loss became nan or inf; ``epoch`` and ``batch`` say where (from
+    0)."""
 
     def __init__(self, epoch: int, batch: int, value: float):
         super().__init__(
@@ -52,8 +55,8 @@ class TrainingDiverged(RuntimeError):
 def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
     """Yield ``(x[i], y[i])`` mini-batches; a seeded permutation when ``shuffle``.
 
-    The last batch may be smaller. The permutation is drawn on the CPU and moved to ``x``'s
-    device, so the same seed gives the same batches on every device.
+    The last batch may be smaller. The permutation is drawn on the CPU and moved to
+    ``x``'s device, so the same seed gives the same batches on every device.
     """
     batch_size = as_positive_int(batch_size, "batch_size")
     if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
@@ -76,7 +79,8 @@ def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
 
 
 class _Data:
-    """Tensors ``(x, y)`` batched by :func:`batches`, or an iterable of batches as it is."""
+    """Tensors ``(x, y)`` batched by :func:`batches`, or an iterable of batches as it
+    is."""
 
     def __init__(self, data, name, batch_size=None):
         self.loader = None
@@ -141,7 +145,8 @@ def _make_optimizer(optimizer, parameters, lr: float):
 
 
 def _correct(output, y):
-    """Correct predictions as a device tensor, or None when outputs are not class scores."""
+    """Correct predictions as a device tensor, or None when outputs are not class
+    scores."""
     if (
         output.ndim != 2
         or output.shape[1] < 2
@@ -247,15 +252,16 @@ def fit(
     """Train ``model`` and return its per-epoch history.
 
     Minimises the mean of ``loss_fn(model(x), y)`` (default cross-entropy) plus
-    ``regularizer(model)`` with ``optimizer`` (``"adam"``, ``"adamw"``, ``"sgd"`` or a callable
-    ``(params, lr) -> Optimizer``). ``train_data`` is ``(x, y)`` (then ``batch_size`` is needed)
-    or an iterable of batches. ``scheduler(optimizer)`` builds a learning-rate scheduler stepped
-    once per epoch; ``clip_grad`` caps the gradient norm; ``amp`` uses float16 autocast on CUDA.
+    ``regularizer(model)`` with ``optimizer`` (``"adam"``, ``"adamw"``, ``"sgd"`` or a
+    callable ``(params, lr) -> Optimizer``). ``train_data`` is ``(x, y)`` (then
+    ``batch_size`` is needed) or an iterable of batches. ``scheduler(optimizer)`` builds
+    a learning-rate scheduler stepped once per epoch; ``clip_grad`` caps the gradient
+    norm; ``amp`` uses float16 autocast on CUDA.
 
-    Returns a dict of per-epoch lists ``loss``, ``regularizer``, ``accuracy`` (None when outputs
-    are not class scores), ``lr``, ``time`` (seconds) and, with ``eval_data``, ``eval_loss`` and
-    ``eval_accuracy``; plus ``device`` and ``epochs``. Raises :class:`TrainingDiverged` on a
-    nan/inf loss.
+    Returns a dict of per-epoch lists ``loss``, ``regularizer``, ``accuracy`` (None when
+    outputs are not class scores), ``lr``, ``time`` (seconds) and, with ``eval_data``,
+    ``eval_loss`` and ``eval_accuracy``; plus ``device`` and ``epochs``. Raises
+    :class:`TrainingDiverged` on a nan/inf loss.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -341,10 +347,12 @@ def _evaluate(model, data, loss_fn, device, batch_size=1024):
 
 
 def evaluate(model, data, batch_size: int = 1024, *, loss_fn=None, device=None) -> dict:
-    """``{"loss": mean loss, "accuracy": fraction correct or None}`` of ``model`` on ``data``.
+    """``{"loss": mean loss, "accuracy": fraction correct or None}`` of ``model`` on
+    ``data``.
 
-    ``data`` is ``(x, y)`` or an iterable of batches. Runs in eval mode without gradients (the
-    model's mode is restored), on ``device`` or else the device of the model's parameters.
+    ``data`` is ``(x, y)`` or an iterable of batches. Runs in eval mode without
+    gradients (the model's mode is restored), on ``device`` or else the device of the
+    model's parameters.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
