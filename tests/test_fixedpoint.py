@@ -187,3 +187,27 @@ def test_implicit_step_bounds_hold_for_random_slopes():
         assert np.linalg.norm(J, np.inf) <= out["factor"] + 1e-12
     with pytest.raises(ValueError, match="mu_inf\\(A\\) < 1"):
         fp.implicit_step_bounds(np.eye(2))
+
+
+def _worst_corner_factor(A, alpha):
+    n = A.shape[0]
+    return max(
+        np.linalg.norm((1 - alpha) * np.eye(n) + alpha * np.diag(d) @ A, np.inf)
+        for d in np.array(np.meshgrid(*[[0.0, 1.0]] * n)).reshape(n, -1).T
+    )
+
+
+def test_implicit_step_bounds_alpha_is_the_largest_admissible_step():
+    # Row 1 has both the most negative diagonal entry (-3) and the log norm
+    # (-3 + 3.5 = 0.5), so the documented factor 1 - alpha * rate is attained at
+    # the returned alpha = 1/4 and fails for any larger step.
+    A = np.array([[-3.0, 2.0, 1.5], [0.5, -1.0, 0.2], [0.3, 0.3, -2.0]])
+    out = fp.implicit_step_bounds(A)
+    assert out["alpha"] == pytest.approx(0.25) and out["rate"] == pytest.approx(0.5)
+    assert _worst_corner_factor(A, out["alpha"]) == pytest.approx(out["factor"])
+    for alpha in np.linspace(0.01, out["alpha"], 25):  # every smaller step is fine
+        assert _worst_corner_factor(A, alpha) <= 1 - alpha * out["rate"] + 1e-12
+    bigger = out["alpha"] * 1.01
+    assert _worst_corner_factor(A, bigger) > 1 - bigger * out["rate"] + 1e-4
+    # ... and the Jacobian at full slope gets a negative diagonal entry
+    assert np.min(np.diag((1 - bigger) * np.eye(3) + bigger * A)) < 0

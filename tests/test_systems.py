@@ -75,3 +75,24 @@ def test_bad_input():
         systems.measured_rate([0.0, 1.0], [0.0, 1.0])
     with pytest.raises(ValueError, match="upper must exceed lower"):
         systems.max_lognorm_on_grid(systems.linear(np.eye(2)), [0, 0], [0, 1])
+
+
+def test_measured_rate_of_piecewise_rate_is_the_worst_average():
+    # d decays at rate 2 until t = 1 and at rate 0.5 after: measured_rate returns the
+    # smallest average rate -log(d(t)/d(0))/t over the samples, here (2 + 0.5 (T - 1))/T
+    # at the final time T, which lies strictly between the two instantaneous rates.
+    t = np.linspace(0, 5, 501)
+    d = 4 * np.exp(np.where(t <= 1, -2 * t, -2 - 0.5 * (t - 1)))
+    rate = systems.measured_rate(t, d)
+    assert rate == pytest.approx((2 + 0.5 * 4) / 5)
+    assert 0.5 < rate < 2
+    # early growth (a Euclidean norm misjudging a stable system) gives a negative rate
+    d_up = np.exp(np.where(t <= 1, 0.3 * t, 0.3 - 2 * (t - 1)))
+    assert systems.measured_rate(t, d_up) == pytest.approx(-0.3, abs=1e-12)
+
+
+def test_measured_rate_ignores_samples_below_the_floor():
+    t = np.linspace(0, 4, 41)
+    d = np.where(t <= 2, np.exp(-3 * t), 1e-12)  # a plateau of integrator round-off
+    assert systems.measured_rate(t, d, floor=1e-9) == pytest.approx(3.0)
+    assert systems.measured_rate(t, d, floor=1e-14) < 3.0
