@@ -2,7 +2,8 @@
 installs it.
 
 Colab has no checkout: each notebook's setup cell runs ``%pip install "contraction @
-git+URL.git"`` and the notebook imports what that installed. This script reproduces that
+git+{repository}.git"`` (``repository`` set to URL in the cell) and the notebook imports
+what that installed. This script reproduces that
 offline:
 
 1. a snapshot of the working tree (tracked files and untracked ones git does not ignore,
@@ -69,13 +70,22 @@ def setup_cell(nb: dict) -> str:
 
 
 def pip_lines(source: str) -> list[str]:
-    """The ``%pip install`` lines of a setup cell, stripped of indentation."""
+    """The ``%pip install`` lines of a setup cell, stripped of indentation, with
+    ``{name}`` expanded from the cell's own string assignments (``name = "..."``), as
+    IPython expands variables in a magic line before running it."""
+    names = dict(re.findall(r"^\s*(\w+) = \"([^\"]*)\"\s*$", source, re.M))
     lines = [
         line.strip() for line in source.splitlines() if line.strip().startswith("%pip ")
     ]
     if not lines:
         raise ValueError("the setup cell has no %pip install line")
-    return lines
+
+    def expand(match):
+        if match.group(1) not in names:
+            raise ValueError(f"the setup cell does not define {match.group(1)}")
+        return names[match.group(1)]
+
+    return [re.sub(r"\{(\w+)\}", expand, line) for line in lines]
 
 
 def local_command(line: str, url: str, local_url: str, python: Path) -> list[str]:

@@ -45,7 +45,8 @@ def setup_cell_source() -> str:
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install -q "contraction @ git+{url}.git"\n'
+        f'    repository = "{url}"\n'
+        '    %pip install -q "contraction @ git+{repository}.git"\n'
         "    from google.colab import output\n"
         "\n"
         "    output.enable_custom_widget_manager()"
