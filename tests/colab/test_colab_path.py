@@ -78,7 +78,9 @@ def test_setup_cell_installs_from_the_configured_repository(notebook):
 
 
 def test_pip_lines_expand_the_cells_variables_like_ipython():
-    source = 'if x:\n    repo = "https://h/o/b"\n    %pip install "c @ git+{repo}.git"\n'
+    source = (
+        'if x:\n    repo = "https://h/o/b"\n    %pip install "c @ git+{repo}.git"\n'
+    )
     assert colab_env.pip_lines(source) == ['%pip install "c @ git+https://h/o/b.git"']
     with pytest.raises(ValueError, match="does not define other"):
         colab_env.pip_lines('%pip install "c @ git+{other}.git"')
