@@ -110,3 +110,15 @@ def test_bad_inputs_name_the_argument():
         estimates.euler_iterations(np.sin, np.zeros(2), 0.1, np.zeros(3))
     with pytest.raises(ValueError, match="alpha"):
         estimates.euler_iterations(np.sin, np.zeros(2), 0.0, np.zeros(2))
+
+
+def test_ratios_of_a_linear_map_are_attained():
+    M = np.array([[0.0, 2.0], [0.0, 0.0]])
+    X = np.array([[0.0, 1.0], [1.0, 1.0]])
+    Y = np.zeros((2, 2))
+    ratios = estimates.lipschitz_ratios(lambda x: M @ x, X, Y)
+    assert ratios[0] == pytest.approx(norms.induced_norm(M))
+    os = estimates.oslip_quotients(lambda x: M @ x, X, Y)
+    # x^T M x / |x|^2 at x = (1, 1) equals mu_2(M) = 1
+    assert os[1] == pytest.approx(1.0)
+    assert norms.lognorm(M) == pytest.approx(1.0)
