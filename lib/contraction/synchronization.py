@@ -8,11 +8,16 @@ means that they synchronize:
 * consensus :math:`\dot x = -Lx` on a graph with Laplacian :math:`L` (:mod:`contraction.graphs`)
   reaches agreement at the rate :math:`\lambda_2(L)`;
 * mean-field Kuramoto oscillators frequency-synchronize on every arc of phases that the coupling
-  keeps invariant (:func:`kuramoto_arc_certificate`).
+  keeps invariant (:func:`kuramoto_arc_certificate`);
+* Kuramoto oscillators and strongly damped swing equations are weakly contracting in
+  (weighted) :math:`\ell_1` and :math:`\ell_\infty` norms while coupled phases stay within
+  :math:`\pi/2` of each other (:func:`swing`, :func:`swing_weights`).
 
 References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for network
 systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Dörfler, F. Bullo, "On the
-critical coupling for Kuramoto oscillators", SIAM J. Appl. Dyn. Syst. 10(3), 2011.
+critical coupling for Kuramoto oscillators", SIAM J. Appl. Dyn. Syst. 10(3), 2011; A. R. Bergen,
+D. J. Hill, "A structure preserving model for power system stability analysis", IEEE Trans. Power
+Apparatus and Systems 100(1), 1981 (the swing equations).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ __all__ = [
     "kuramoto",
     "order_parameter",
     "kuramoto_arc_certificate",
+    "SwingWeights",
+    "swing",
+    "swing_weights",
 ]
 
 
@@ -148,3 +156,88 @@ def kuramoto_arc_certificate(omega, K, gamma) -> dict:
         else float("nan"),
         spread=spread,
     )
+
+
+@dataclass(frozen=True)
+class SwingWeights(Record):
+    """Coordinates and weights in which strongly damped swing equations are monotone."""
+
+    damped: bool
+    a: np.ndarray
+    T: np.ndarray
+    xi: np.ndarray
+    eta: np.ndarray
+
+
+def _swing_parameters(m, d, P, adjacency):
+    m = as_real_array(m, "m", ndim=1)
+    n = m.size
+    d = as_real_array(d, "d", ndim=1)
+    P = as_real_array(P, "P", ndim=1)
+    if np.any(m <= 0) or np.any(d <= 0):
+        raise ValueError("the inertias m and the dampings d must be positive")
+    if d.size != n or P.size != n:
+        raise ValueError(
+            f"m, d and P must have the same length, got {n}, {d.size}, {P.size}"
+        )
+    A = adjacency_matrix(adjacency, directed=False)
+    if A.shape != (n, n):
+        raise ValueError(f"adjacency must have shape ({n}, {n}), got {A.shape}")
+    return m, d, P, A - np.diag(np.diag(A))
+
+
+def swing(m, d, P, adjacency) -> VectorField:
+    r"""Swing equations :math:`m_i\ddot\theta_i + d_i\dot\theta_i = P_i -
+    \sum_j a_{ij}\sin(\theta_i - \theta_j)` as a first-order system.
+
+    The state is :math:`x = (\theta, \omega)\in\mathbb{R}^{2n}` with
+    :math:`\dot\theta = \omega` and
+    :math:`\dot\omega_i = (P_i - d_i\omega_i - \sum_j a_{ij}\sin(\theta_i - \theta_j))/m_i`
+    (inertias ``m`` and dampings ``d`` positive, injected powers ``P``, symmetric
+    non-negative couplings ``adjacency``). The Jacobian is
+    :math:`\begin{bmatrix}0 & I\\ -M^{-1}L(\theta) & -M^{-1}D\end{bmatrix}` with the
+    Laplacian :math:`L(\theta)` of the weights :math:`a_{ij}\cos(\theta_i - \theta_j)`.
+    Model of Bergen and Hill (1981); see :func:`swing_weights` for its weak contraction.
+    """
+    m, d, P, A = _swing_parameters(m, d, P, adjacency)
+    n = m.size
+
+    def f(x):
+        theta, omega = x[:n], x[n:]
+        coupling = (A * np.sin(theta[:, None] - theta[None, :])).sum(axis=1)
+        return np.concatenate([omega, (P - d * omega - coupling) / m])
+
+    def jacobian(x):
+        C = A * np.cos(x[:n, None] - x[None, :n])
+        L = np.diag(C.sum(axis=1)) - C
+        top = np.hstack([np.zeros((n, n)), np.eye(n)])
+        return np.vstack([top, np.hstack([-L / m[:, None], -np.diag(d / m)])])
+
+    params = {"m": m, "d": d, "P": P, "adjacency": A}
+    return VectorField("swing", f, jacobian, 2 * n, params)
+
+
+def swing_weights(m, d, adjacency) -> SwingWeights:
+    r"""Coordinates in which the swing equations of :func:`swing` are monotone.
+
+    With :math:`a_i = d_i/(2m_i)` and :math:`z_i = \omega_i + a_i\theta_i` (the matrix ``T``
+    maps :math:`(\theta, \omega)` to :math:`(\theta, z)`), the Jacobian in the new
+    coordinates has off-diagonal entries :math:`1`, :math:`a_{ij}\cos(\theta_i - \theta_j)/m_i`
+    and :math:`d_i^2/(4m_i^2) - L_{ii}(\theta)/m_i`. If every machine is strongly damped,
+    :math:`d_i^2 \ge 4m_i\sum_j a_{ij}` (``damped``), the Jacobian is Metzler wherever
+    :math:`\cos(\theta_i - \theta_j) \ge 0` for coupled pairs. It annihilates
+    :math:`\xi = (\mathbb{1}, a)` (a rotation of all phases) and, for symmetric couplings,
+    :math:`\eta = (d/2, m)` from the left (the quantity :math:`\sum_i d_i\theta_i + m_i\omega_i`
+    grows at the constant rate :math:`\sum_i P_i`). By the Metzler log-norm formulas,
+    :math:`\mu_{1,[\eta]} = \mu_{\infty,[\xi]^{-1}} = 0` there: weak contraction, in the
+    sense of S. Jafarpour, P. Cisneros-Velarde, F. Bullo (IEEE TAC 67(3), 2022). The
+    damping hypothesis is a sufficient condition of this library, not of that paper.
+    """
+    m, d, _, A = _swing_parameters(m, d, np.zeros_like(np.asarray(m, float)), adjacency)
+    n = m.size
+    a = d / (2 * m)
+    T = np.block([[np.eye(n), np.zeros((n, n))], [np.diag(a), np.eye(n)]])
+    damped = bool(np.all(d**2 >= 4 * m * A.sum(axis=1)))
+    xi = np.concatenate([np.ones(n), a])
+    eta = np.concatenate([d / 2, m])
+    return SwingWeights(damped=damped, a=a, T=T, xi=xi, eta=eta)
