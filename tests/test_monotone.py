@@ -152,3 +152,31 @@ def test_bad_inputs_and_weights():
         model(torch.zeros(2, 4, dtype=DOUBLE))
     with pytest.raises(TypeError, match="model"):
         im.mu_inf(model)
+
+
+def test_penalty_is_the_differentiable_l2_bound():
+    model = tiny_mon()
+    penalty = model.lipschitz_penalty_l2()
+    assert penalty.requires_grad
+    assert float(penalty.detach()) == pytest.approx(
+        model.lipschitz_bound_l2(), rel=1e-12
+    )
+    penalty.backward()
+    assert model.input.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("m", [0.1, 1.0])
+def test_logit_error_bound_holds_and_is_not_loose(m):
+    model = tiny_mon(3, m=m, method="forward-backward")
+    x, _ = batch(4, rows=20)
+    with torch.no_grad():
+        exact = model(x)
+        model.solver = dataclasses.replace(model.solver, tol=1e-2, strict=False)
+        z = model.equilibrium(x)
+        error = (model.output(z) - exact).abs().amax(1)
+    bound = model.logit_error_bound(x, z)
+    assert torch.all(error <= bound)
+    # loose by a factor 6-9 on these rows: within 20 on the closest one
+    assert float((bound / error).min()) < 20
+    with pytest.raises(ValueError, match="z must"):
+        model.logit_error_bound(x, z[:, :3])

@@ -228,6 +228,15 @@ class MonotoneNetwork(EquilibriumModel):
             adjoint_solver=adjoint_solver,
         )
 
+    def lipschitz_penalty_l2(self):
+        r"""The bound of :meth:`lipschitz_bound_l2` as a differentiable torch scalar.
+
+        The penalty of Lipschitz-regularised training (Section 4.3): its gradient flows
+        through the spectral norms of :math:`U` and :math:`C`.
+        """
+        norm = lambda M: torch.linalg.matrix_norm(M, ord=2)  # noqa: E731
+        return norm(self.input.weight) * norm(self.output.weight) / self.m
+
     def lipschitz_bound_l2(self):
         r"""Bound :math:`\|U\|_2\|C\|_2/m` on the :math:`\ell_2` Lipschitz constant of
         :math:`u \mapsto y`.
@@ -236,8 +245,33 @@ class MonotoneNetwork(EquilibriumModel):
         :math:`\Delta z`; monotonicity of the normal cone and :math:`I - W \succeq mI` give
         :math:`m\|\Delta z\|_2^2 \le \Delta z^\top U\Delta u`.
         """
-        norm = lambda M: float(torch.linalg.matrix_norm(M.detach(), ord=2))  # noqa: E731
-        return norm(self.input.weight) * norm(self.output.weight) / self.m
+        with torch.no_grad():
+            return float(self.lipschitz_penalty_l2())
+
+    def logit_error_bound(self, x, z):
+        r"""Bound on :math:`\|Cz + c - y^\star\|_\infty` per row, for an approximate fixed
+        point ``z`` of the inputs ``x`` (rows).
+
+        With :math:`z' = \mathrm{ReLU}(Wz + Uu + b)` and :math:`e = z' - z`, :math:`z'` solves
+        the inclusion of the input drive :math:`Uu + b - We`, so strong monotonicity gives
+        :math:`m\|z' - z^\star\|_2 \le \|W\|_2\|e\|_2` and
+        :math:`\|z - z^\star\|_2 \le (1 + \|W\|_2/m)\|e\|_2`; each logit is off by at
+        most :math:`\max_i\|C_{i,:}\|_2` times that. Certificates of computed logits
+        (Section 4.3) add it to the margin, as
+        :meth:`contraction.implicit.ImplicitNetwork.logit_error_bound` does in
+        :math:`\ell_\infty`.
+        """
+        x = _flat_input(x, self.n_in)
+        if not isinstance(z, torch.Tensor) or z.shape != (x.shape[0], self.P.shape[0]):
+            raise ValueError(
+                f"z must be a tensor of shape ({x.shape[0]}, {self.P.shape[0]})"
+            )
+        with torch.no_grad():
+            W = self.W()
+            e = torch.relu(z @ W.T + self.input(x)) - z
+            gain = 1 + float(torch.linalg.matrix_norm(W, ord=2)) / self.m
+            row = float(self.output.weight.norm(dim=1).max())
+            return e.norm(dim=1) * gain * row
 
 
 def _relu_step(z, drive, W):

@@ -7,6 +7,14 @@ as :math:`(p - m)/s` turns a pixel radius :math:`\varepsilon` into :math:`\varep
 units (:func:`pixel_scale`). Attacks and certificates use the same test rows. :func:`summarize`
 averages records over seeds, with their standard deviation. Reference: Jafarpour, Davydov,
 Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour2021``).
+
+The monotone operator equilibrium network (:class:`contraction.monotone.MonotoneNetwork`) is
+scored against the same :math:`\ell_\infty` threat model. Its certificate is Euclidean,
+:math:`\|\Delta y\|_2 \le L_2\|\Delta u\|_2`, and an :math:`\ell_\infty` ball of radius
+:math:`\varepsilon` in :math:`\mathbb{R}^n` lies in the :math:`\ell_2` ball of radius
+:math:`\sqrt n\,\varepsilon`, so :func:`lipschitz_linf` reports
+:math:`\sqrt n\,L_2 \ge` its :math:`\ell_\infty \to \ell_\infty` constant
+(:math:`\|\Delta y\|_\infty \le \|\Delta y\|_2`).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from . import seed_mean, seed_std
 
 __all__ = [
     "pixel_scale",
+    "lipschitz_linf",
     "robust_accuracies",
     "certified_accuracy",
     "evaluate_model",
@@ -37,6 +46,22 @@ def pixel_scale(dataset):
         )
     m, s = float(mean[0]), float(std[0])
     return s, ((0.0 - m) / s, (1.0 - m) / s)
+
+
+def lipschitz_linf(model, dataset):
+    r"""Certified :math:`\ell_\infty \to \ell_\infty` Lipschitz bound in logits per pixel.
+
+    :func:`contraction.implicit.lipschitz_bound` for an implicit or feedforward network
+    (None when it is infinite); :math:`\sqrt n\,\|U\|_2\|C\|_2/m` for a monotone network
+    with :math:`n` inputs (see the module docstring). Divided by the pixel std.
+    """
+    from .. import implicit, monotone
+
+    std, _ = pixel_scale(dataset)
+    if isinstance(model, monotone.MonotoneNetwork):
+        return math.sqrt(model.n_in) * model.lipschitz_bound_l2() / std
+    bound = implicit.lipschitz_bound(model)
+    return bound / std if math.isfinite(bound) else None
 
 
 def _attack_rows(dataset, n_attack):
@@ -83,16 +108,31 @@ def certified_accuracy(model, dataset, eps, lipschitz=None, n_test=None):
     :math:`\delta` bounds each logit's error from stopping the solver at its tolerance
     (:meth:`contraction.implicit.ImplicitNetwork.logit_error_bound`; zero for a feedforward
     network). See :func:`contraction.nn.robustness.certified_accuracy`. Section 4.3.
+
+    A monotone network (:class:`contraction.monotone.MonotoneNetwork`, Euclidean bound
+    :math:`L_2`) is certified in the same :math:`\ell_\infty` threat model: a logit
+    difference :math:`f_k - f_j` moves by at most
+    :math:`\sqrt2\|\Delta y\|_2 \le \sqrt2 L_2\sqrt n\,\varepsilon`, so the default
+    :math:`L` is :math:`\sqrt{n/2}\,L_2` per pixel, and :math:`\delta` is
+    :meth:`~contraction.monotone.MonotoneNetwork.logit_error_bound` of the solve.
     """
     import torch
 
-    from .. import implicit
+    from .. import implicit, monotone
     from ..nn import robustness
 
     std, _ = pixel_scale(dataset)
+    x, y = _attack_rows(dataset, n_test)
+    if isinstance(model, monotone.MonotoneNetwork):
+        if lipschitz is None:
+            lipschitz = lipschitz_linf(model, dataset) / math.sqrt(2)
+        with torch.no_grad():
+            z = model.equilibrium(x)
+            logits = model.output(z)
+        error = model.logit_error_bound(x, z)
+        return robustness.certified_accuracy(logits, y, lipschitz, eps, error)
     if lipschitz is None:
         lipschitz = implicit.lipschitz_bound(model) / std
-    x, y = _attack_rows(dataset, n_test)
     with torch.no_grad():
         logits = model(x)
     error = 0.0
@@ -111,15 +151,19 @@ def _solver_report(model):
 
 
 def evaluate_model(model, dataset, settings):
-    """All scores of a trained model, Lipschitz constants in logits per pixel (see module)."""
+    r"""All scores of a trained model, Lipschitz constants in logits per pixel (see module).
+
+    ``lipschitz_bound`` is :func:`lipschitz_linf`; a monotone network also gets its own
+    Euclidean bound, ``lipschitz_bound_l2`` (logits per unit pixel :math:`\ell_2` norm).
+    """
     import torch
 
-    from .. import implicit
+    from .. import implicit, monotone
     from ..nn import robustness
 
     std, _ = pixel_scale(dataset)
-    is_implicit = isinstance(model, implicit.ImplicitNetwork)
-    bound = implicit.lipschitz_bound(model)
+    is_implicit = isinstance(model, implicit.EquilibriumModel)
+    bound = lipschitz_linf(model, dataset)
     x, _ = _attack_rows(dataset, settings["n_attack"])
     generator = torch.Generator(device=x.device).manual_seed(0)
     empirical = robustness.empirical_lipschitz(
@@ -127,24 +171,26 @@ def evaluate_model(model, dataset, settings):
     )
     scores = {
         "clean_accuracy": _accuracy(model, *dataset.test),
-        "mu_inf": implicit.mu_inf(model) if is_implicit else None,
-        "lipschitz_bound": bound / std if math.isfinite(bound) else None,
+        "mu_inf": implicit.mu_inf(model)
+        if isinstance(model, implicit.ImplicitNetwork)
+        else None,
+        "lipschitz_bound": bound,
         "empirical_lipschitz": empirical / std,
     }
     scores["forward_converged"] = _solver_report(model)
     scores["certified_accuracy"] = (
         certified_accuracy(model, dataset, settings["eps"], n_test=settings["n_attack"])
-        if math.isfinite(bound)
+        if bound is not None
         else None
     )
     accuracies = robust_accuracies(model, dataset, settings)
     scores.update(fgsm_accuracy=accuracies["fgsm"], pgd_accuracy=accuracies["pgd"])
-    if (
-        is_implicit
-    ):  # the attacks above are the last solves; check the clean solve once more
+    if is_implicit:  # the attacks above were the last solves: redo the clean one
         with torch.no_grad():
             model(dataset.x_test)
         scores["forward_converged"] = _solver_report(model)
+    if isinstance(model, monotone.MonotoneNetwork):
+        scores["lipschitz_bound_l2"] = model.lipschitz_bound_l2() / std
     return scores
 
 
@@ -154,6 +200,7 @@ def summarize(runs):
     Returns a list of dicts with those keys, ``n_seeds``, the mean of every numeric score
     (lists entrywise) under the score's name, and its sample standard deviation over seeds under
     ``NAME_std`` (None for a single seed); a score that is None for some seed stays None.
+    ``lipschitz_bound_l2`` (monotone networks) is averaged where every seed has it.
     """
     if not isinstance(runs, (list, tuple)) or not runs:
         raise ValueError(
@@ -175,7 +222,10 @@ def summarize(runs):
             "fgsm_accuracy",
             "pgd_accuracy",
             "certified_accuracy",
+            "lipschitz_bound_l2",
         ):
+            if not all(key in m for m in members):
+                continue
             row[key] = seed_mean([m[key] for m in members])
             row[key + "_std"] = seed_std([m[key] for m in members])
         rows.append(row)
