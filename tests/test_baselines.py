@@ -110,3 +110,19 @@ def test_bad_arguments_are_named():
         B.latent_ncds(2, latent_dim=3)
     with pytest.raises(ValueError, match="x must be"):
         B.NCDS(3)(torch.zeros(4, 2))
+
+
+def test_every_transform_knows_its_dimension():
+    from contraction import diffeomorphisms as D
+
+    mask = torch.tensor([True, False, True, False, False])
+    for transform in (
+        D.Permutation(5),
+        D.LULinear(5),
+        D.SplineCoupling(mask),
+        D.CouplingFlow(5),
+    ):
+        assert transform.dim == 5
+        x = torch.randn(3, 5)
+        assert transform(x).shape == (3, 5)
+        assert torch.allclose(transform.inverse(transform(x)), x, atol=1e-4)

@@ -206,3 +206,51 @@ def test_bad_arguments_are_named():
         elcd.LatentDynamics(elcd.ELCD(3), elcd.CouplingFlow(2), latent_dim=3)
     with pytest.raises(ValueError, match="dt"):
         elcd.rk4(lambda x: x, torch.zeros(1, 2), 0.0, 3)
+
+
+def test_frozen_field_and_forward_agree_with_the_matrix_form():
+    """The stacked fast paths compute A(x, x*)(x - x*), also for another x* and 3-D input."""
+    model = random_elcd(3, alpha=0.1, seed=3, scale=5.0)
+    x = torch.randn(2, 5, 3, dtype=F64)
+    z_star = torch.randn(3, dtype=F64)
+    with torch.no_grad():
+        for star in (model.x_star, z_star):
+            a = model.matrix(x, star)
+            expected = torch.einsum("...ij,...j->...i", a, x - star)
+            assert torch.allclose(model(x, star), expected, atol=1e-12)
+            frozen = model.frozen(star)(x.reshape(-1, 3))
+            assert torch.allclose(frozen, expected.reshape(-1, 3), atol=1e-12)
+
+
+def test_float64_models_roll_out_in_float64():
+    x0 = np.array([[1.0, 2.0], [-0.5, 0.25]], dtype=np.float32)
+    model = random_elcd(2)
+    path = elcd.rollout(model, x0, 0.05, 10)
+    assert path.dtype == F64 and path.shape == (11, 2, 2)
+    with torch.no_grad():
+        step = elcd.rk4(model, torch.as_tensor(x0, dtype=F64), 0.05, 1)[1]
+    assert torch.allclose(path[1], step, atol=1e-14)
+    torch.manual_seed(0)
+    latent = elcd.latent_elcd(2, x_star=[0.3, -0.1]).double()
+    path = elcd.rollout(latent, x0, 0.05, 10)
+    assert path.dtype == F64
+    # encode then decode is exact to float64 rounding, far below float32's 1e-7
+    assert torch.allclose(path[0], torch.as_tensor(x0, dtype=F64), atol=1e-12)
+    # a float32 model keeps float32, even from float64 initial states
+    assert elcd.rollout(elcd.ELCD(2), np.ones((1, 2)), 0.1, 2).dtype == torch.float32
+    # a plain function keeps the floating dtype of its input
+    assert elcd.rollout(lambda x: -x, np.ones((1, 2)), 0.1, 2).dtype == F64
+
+
+def test_contraction_metric_in_float64_agrees_with_float32():
+    model = random_elcd(2, alpha=1.0, seed=5)
+    points = model.x_star + torch.tensor([[0.7, -0.4], [-1.0, 0.3]], dtype=F64)
+    m64, tail64 = elcd.contraction_metric(model, points, horizon=10.0, steps=300)
+    m32, tail32 = elcd.contraction_metric(
+        model.float(), points.float(), horizon=10.0, steps=300
+    )
+    assert m64.dtype == F64 and m32.dtype == torch.float32
+    gap = (m64 - m32.double()).abs().max() / m64.abs().max()
+    assert gap < 1e-5  # float32 precision
+    assert gap > 0  # the two really ran in different precisions
+    assert tail64 == pytest.approx(tail32, rel=1e-4)

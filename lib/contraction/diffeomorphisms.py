@@ -17,7 +17,8 @@ al. 2015). The splines and coupling come from the ``zuko`` library; the linear l
 :math:`W = LU` with unit lower-triangular :math:`L` and upper-triangular :math:`U` with positive
 diagonal :math:`e^{s}`, invertible for every parameter value and the identity at initialisation.
 
-Everything is twice differentiable in reverse mode, which is how
+Every transform has ``forward``, ``inverse`` and ``dim`` (the dimension it acts on), so
+they compose freely. Everything is twice differentiable in reverse mode, which is how
 :class:`contraction.elcd.LatentDynamics` maps latent velocities back to data space (a
 Jacobian-vector product of :meth:`CouplingFlow.inverse`).
 
@@ -53,7 +54,8 @@ class Permutation(nn.Module):
 
     def __init__(self, dim: int):
         super().__init__()
-        order = torch.randperm(as_positive_int(dim, "dim"))
+        self.dim = as_positive_int(dim, "dim")
+        order = torch.randperm(self.dim)
         self.register_buffer("order", order)
         self.register_buffer("inverse_order", torch.argsort(order))
 
@@ -69,7 +71,7 @@ class LULinear(nn.Module):
 
     def __init__(self, dim: int):
         super().__init__()
-        dim = as_positive_int(dim, "dim")
+        self.dim = dim = as_positive_int(dim, "dim")
         self.lower = nn.Parameter(torch.zeros(dim, dim))
         self.upper = nn.Parameter(torch.zeros(dim, dim))
         self.log_diagonal = nn.Parameter(torch.zeros(dim))
@@ -111,6 +113,7 @@ class SplineCoupling(nn.Module):
         bins, hidden = as_positive_int(bins, "bins"), as_positive_int(hidden, "hidden")
         if bins < 2:
             raise ValueError(f"bins must be at least 2, got {bins}")
+        self.dim = len(mask)
         coupling, spline = _zuko()
         univariate = partial(spline, bound=as_positive_scalar(bound, "bound"))
         self.layer = coupling(

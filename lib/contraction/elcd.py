@@ -52,18 +52,8 @@ from torch import nn
 from ._checks import as_positive_int, as_positive_scalar, as_real_array
 from .diffeomorphisms import CouplingFlow
 
-__all__ = [
-    "ELCD",
-    "LatentDynamics",
-    "latent_elcd",
-    "jvp",
-    "rk4",
-    "rollout",
-    "train",
-    "dtwd",
-    "demonstration_distances",
-    "contraction_metric",
-]
+__all__ = ["ELCD", "LatentDynamics", "latent_elcd", "jvp", "rk4", "rollout", "train"]
+__all__ += ["dtwd", "demonstration_distances", "contraction_metric"]
 
 
 def as_state(value, dim: int, name: str = "x_star") -> torch.Tensor:
@@ -96,12 +86,22 @@ def _matrix_network(dim: int, hidden: int) -> nn.Module:
     )
 
 
-def _apply(matrix, vector):
-    return torch.einsum("...ij,...j->...i", matrix, vector)
+def _velocity(inputs, e, layers, alpha):
+    r""":math:`A e` for ``e`` (n, d), from the layers of :meth:`ELCD.stacked_layers`.
 
-
-def _apply_transpose(matrix, vector):
-    return torch.einsum("...ji,...j->...i", matrix, vector)
+    With :math:`P = [P_s; P_a]` (2d x d),
+    :math:`A e = P_a e - P^\top [P_s e; e] - \alpha e`: two batched matrix
+    products; :math:`A` itself is never formed.
+    """
+    w1, b1, w2, b2 = layers
+    hidden = torch.tanh(torch.addmm(b1, inputs, w1))
+    factors = torch.addmm(b2, hidden, w2).view(len(e), -1, e.shape[-1])
+    column = e.unsqueeze(-1)
+    products = torch.bmm(factors, column)  # [P_s e; P_a e]
+    half = e.shape[-1]
+    stacked = torch.cat([products[:, :half], column], dim=1)
+    back = torch.bmm(factors.transpose(1, 2), stacked)
+    return (products[:, half:] - back).squeeze(-1) - alpha * e
 
 
 class ELCD(nn.Module):
@@ -129,9 +129,8 @@ class ELCD(nn.Module):
         x_star = self.x_star if x_star is None else x_star
         inputs = torch.cat([x, x_star.expand_as(x)], dim=-1)
         shape = (*x.shape[:-1], self.dim, self.dim)
-        return self.symmetric_factor(inputs).reshape(shape), self.skew_factor(
-            inputs
-        ).reshape(shape)
+        sym, skew = self.symmetric_factor(inputs), self.skew_factor(inputs)
+        return sym.reshape(shape), skew.reshape(shape)
 
     def matrix(self, x, x_star=None):
         r"""The factor :math:`A(x, x^*)` of shape (..., dim, dim); its symmetric part is
@@ -145,17 +144,40 @@ class ELCD(nn.Module):
             - self.alpha * eye
         )
 
-    def forward(self, x, x_star=None):
-        x_star = self.x_star if x_star is None else x_star
-        sym, skew = self.factors(x, x_star)
-        e = x - x_star
-        # matrix-vector products only: A itself is never formed on the hot path
+    def stacked_layers(self):
+        """``(W1, b1, W2, b2)``: both networks as one (output [P_s, P_a]).
+
+        ``W1`` (2d, 2h) stacks the first layers, ``W2`` (2h, 2d^2) holds the second
+        ones block-diagonally: two matrix products per evaluation instead of four.
+        """
+        first_s, first_a = self.symmetric_factor[0], self.skew_factor[0]
+        last_s, last_a = self.symmetric_factor[-1], self.skew_factor[-1]
         return (
-            -_apply_transpose(sym, _apply(sym, e))
-            + _apply(skew, e)
-            - _apply_transpose(skew, e)
-            - self.alpha * e
+            torch.cat([first_s.weight, first_a.weight]).T,
+            torch.cat([first_s.bias, first_a.bias]),
+            torch.block_diag(last_s.weight, last_a.weight).T,
+            torch.cat([last_s.bias, last_a.bias]),
         )
+
+    def forward(self, x, x_star=None):
+        check_states(x, self.dim)
+        x_star = self.x_star if x_star is None else x_star
+        e = x - x_star
+        inputs = torch.cat([x, x_star.expand_as(x)], dim=-1).reshape(-1, 2 * self.dim)
+        flat = e.reshape(-1, self.dim)
+        velocity = _velocity(inputs, flat, self.stacked_layers(), self.alpha)
+        return velocity.reshape(x.shape)
+
+    def frozen(self, x_star=None):
+        """The field as a function of states (n, dim) alone, for rollouts.
+
+        With :math:`x^*` fixed, its half of the first layer is folded into the bias
+        once rather than recomputed at every step.
+        """
+        x_star = self.x_star if x_star is None else x_star
+        w1, b1, w2, b2 = self.stacked_layers()
+        layers = (w1[: self.dim], b1 + x_star @ w1[self.dim :], w2, b2)
+        return lambda x: _velocity(x, x - x_star, layers, self.alpha)
 
 
 def jvp(fn, z, v):
@@ -225,10 +247,11 @@ class LatentDynamics(nn.Module):
     def rollout(self, x0, dt: float, steps: int, substeps: int = 1):
         """Integrate in latent space and decode: shape (steps + 1, batch, dim)."""
         z_star = self.latent_star()
-        path = rk4(
-            lambda z: self.field(z, z_star), self.encode(x0), dt, steps, substeps
-        )
-        return self.decode(path)
+        if hasattr(self.field, "frozen"):
+            field = self.field.frozen(z_star)
+        else:
+            field = lambda z: self.field(z, z_star)  # noqa: E731
+        return self.decode(rk4(field, self.encode(x0), dt, steps, substeps))
 
 
 def latent_elcd(
@@ -251,7 +274,7 @@ def latent_elcd(
 
 
 def _shift(state, h, slopes):
-    return tuple(s + h * k for s, k in zip(state, slopes))
+    return tuple(torch.add(s, k, alpha=h) for s, k in zip(state, slopes))
 
 
 def _rk4_step(field, state, h):
@@ -261,7 +284,7 @@ def _rk4_step(field, state, h):
     k3 = field(_shift(state, 0.5 * h, k2))
     k4 = field(_shift(state, h, k3))
     return tuple(
-        s + (h / 6.0) * (a + 2.0 * b + 2.0 * c + d)
+        torch.add(s, torch.add(a + d, b + c, alpha=2.0), alpha=h / 6.0)
         for s, a, b, c, d in zip(state, k1, k2, k3, k4)
     )
 
@@ -270,10 +293,8 @@ def rk4(field, x0, dt: float, steps: int, substeps: int = 1):
     """Classical Runge-Kutta (order 4) with fixed step ``dt / substeps``; returns the states at
     times 0, dt, ..., steps*dt stacked on a new first axis (local error O(h^5) per step)."""
     dt = as_positive_scalar(dt, "dt")
-    steps, substeps = (
-        as_positive_int(steps, "steps"),
-        as_positive_int(substeps, "substeps"),
-    )
+    steps = as_positive_int(steps, "steps")
+    substeps = as_positive_int(substeps, "substeps")
     state, path = (x0,), [x0]
     for _ in range(steps):
         for _ in range(substeps):
@@ -282,22 +303,36 @@ def rk4(field, x0, dt: float, steps: int, substeps: int = 1):
     return torch.stack(path)
 
 
-def _device(model):
-    parameter = next(iter(model.parameters()), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
+def _as_input(model, x, name):
+    """``x`` as a tensor in the dtype and on the device of ``model``'s parameters;
+    without any, in ``x``'s own floating dtype, else torch's default dtype."""
+    tensors = list(model.parameters()) if isinstance(model, nn.Module) else []
+    floating = [t for t in tensors if t.is_floating_point()]
+    if floating:
+        return torch.as_tensor(x).to(floating[0].device, floating[0].dtype)
+    if isinstance(x, torch.Tensor) and x.is_floating_point():
+        return x
+    if not isinstance(x, torch.Tensor):
+        array = as_real_array(x, name)
+        if np.issubdtype(array.dtype, np.floating):
+            return torch.as_tensor(array)
+    return torch.as_tensor(x, dtype=torch.get_default_dtype())
 
 
 def rollout(model, x0, dt: float, steps: int, substeps: int = 1):
     """Trajectories of ``model`` from ``x0`` (batch, dim), without gradients, by :func:`rk4`.
 
-    Returns a tensor (steps + 1, batch, dim) on the model's device. A model with its own
-    ``rollout`` (a :class:`LatentDynamics`) integrates in its latent space.
+    Returns a tensor (steps + 1, batch, dim) in the dtype and on the device of the
+    model's parameters (a float64 model rolls out in float64). A model with its own
+    ``rollout`` (a :class:`LatentDynamics`) integrates in its latent space; an
+    :class:`ELCD` uses :meth:`ELCD.frozen`, which skips work that does not change.
     """
-    x0 = torch.as_tensor(x0, dtype=torch.float32).to(_device(model))
+    x0 = _as_input(model, x0, "x0")
     with torch.no_grad():
         if hasattr(model, "rollout"):
             return model.rollout(x0, dt, steps, substeps)
-        return rk4(model, x0, dt, steps, substeps)
+        field = model.frozen() if hasattr(model, "frozen") else model
+        return rk4(field, x0, dt, steps, substeps)
 
 
 def train(
@@ -321,17 +356,8 @@ def train(
     from .nn.train import fit
 
     pair = (data.x, data.xdot) if hasattr(data, "xdot") else data
-    return fit(
-        model,
-        pair,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        loss_fn=F.mse_loss,
-        seed=seed,
-        progress=progress,
-        **options,
-    )
+    options.update(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed)
+    return fit(model, pair, loss_fn=F.mse_loss, progress=progress, **options)
 
 
 def _as_trajectory(value, name):
@@ -382,14 +408,13 @@ def contraction_metric(field, x, horizon: float = 20.0, steps: int = 2000):
     :math:`\Psi` solves the variational equation :math:`\dot \Psi = Df(\phi(\tau, x))\Psi`,
     :math:`\Psi(0) = I` (eq. 4.16); both it and the flow are integrated by RK4 with ``steps``
     steps and the integral by the trapezoidal rule. ``field`` maps (batch, d) to (batch, d);
-    ``x`` is (batch, d). Returns ``(M, tail)``: M of shape (batch, d, d) and
+    ``x`` is (batch, d), used in the dtype of ``field``'s parameters (else its own
+    floating dtype). Returns ``(M, tail)``: M of shape (batch, d, d) and
     :math:`\max\|\Psi(T)\|_2`, to judge the truncation (it should be small).
     """
-    horizon, steps = (
-        as_positive_scalar(horizon, "horizon"),
-        as_positive_int(steps, "steps"),
-    )
-    x = torch.as_tensor(x, dtype=torch.float32)
+    horizon = as_positive_scalar(horizon, "horizon")
+    steps = as_positive_int(steps, "steps")
+    x = _as_input(field, x, "x")
     jacobian = torch.vmap(torch.func.jacrev(lambda p: field(p[None])[0]))
 
     def augmented(state):
@@ -397,7 +422,8 @@ def contraction_metric(field, x, horizon: float = 20.0, steps: int = 2000):
         return field(point), jacobian(point) @ psi
 
     h = horizon / steps
-    state = (x, torch.eye(x.shape[-1]).expand(len(x), -1, -1))
+    eye = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
+    state = (x, eye.expand(len(x), -1, -1))
     metric = 0.5 * h * state[1].transpose(-1, -2) @ state[1]
     with torch.no_grad():
         for step in range(steps):
