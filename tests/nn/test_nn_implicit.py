@@ -121,3 +121,18 @@ def test_bad_arguments():
         fixed_point(G, torch.zeros_like(b), b, A, backward="unrolled")
     with pytest.raises(TypeError, match="f must be"):
         FixedPointLayer(lambda z, x: z)
+
+
+def test_a_solver_that_returns_its_start_gives_an_independent_output():
+    # a warm start that is already the fixed point: the solver hands z0 back, and the
+    # caller then overwrites its buffer in place (as a quantized layer does)
+    A, b = problem()
+    z_star = fixed_point(G, torch.zeros_like(b), b, A, config=TIGHT).detach()
+    buffer = z_star.clone()
+    z = fixed_point(
+        G, buffer, b, A, forward_solver=lambda z0: (z0, SolveRecord().forward)
+    )
+    buffer.zero_()
+    assert torch.equal(z.detach(), z_star)
+    z.square().sum().backward()
+    assert A.grad is not None and torch.isfinite(A.grad).all()

@@ -73,6 +73,11 @@ class _FixedPoint(torch.autograd.Function):
         else:
             z, info = solve(lambda s: G(s, *tensors), z0, config, alpha=alpha)
         record.forward = info
+        if z.untyped_storage().data_ptr() == z0.untyped_storage().data_ptr():
+            # A solver that returns its start (already a fixed point) would hand back a
+            # view of z0; a caller that then updates z0 in place (a warm-start buffer)
+            # would corrupt the output, which autograd forbids. Return a copy.
+            z = z.clone()
         ctx.spec = spec
         ctx.save_for_backward(z, *tensors)
         return z
@@ -82,10 +87,8 @@ class _FixedPoint(torch.autograd.Function):
         if torch.is_grad_enabled():
             raise RuntimeError(
                 "fixed_point does not support second-order gradients "
-                "(create_graph=True, "
-                "e.g. a gradient penalty): its backward is solved once, without a "
-                "graph. "
-                "Use backward='unrolled' for such losses."
+                "(create_graph=True, e.g. a gradient penalty): its backward is solved "
+                "once, without a graph. Use backward='unrolled' for such losses."
             )
         G, config, alpha, _, custom_adjoint, record, mode = ctx.spec
         z, *tensors = ctx.saved_tensors
