@@ -163,7 +163,7 @@ class SwingWeights(Record):
     """Coordinates and weights in which strongly damped swing equations are monotone."""
 
     damped: bool
-    a: np.ndarray
+    b: np.ndarray
     T: np.ndarray
     xi: np.ndarray
     eta: np.ndarray
@@ -220,13 +220,13 @@ def swing(m, d, P, adjacency) -> VectorField:
 def swing_weights(m, d, adjacency) -> SwingWeights:
     r"""Coordinates in which the swing equations of :func:`swing` are monotone.
 
-    With :math:`a_i = d_i/(2m_i)` and :math:`z_i = \omega_i + a_i\theta_i` (the matrix ``T``
+    With :math:`b_i = d_i/(2m_i)` and :math:`z_i = \omega_i + b_i\theta_i` (the matrix ``T``
     maps :math:`(\theta, \omega)` to :math:`(\theta, z)`), the Jacobian in the new
     coordinates has off-diagonal entries :math:`1`, :math:`a_{ij}\cos(\theta_i - \theta_j)/m_i`
     and :math:`d_i^2/(4m_i^2) - L_{ii}(\theta)/m_i`. If every machine is strongly damped,
     :math:`d_i^2 \ge 4m_i\sum_j a_{ij}` (``damped``), the Jacobian is Metzler wherever
     :math:`\cos(\theta_i - \theta_j) \ge 0` for coupled pairs. It annihilates
-    :math:`\xi = (\mathbb{1}, a)` (a rotation of all phases) and, for symmetric couplings,
+    :math:`\xi = (\mathbb{1}, b)` (a rotation of all phases) and, for symmetric couplings,
     :math:`\eta = (d/2, m)` from the left (the quantity :math:`\sum_i d_i\theta_i + m_i\omega_i`
     grows at the constant rate :math:`\sum_i P_i`). By the Metzler log-norm formulas,
     :math:`\mu_{1,[\eta]} = \mu_{\infty,[\xi]^{-1}} = 0` there: weak contraction, in the
@@ -235,9 +235,9 @@ def swing_weights(m, d, adjacency) -> SwingWeights:
     """
     m, d, _, A = _swing_parameters(m, d, np.zeros_like(np.asarray(m, float)), adjacency)
     n = m.size
-    a = d / (2 * m)
-    T = np.block([[np.eye(n), np.zeros((n, n))], [np.diag(a), np.eye(n)]])
+    b = d / (2 * m)
+    T = np.block([[np.eye(n), np.zeros((n, n))], [np.diag(b), np.eye(n)]])
     damped = bool(np.all(d**2 >= 4 * m * A.sum(axis=1)))
-    xi = np.concatenate([np.ones(n), a])
+    xi = np.concatenate([np.ones(n), b])
     eta = np.concatenate([d / 2, m])
-    return SwingWeights(damped=damped, a=a, T=T, xi=xi, eta=eta)
+    return SwingWeights(damped=damped, b=b, T=T, xi=xi, eta=eta)
