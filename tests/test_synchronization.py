@@ -1,9 +1,9 @@
-"""Swing equations and weak contraction of phase oscillators (contraction.synchronization)."""
+"""Consensus, Kuramoto oscillators and swing equations (contraction.synchronization)."""
 
 import numpy as np
 import pytest
 
-from contraction import norms, synchronization, systems
+from contraction import graphs, norms, seminorms, synchronization, systems
 
 M = np.array([1.0, 1.5, 0.8, 1.2])
 ADJ = np.array(
@@ -85,3 +85,73 @@ def test_swing_rejects_bad_input():
         synchronization.swing(M, D[:3], P, ADJ)
     with pytest.raises(ValueError, match="adjacency"):
         synchronization.swing_weights(M, D, np.ones((3, 3)))
+
+
+# --- consensus and the Kuramoto model
+def test_consensus_validation_and_average():
+    L = graphs.laplacian(graphs.ring_graph(5))
+    F = synchronization.consensus(L)
+    x0 = np.arange(5.0)
+    t, X = systems.simulate(F, x0, 20.0)
+    np.testing.assert_allclose(X[-1], x0.mean(), atol=1e-6)
+    with pytest.raises(ValueError, match="rows must sum"):
+        synchronization.consensus(np.eye(2))
+    with pytest.raises(ValueError, match="off-diagonal"):
+        synchronization.consensus([[-1.0, 1.0], [1.0, -1.0]])
+
+
+def test_kuramoto_jacobian_symmetry_and_mean_field_form():
+    rng = np.random.default_rng(11)
+    omega = rng.normal(size=6)
+    for adjacency in (None, graphs.ring_graph(6)):
+        F = synchronization.kuramoto(omega, 1.7, adjacency)
+        for _ in range(3):
+            th = rng.uniform(0, 2 * np.pi, 6)
+            np.testing.assert_allclose(
+                F.jacobian(th), systems.numerical_jacobian(F, th), atol=1e-6
+            )
+            np.testing.assert_allclose(F(th + 0.9), F(th), atol=1e-12)
+            np.testing.assert_allclose(F.jacobian(th) @ np.ones(6), 0, atol=1e-12)
+    F = synchronization.kuramoto(omega, 1.7)
+    th = rng.uniform(0, 2 * np.pi, 6)
+    r, psi = synchronization.order_parameter(th)
+    np.testing.assert_allclose(F(th), omega + 1.7 * r * np.sin(psi - th), atol=1e-12)
+
+
+def test_order_parameter():
+    assert synchronization.order_parameter(np.full(4, 0.3)) == pytest.approx((1.0, 0.3))
+    r, _ = synchronization.order_parameter(np.linspace(0, 2 * np.pi, 6, endpoint=False))
+    assert r == pytest.approx(0.0, abs=1e-12)
+    r, psi = synchronization.order_parameter(np.zeros((3, 4)))
+    assert r.shape == (3,) and psi.shape == (3,)
+
+
+def test_kuramoto_validation():
+    with pytest.raises(ValueError, match="K"):
+        synchronization.kuramoto([0.0, 1.0], -1.0)
+    with pytest.raises(ValueError, match="adjacency"):
+        synchronization.kuramoto([0.0, 1.0], 1.0, np.ones((3, 3)))
+    with pytest.raises(ValueError, match="gamma"):
+        synchronization.kuramoto_arc_certificate([0.0, 1.0], 3.0, 2.0)
+
+
+def test_kuramoto_arc_certificate_holds_along_solutions():
+    rng = np.random.default_rng(12)
+    omega = rng.normal(size=8)
+    K, gamma = 2.0 * np.ptp(omega), 1.0
+    cert = synchronization.kuramoto_arc_certificate(omega, K, gamma)
+    assert cert["invariant"] and cert["rate"] == pytest.approx(K * np.cos(gamma))
+    assert cert["gamma_min"] == pytest.approx(np.arcsin(0.5))
+    F = synchronization.kuramoto(omega, K)
+    th0 = gamma * rng.uniform(size=8)
+    th0[:2] = [0.0, gamma]
+    th1 = gamma * rng.uniform(size=8)
+    t, X = systems.simulate(F, th0, 4.0, num=401)
+    _, Y = systems.simulate(F, th1, 4.0, num=401)
+    assert np.ptp(X, axis=1).max() <= gamma + 1e-9
+    assert max(seminorms.semi_lognorm(F.jacobian(x)) for x in X) <= -cert["rate"] + 1e-9
+    assert systems.measured_rate(t, seminorms.seminorm(X - Y)) >= cert["rate"] - 1e-6
+    weak = synchronization.kuramoto_arc_certificate(omega, 0.5 * np.ptp(omega), gamma)
+    assert (
+        not weak["invariant"] and np.isnan(weak["rate"]) and np.isnan(weak["gamma_min"])
+    )
