@@ -97,3 +97,13 @@ def test_bad_names_are_rejected():
         L.time_cell("ELCD", "LASA-3D", "fast")
     with pytest.raises(ValueError, match="mode"):
         L.record_config("medium")
+
+
+def test_every_full_row_loads_with_finite_moderate_data():
+    config = L.record_config("full")
+    for row, loader, sets in config["rows"]:
+        if loader == "lasa":
+            continue  # bundled recordings, tested in test_trajectories
+        data = L.load_row(loader, sets[0], config["loaders"])
+        raw = np.concatenate(data.positions) * data.std + data.mean
+        assert np.isfinite(raw).all() and np.abs(raw).max() < 100, row
