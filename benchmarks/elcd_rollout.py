@@ -1,9 +1,11 @@
 """Benchmark: ELCD against NCDS rollout time, and a fast LASA-2D comparison (Chapter 7).
 
 1. Rollout time at equal width. ELCD evaluates its field with one pass of two width-16 networks
-   (P_s and P_a); NCDS with one width-16 network at every quadrature node of its line integral
-   (8 Gauss-Legendre nodes). Both are rolled out by the same RK4 loop from the same initial states;
-   the table gives the median wall time and the ratio ELCD / NCDS (target: at most 0.3).
+   (P_s and P_a), stacked into one (ELCD.stacked_layers), with the x* half of the first layer
+   folded into the bias once per rollout (ELCD.frozen); NCDS with one width-16 network at every
+   quadrature node of its line integral (8 Gauss-Legendre nodes). Both are rolled out by the
+   same RK4 loop from the same initial states; the table gives the median wall time and the
+   ratio ELCD / NCDS (target: at most 0.3).
 2. Trajectory distance (elcd.dtwd, Section 4.5.1) on LASA-2D shapes in fast mode: ELCD with its
    coupling-flow encoder, SDD, Euclideanizing flows and NCDS (2-D latent), each trained by
    elcd.train with the dissertation's settings except the number of epochs; mean +- std over the
