@@ -67,7 +67,7 @@ def test_monotone_runs_and_summary(digits):
 
 def test_certificate_is_tight_for_an_aligned_monotone_network():
     # P = S = 0: W = (1 - m) I and, all neurons active, z = (Uu + b)/m. U = s e_1 v^T
-    # with v = corner/sqrt(n) and C = (e_1, -e_1)/sqrt 2 give y_0 - y_1 = sqrt2 s v^T u/m:
+    # with v = corner/sqrt(n), C = (e_1, -e_1)/sqrt 2 give y_0 - y_1 = sqrt2 s v^T u/m:
     # the corner -eps sign(v) moves it by sqrt2 sqrt(n) L_2 eps, L_2 = s/m, the bound
     n, hidden, m, s = 4, 3, 0.5, 0.8
     model = monotone.MonotoneNetwork(n, hidden, 2, m=m, tol=1e-13).double()

@@ -7,24 +7,26 @@ Winston and Kolter (NeurIPS 2020, key ``winston2020``) parametrise
 
 so that :math:`I - W = mI + P^\top P + (S^\top - S)` is strongly monotone:
 :math:`x^\top(I - W)x \ge m\|x\|_2^2`. The fixed point solves the monotone inclusion
-:math:`0 \in (I - W)z - (Uu + b) + N_{\ge 0}(z)` (:math:`N_{\ge 0}` the normal cone of the
-nonnegative orthant, whose resolvent is ReLU), and two operator splittings find it:
+:math:`0 \in (I - W)z - (Uu + b) + N_{\ge 0}(z)` (:math:`N_{\ge 0}` the normal cone of
+the nonnegative orthant, whose resolvent is ReLU), and two operator splittings find it:
 
-* forward-backward: :math:`z \leftarrow \mathrm{ReLU}((1-\alpha)z + \alpha(Wz + Uu + b))`, a
-  contraction in :math:`\ell_2` for :math:`\alpha < 2m/L^2`, :math:`L = \|I - W\|_2`; the default
-  :math:`\alpha = m/L^2` minimises the bound :math:`\sqrt{1 - 2\alpha m + \alpha^2L^2}`;
+* forward-backward: :math:`z \leftarrow \mathrm{ReLU}((1-\alpha)z + \alpha(Wz + Uu +
+  b))`, a contraction in :math:`\ell_2` for :math:`\alpha < 2m/L^2`, :math:`L = \|I -
+  W\|_2`; the default :math:`\alpha = m/L^2` minimises the bound :math:`\sqrt{1 -
+  2\alpha m + \alpha^2L^2}`;
 * Peaceman-Rachford: :math:`u^{1/2} = 2z - u`,
-  :math:`z^{1/2} = (I + \alpha(I - W))^{-1}(u^{1/2} + \alpha(Uu + b))`,
-  :math:`u \leftarrow 2z^{1/2} - u^{1/2}`, :math:`z = \mathrm{ReLU}(u)`; it converges for every
+  :math:`z^{1/2} = (I + \alpha(I - W))^{-1}(u^{1/2} + \alpha(Uu + b))`, :math:`u
+  \leftarrow 2z^{1/2} - u^{1/2}`, :math:`z = \mathrm{ReLU}(u)`; it converges for every
   :math:`\alpha > 0` and uses one cached LU factorisation of :math:`I + \alpha(I - W)`.
 
 The backward pass is the implicit differentiation of
-:func:`contraction.nn.implicit.fixed_point`, with its adjoint solved by the same splitting. Its adjoint equation
-:math:`g = v + W^\top D g` (:math:`D = \mathrm{diag}(\mathrm{ReLU}'(Wz + Uu + b))`) is, with
-:math:`y = Dg` and :math:`g = v + W^\top y`, the monotone inclusion
-:math:`0 \in (I - W^\top)y - v + N_{K}(y)` where :math:`K = \{y : y_i = 0 \text{ if } D_{ii} = 0\}`,
-so the same splitting (with :math:`W^\top`, the projection :math:`y \mapsto Dy` and the transposed
-LU) solves it. The input-output Lipschitz bound is Euclidean
+:func:`contraction.nn.implicit.fixed_point`, with its adjoint solved by the same
+splitting. Its adjoint equation :math:`g = v + W^\top D g` (:math:`D =
+\mathrm{diag}(\mathrm{ReLU}'(Wz + Uu + b))`) is, with :math:`y = Dg` and :math:`g = v +
+W^\top y`, the monotone inclusion :math:`0 \in (I - W^\top)y - v + N_{K}(y)` where
+:math:`K = \{y : y_i = 0 \text{ if } D_{ii} = 0\}`, so the same splitting (with
+:math:`W^\top`, the projection :math:`y \mapsto Dy` and the transposed LU) solves it.
+The input-output Lipschitz bound is Euclidean
 (:meth:`MonotoneNetwork.lipschitz_bound_l2`).
 """
 
@@ -47,7 +49,8 @@ MON_METHODS = ("forward-backward", "peaceman-rachford")
 
 
 def _forward_backward(Wmat, project, offset, alpha, config, scale):
-    """Solve ``y = project(y Wmat^T + offset)`` by forward-backward splitting (rows = batch)."""
+    """Solve ``y = project(y Wmat^T + offset)`` by forward-backward splitting (rows =
+    batch)."""
 
     def step(y):
         pre = y @ Wmat.T + offset
@@ -69,8 +72,8 @@ def _forward_backward(Wmat, project, offset, alpha, config, scale):
 
 
 def _peaceman_rachford(Wmat, resolvent, project, offset, alpha, config, scale):
-    """Solve ``y = project(y Wmat^T + offset)`` by Peaceman-Rachford; ``resolvent`` applies
-    :math:`(I + \\alpha(I - W_{mat}))^{-1}` to rows."""
+    """Solve ``y = project(y Wmat^T + offset)`` by Peaceman-Rachford; ``resolvent``
+    applies :math:`(I + \\alpha(I - W_{mat}))^{-1}` to rows."""
 
     def step(u):
         y = project(u)
@@ -93,8 +96,8 @@ def _peaceman_rachford(Wmat, resolvent, project, offset, alpha, config, scale):
 
 
 class MonotoneNetwork(EquilibriumModel):
-    r"""Monotone operator equilibrium network :math:`z = \mathrm{ReLU}(Wz + Uu + b)`, logits
-    :math:`Cz + c`.
+    r"""Monotone operator equilibrium network :math:`z = \mathrm{ReLU}(Wz + Uu + b)`,
+    logits :math:`Cz + c`.
 
     Parameters
     ----------
@@ -105,7 +108,8 @@ class MonotoneNetwork(EquilibriumModel):
     method : {"peaceman-rachford", "forward-backward"}
         The splitting used forward and backward.
     alpha : float or None
-        Step size; ``None`` means :math:`m/L^2` for forward-backward and 1 for Peaceman-Rachford.
+        Step size; ``None`` means :math:`m/L^2` for forward-backward and 1 for
+        Peaceman-Rachford.
     tol, max_iter, strict
         As in :class:`contraction.nn.solvers.SolverConfig` (stored in ``self.solver``).
 
@@ -132,7 +136,7 @@ class MonotoneNetwork(EquilibriumModel):
         n = as_positive_int(n_hidden, "n_hidden")
         self.m = as_positive_scalar(m, "m")
         self._configure(method, alpha, tol, max_iter, strict, "implicit")
-        # P^T P has spectral radius about 4 n scale^2, so this scale keeps L = ||I - W||_2 near 1-2
+        # P^T P has spectral radius about 4 n scale^2: this keeps ||I - W||_2 near 1-2
         scale = 0.5 / math.sqrt(n)
         self.P = nn.Parameter(torch.randn(n, n) * scale)
         self.S = nn.Parameter(torch.randn(n, n) * scale)
@@ -157,7 +161,8 @@ class MonotoneNetwork(EquilibriumModel):
         return fixedpoint.forward_step_bounds(self.m, max(lip, self.m))["alpha_opt"]
 
     def _lu(self, W, alpha):
-        """LU factors of :math:`I + \\alpha(I - W)`, reused while the parameters are unchanged."""
+        """LU factors of :math:`I + \\alpha(I - W)`, reused while the parameters are
+        unchanged."""
         key = (
             self.P._version,
             self.S._version,
@@ -177,10 +182,11 @@ class MonotoneNetwork(EquilibriumModel):
         return self._lu_cache[1]
 
     def _split(self, W, alpha, project, offset, transpose):
-        """Solve ``y = project(y Wmat^T + offset)``, ``Wmat = W`` (forward) or ``W^T`` (adjoint)."""
+        """Solve ``y = project(y Wmat^T + offset)``, ``Wmat = W`` (forward) or ``W^T``
+        (adjoint)."""
         cfg = self.solver
         Wmat = W.T if transpose else W
-        # the adjoint is linear in its right-hand side: judge its residual relative to it
+        # the adjoint is linear in its right-hand side: its residual is relative
         scale = problem_residuals(offset).clamp_min(1e-30) if transpose else None
         if cfg.method == "forward-backward":
             return _forward_backward(Wmat, project, offset, alpha, cfg, scale)
@@ -196,7 +202,8 @@ class MonotoneNetwork(EquilibriumModel):
         return _peaceman_rachford(Wmat, resolvent, project, offset, alpha, cfg, scale)
 
     def equilibrium(self, x):
-        """The fixed point ``z*`` (batch, n_hidden), differentiable by implicit differentiation."""
+        """The fixed point ``z*`` (batch, n_hidden), differentiable by implicit
+        differentiation."""
         self._check_method()
         W, drive = self.W(), self.input(_flat_input(x, self.n_in))
         alpha = self.step_size(W)
@@ -242,22 +249,22 @@ class MonotoneNetwork(EquilibriumModel):
         :math:`u \mapsto y`.
 
         Proof: subtract the inclusions of two inputs and take the inner product with
-        :math:`\Delta z`; monotonicity of the normal cone and :math:`I - W \succeq mI` give
-        :math:`m\|\Delta z\|_2^2 \le \Delta z^\top U\Delta u`.
+        :math:`\Delta z`; monotonicity of the normal cone and :math:`I - W \succeq mI`
+        give :math:`m\|\Delta z\|_2^2 \le \Delta z^\top U\Delta u`.
         """
         with torch.no_grad():
             return float(self.lipschitz_penalty_l2())
 
     def logit_error_bound(self, x, z):
-        r"""Bound on :math:`\|Cz + c - y^\star\|_\infty` per row, for an approximate fixed
-        point ``z`` of the inputs ``x`` (rows).
+        r"""Bound on :math:`\|Cz + c - y^\star\|_\infty` per row, for an approximate
+        fixed point ``z`` of the inputs ``x`` (rows).
 
-        With :math:`z' = \mathrm{ReLU}(Wz + Uu + b)` and :math:`e = z' - z`, :math:`z'` solves
-        the inclusion of the input drive :math:`Uu + b - We`, so strong monotonicity gives
-        :math:`m\|z' - z^\star\|_2 \le \|W\|_2\|e\|_2` and
-        :math:`\|z - z^\star\|_2 \le (1 + \|W\|_2/m)\|e\|_2`; each logit is off by at
-        most :math:`\max_i\|C_{i,:}\|_2` times that. Certificates of computed logits
-        (Section 4.3) add it to the margin, as
+        With :math:`z' = \mathrm{ReLU}(Wz + Uu + b)` and :math:`e = z' - z`, :math:`z'`
+        solves the inclusion of the input drive :math:`Uu + b - We`, so strong
+        monotonicity gives :math:`m\|z' - z^\star\|_2 \le \|W\|_2\|e\|_2` and :math:`\|z
+        - z^\star\|_2 \le (1 + \|W\|_2/m)\|e\|_2`; each logit is off by at most
+        :math:`\max_i\|C_{i,:}\|_2` times that. Certificates of computed logits (Section
+        4.3) add it to the margin, as
         :meth:`contraction.implicit.ImplicitNetwork.logit_error_bound` does in
         :math:`\ell_\infty`.
         """

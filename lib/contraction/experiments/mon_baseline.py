@@ -5,11 +5,13 @@ A monotone operator equilibrium network (MON, Winston and Kolter, NeurIPS 2020, 
 :math:`z = \mathrm{ReLU}(Wz + Uu + b)`, :math:`y = Cz + c`, with
 :math:`I - W \succeq mI`, is well posed for the same reason as the
 :math:`\mu_\infty`-constrained implicit network, in :math:`\ell_2` instead of
-:math:`\ell_\infty`, and has the :math:`\ell_2` Lipschitz bound :math:`\|U\|_2\|C\|_2/m`.
+:math:`\ell_\infty`, and has the :math:`\ell_2` Lipschitz bound
+:math:`\|U\|_2\|C\|_2/m`.
 
-:func:`train_and_evaluate_monotone` trains one on the data, optimiser, epochs and width of
-the ``inn_digits`` settings, minimising cross-entropy plus :math:`\lambda\|U\|_2\|C\|_2/m`
-(the analogue of the :math:`\ell_\infty` penalty of robust training), and scores it with
+:func:`train_and_evaluate_monotone` trains one on the data, optimiser, epochs and width
+of the ``inn_digits`` settings, minimising cross-entropy plus
+:math:`\lambda\|U\|_2\|C\|_2/m` (the analogue of the :math:`\ell_\infty` penalty of
+robust training), and scores it with
 :func:`contraction.experiments.robust_scores.evaluate_model`, which converts the
 :math:`\ell_2` certificate to the :math:`\ell_\infty` threat model of the section.
 :func:`monotone_runs` does that for several penalties and seeds.

@@ -1,20 +1,22 @@
 r"""Scores of a robustly trained classifier, and their average over seeds (Section 4.3).
 
-One function scores every model of the ``inn_digits`` experiment (:func:`evaluate_model`): clean
-accuracy, :math:`\mu_\infty(A)`, the certified Lipschitz bound next to an empirical estimate,
-accuracy under FGSM and PGD, and certified accuracy, all in *pixel* units: a dataset standardised
-as :math:`(p - m)/s` turns a pixel radius :math:`\varepsilon` into :math:`\varepsilon/s` in model
-units (:func:`pixel_scale`). Attacks and certificates use the same test rows. :func:`summarize`
-averages records over seeds, with their standard deviation. Reference: Jafarpour, Davydov,
-Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour2021``).
+One function scores every model of the ``inn_digits`` experiment
+(:func:`evaluate_model`): clean accuracy, :math:`\mu_\infty(A)`, the certified Lipschitz
+bound next to an empirical estimate, accuracy under FGSM and PGD, and certified
+accuracy, all in *pixel* units: a dataset standardised as :math:`(p - m)/s` turns a
+pixel radius :math:`\varepsilon` into :math:`\varepsilon/s` in model units
+(:func:`pixel_scale`). Attacks and certificates use the same test rows.
+:func:`summarize` averages records over seeds, with their standard deviation. Reference:
+Jafarpour, Davydov, Proskurnikov, Bullo, NeurIPS 2021 (``jafarpour2021``).
 
-The monotone operator equilibrium network (:class:`contraction.monotone.MonotoneNetwork`) is
-scored against the same :math:`\ell_\infty` threat model. Its certificate is Euclidean,
-:math:`\|\Delta y\|_2 \le L_2\|\Delta u\|_2`, and an :math:`\ell_\infty` ball of radius
-:math:`\varepsilon` in :math:`\mathbb{R}^n` lies in the :math:`\ell_2` ball of radius
-:math:`\sqrt n\,\varepsilon`, so :func:`lipschitz_linf` reports
-:math:`\sqrt n\,L_2 \ge` its :math:`\ell_\infty \to \ell_\infty` constant
-(:math:`\|\Delta y\|_\infty \le \|\Delta y\|_2`).
+The monotone operator equilibrium network
+(:class:`contraction.monotone.MonotoneNetwork`) is scored against the same
+:math:`\ell_\infty` threat model. Its certificate is Euclidean, :math:`\|\Delta y\|_2
+\le L_2\|\Delta u\|_2`, and an :math:`\ell_\infty` ball of radius :math:`\varepsilon` in
+:math:`\mathbb{R}^n` lies in the :math:`\ell_2` ball of radius :math:`\sqrt
+n\,\varepsilon`, so :func:`lipschitz_linf` reports :math:`\sqrt n\,L_2 \ge` its
+:math:`\ell_\infty \to \ell_\infty` constant (:math:`\|\Delta y\|_\infty \le \|\Delta
+y\|_2`).
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ __all__ = [
 
 
 def pixel_scale(dataset):
-    """``(std, (low, high))``: the pixel standard deviation and the model-unit image of [0, 1].
+    """``(std, (low, high))``: the pixel standard deviation and the model-unit image of
+    [0, 1].
 
-    An attack radius ``eps`` in pixels is ``eps / std`` in model units; ``(low, high)`` is the
-    clamp that keeps attacked inputs valid images. Needs one scalar mean and std (grey images).
+    An attack radius ``eps`` in pixels is ``eps / std`` in model units; ``(low, high)``
+    is the clamp that keeps attacked inputs valid images. Needs one scalar mean and std
+    (grey images).
     """
     mean, std = getattr(dataset, "mean", None), getattr(dataset, "std", None)
     if mean is None or std is None or len(mean) != 1 or len(std) != 1:
@@ -49,7 +53,8 @@ def pixel_scale(dataset):
 
 
 def lipschitz_linf(model, dataset):
-    r"""Certified :math:`\ell_\infty \to \ell_\infty` Lipschitz bound in logits per pixel.
+    r"""Certified :math:`\ell_\infty \to \ell_\infty` Lipschitz bound in logits per
+    pixel.
 
     :func:`contraction.implicit.lipschitz_bound` for an implicit or feedforward network
     (None when it is infinite); :math:`\sqrt n\,\|U\|_2\|C\|_2/m` for a monotone network
@@ -77,8 +82,9 @@ def _accuracy(model, x, y):
 
 
 def robust_accuracies(model, dataset, settings):
-    """``{"fgsm": [...], "pgd": [...]}``: test accuracy under each attack, one entry per pixel
-    radius in ``settings["eps"]`` (on the first ``settings["n_attack"]`` test rows)."""
+    """``{"fgsm": [...], "pgd": [...]}``: test accuracy under each attack, one entry per
+    pixel radius in ``settings["eps"]`` (on the first ``settings["n_attack"]`` test
+    rows)."""
     from ..nn import robustness
 
     std, clamp = pixel_scale(dataset)
@@ -96,18 +102,20 @@ def robust_accuracies(model, dataset, settings):
 
 
 def certified_accuracy(model, dataset, eps, lipschitz=None, n_test=None):
-    r"""Certified test accuracy for each pixel radius in ``eps``: a lower bound on robust accuracy.
+    r"""Certified test accuracy for each pixel radius in ``eps``: a lower bound on
+    robust accuracy.
 
-    On the first ``n_test`` test rows (None: all), the rows that :func:`robust_accuracies`
-    attacks when ``n_test = settings["n_attack"]``, so certificates and attacks score the same
-    points.
+    On the first ``n_test`` test rows (None: all), the rows that
+    :func:`robust_accuracies` attacks when ``n_test = settings["n_attack"]``, so
+    certificates and attacks score the same points.
 
-    A test point counts when it is classified correctly with a logit margin
-    :math:`> 2L\varepsilon + 2\delta`, where :math:`L` is in logits per pixel (default: the
-    certified bound of :func:`contraction.implicit.lipschitz_bound` divided by the pixel std) and
-    :math:`\delta` bounds each logit's error from stopping the solver at its tolerance
-    (:meth:`contraction.implicit.ImplicitNetwork.logit_error_bound`; zero for a feedforward
-    network). See :func:`contraction.nn.robustness.certified_accuracy`. Section 4.3.
+    A test point counts when it is classified correctly with a logit margin :math:`>
+    2L\varepsilon + 2\delta`, where :math:`L` is in logits per pixel (default: the
+    certified bound of :func:`contraction.implicit.lipschitz_bound` divided by the pixel
+    std) and :math:`\delta` bounds each logit's error from stopping the solver at its
+    tolerance (:meth:`contraction.implicit.ImplicitNetwork.logit_error_bound`; zero for
+    a feedforward network). See :func:`contraction.nn.robustness.certified_accuracy`.
+    Section 4.3.
 
     A monotone network (:class:`contraction.monotone.MonotoneNetwork`, Euclidean bound
     :math:`L_2`) is certified in the same :math:`\ell_\infty` threat model: a logit
@@ -151,7 +159,8 @@ def _solver_report(model):
 
 
 def evaluate_model(model, dataset, settings):
-    r"""All scores of a trained model, Lipschitz constants in logits per pixel (see module).
+    r"""All scores of a trained model, Lipschitz constants in logits per pixel (see
+    module).
 
     ``lipschitz_bound`` is :func:`lipschitz_linf`; a monotone network also gets its own
     Euclidean bound, ``lipschitz_bound_l2`` (logits per unit pixel :math:`\ell_2` norm).
@@ -197,10 +206,11 @@ def evaluate_model(model, dataset, settings):
 def summarize(runs):
     """Average the records of equal (model, gamma, lambda) over seeds.
 
-    Returns a list of dicts with those keys, ``n_seeds``, the mean of every numeric score
-    (lists entrywise) under the score's name, and its sample standard deviation over seeds under
-    ``NAME_std`` (None for a single seed); a score that is None for some seed stays None.
-    ``lipschitz_bound_l2`` (monotone networks) is averaged where every seed has it.
+    Returns a list of dicts with those keys, ``n_seeds``, the mean of every numeric
+    score (lists entrywise) under the score's name, and its sample standard deviation
+    over seeds under ``NAME_std`` (None for a single seed); a score that is None for
+    some seed stays None. ``lipschitz_bound_l2`` (monotone networks) is averaged where
+    every seed has it.
     """
     if not isinstance(runs, (list, tuple)) or not runs:
         raise ValueError(
