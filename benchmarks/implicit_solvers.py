@@ -148,8 +148,8 @@ def main():
     )
     print(
         f"  mu_inf(A) = {im.mu_inf(inn):.4f}, theory alpha = {bounds['alpha']:.4f}, "
-        f"Banach factor = {bounds['factor']:.4f}, "
-        f"Lipschitz bound = {im.lipschitz_bound(inn):.2f}"
+        f"Banach factor = {bounds['factor']:.4f}, Lipschitz bound = "
+        f"{im.lipschitz_bound(inn):.2f}"
     )
     gen = torch.Generator().manual_seed(args.seed)
     print(
@@ -160,16 +160,15 @@ def main():
     feed = im.FeedForward(64, 100, 10)
     seconds_ff, epochs_ff = fit(feed, data, args)
     print(
-        f"feed-forward baseline: test accuracy {accuracy(feed, data):.4f} "
-        f"after {epochs_ff} epochs in {seconds_ff:.1f} s"
+        f"feed-forward baseline: test accuracy {accuracy(feed, data):.4f} after "
+        f"{epochs_ff} epochs in {seconds_ff:.1f} s"
     )
 
     mon = mo.MonotoneNetwork(64, 100, 10, m=0.1, tol=TRAIN_TOL, max_iter=TRAIN_MAX_ITER)
     seconds_mon, epochs_mon = fit(mon, data, args)
     print(
         f"MON baseline (m=0.1, Peaceman-Rachford): test accuracy "
-        f"{accuracy(mon, data):.4f} after {epochs_mon} epochs "
-        f"in {seconds_mon:.1f} s"
+        f"{accuracy(mon, data):.4f} after {epochs_mon} epochs in {seconds_mon:.1f} s"
     )
 
     X_batch, y_batch = X_test[:256].double(), y_test[:256]
@@ -200,8 +199,8 @@ def main():
         mon.solver = dataclasses.replace(mon.solver, method=method, alpha=alpha)
         rows.append((name, mon.step_size(), measure(mon, X_batch, y_batch)))
     print(
-        f"\nsolvers on one test batch of {len(X_batch)}, tolerance {TOL:g} "
-        f"(max |G(x) - x| over the batch), max_iter {MAX_ITER}, median of 5 runs:"
+        f"\nsolvers on one test batch of {len(X_batch)}, tolerance {TOL:g} (max |G(x) "
+        f"- x| over the batch), max_iter {MAX_ITER}, median of 5 runs:"
     )
     solver_table(rows)
 

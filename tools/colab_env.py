@@ -199,9 +199,8 @@ def check_installed(python: Path, source: Path) -> str:
     source."""
     probe = (
         "import contraction, json, pathlib; p = "
-        "pathlib.Path(contraction.__file__).parent; "
-        "print(json.dumps([str(p), sorted(str(f.relative_to(p)) for f in p.rglob('*') "
-        "if f.is_file())]))"
+        "pathlib.Path(contraction.__file__).parent; print(json.dumps([str(p), "
+        "sorted(str(f.relative_to(p)) for f in p.rglob('*') if f.is_file())]))"
     )
     where, files = json.loads(
         run([python, "-c", probe], env=clean_env(), cwd=python.parent)

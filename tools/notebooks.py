@@ -41,15 +41,13 @@ def repository_url() -> str:
 def setup_cell_source() -> str:
     url = repository_url()
     return (
-        "# Colab only: install the support library `contraction` (no-op elsewhere).\n"
-        "import sys\n"
-        "\n"
+        "# Colab only: install the support library `contraction` (no-op "
+        "elsewhere).\nimport sys\n\n"
         'if "google.colab" in sys.modules:\n'
         f'    repository = "{url}"\n'
         '    %pip install -q "contraction @ git+{repository}.git"\n'
-        "    from google.colab import output\n"
-        "\n"
-        "    output.enable_custom_widget_manager()"
+        "    from google.colab import output\n\n    "
+        "output.enable_custom_widget_manager()"
     )
 
 
@@ -126,13 +124,11 @@ def write_status_page() -> Path:
         )
     page = ROOT / "book" / "status.md"
     page.write_text(
-        "# Notebook status\n\n"
-        "Every notebook of the book, with the last run that produced the outputs you "
-        "see online.\n"
-        "This page is written by `make notebooks` (tools/notebooks.py); each notebook "
-        "must run in\n"
-        "at most 90 seconds on two CPU cores in fast mode.\n\n"
-        "| chapter | notebook | seconds | mode | executed | machine |\n"
+        "# Notebook status\n\nEvery notebook of the book, with the last run that "
+        "produced the outputs you see online.\nThis page is written by `make "
+        "notebooks` (tools/notebooks.py); each notebook must run in\nat most 90 "
+        "seconds on two CPU cores in fast mode.\n\n| chapter | notebook | seconds | "
+        "mode | executed | machine |\n"
         "| --- | --- | --- | --- | --- | --- |\n" + "\n".join(rows) + "\n"
     )
     return page

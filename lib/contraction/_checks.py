@@ -144,8 +144,8 @@ def as_point_pairs(X, Y, names=("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
     Y = as_real_array(Y, names[1], ndim=2)
     if X.shape != Y.shape:
         raise ValueError(
-            f"{names[0]} and {names[1]} must have the same shape, "
-            f"got {X.shape} and {Y.shape}"
+            f"{names[0]} and {names[1]} must have the same shape, got {X.shape} and "
+            f"{Y.shape}"
         )
     if np.any(np.all(X == Y, axis=1)):
         raise ValueError(

@@ -209,9 +209,8 @@ def _fetch(names, base_urls, directory: Path, download: bool, verify: bool) -> l
                 f"{path.name} is not in the cache directory {directory} and could not "
                 "be "
                 f"downloaded ({reason}). Without a network, place these files in "
-                f"{directory}: "
-                f"{', '.join(names)} (or set CONTRACTION_DATA to a directory holding a "
-                f"'{directory.name}' folder with them)."
+                f"{directory}: {', '.join(names)} (or set CONTRACTION_DATA to a "
+                f"directory holding a '{directory.name}' folder with them)."
             )
     for path in paths:
         _verify(path, verify)
@@ -266,8 +265,8 @@ def _digits_arrays() -> tuple:
         from sklearn.datasets import load_digits
     except ImportError:
         raise ImportError(
-            "contraction.data.digits needs scikit-learn, which bundles the 8x8 "
-            "digits: pip install scikit-learn"
+            "contraction.data.digits needs scikit-learn, which bundles the 8x8 digits: "
+            "pip install scikit-learn"
         ) from None
     bunch = load_digits()
     return np.asarray(bunch.data, dtype=np.float64), np.asarray(
@@ -307,8 +306,8 @@ def _load_mnist_split(images_path, labels_path) -> tuple:
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise ValueError(
-            f"{images_path}: expected uint8 images of shape (N, 28, 28), "
-            f"got {images.dtype} {images.shape}"
+            f"{images_path}: expected uint8 images of shape (N, 28, 28), got "
+            f"{images.dtype} {images.shape}"
         )
     if labels.shape != images.shape[:1] or labels.max() > 9:
         raise ValueError(f"{labels_path}: expected {images.shape[0]} labels in 0..9")
@@ -345,8 +344,8 @@ def mnist(
     x_train = _normalise(xa.reshape(shape) / np.float32(255), mean, std)
     x_test = _normalise(xb.reshape(shape) / np.float32(255), mean, std)
     name = (
-        f"MNIST (official IDX files, sha256-verified={verify}): "
-        f"{len(ya)} train / {len(yb)} test"
+        f"MNIST (official IDX files, sha256-verified={verify}): {len(ya)} train / "
+        f"{len(yb)} test"
     )
     return Dataset(
         x_train, torch.from_numpy(ya), x_test, torch.from_numpy(yb), name, mean, std
@@ -402,8 +401,8 @@ def cifar10(
     if flatten:
         x_train, x_test = x_train.reshape(len(ya), -1), x_test.reshape(len(yb), -1)
     name = (
-        f"CIFAR-10 (official binary archive, sha256-verified={verify}): "
-        f"{len(ya)} train / {len(yb)} test"
+        f"CIFAR-10 (official binary archive, sha256-verified={verify}): {len(ya)} "
+        f"train / {len(yb)} test"
     )
     return Dataset(
         x_train, torch.from_numpy(ya), x_test, torch.from_numpy(yb), name, mean, std

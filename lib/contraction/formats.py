@@ -60,8 +60,8 @@ def read_idx(path) -> np.ndarray:
     payload = len(raw) - 4 - 4 * ndim
     if payload != expected:
         raise ValueError(
-            f"{path}: IDX dimensions {shape} need {expected} data bytes, "
-            f"the file holds {payload}"
+            f"{path}: IDX dimensions {shape} need {expected} data bytes, the file "
+            f"holds {payload}"
         )
     data = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
@@ -71,8 +71,8 @@ def parse_cifar_records(raw: bytes, source: str) -> tuple:
     """CIFAR-10 records held in memory (``source`` names them in errors); see below."""
     if len(raw) == 0 or len(raw) % _CIFAR_RECORD:
         raise ValueError(
-            f"{source}: {len(raw)} bytes is not a whole number of "
-            f"{_CIFAR_RECORD}-byte CIFAR-10 records"
+            f"{source}: {len(raw)} bytes is not a whole number of {_CIFAR_RECORD}-byte "
+            f"CIFAR-10 records"
         )
     records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _CIFAR_RECORD)
     labels = records[:, 0].astype(np.int64)

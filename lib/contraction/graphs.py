@@ -37,8 +37,8 @@ def adjacency_matrix(adjacency, directed: bool) -> np.ndarray:
         raise ValueError("adjacency must have non-negative entries (edge weights)")
     if not directed and not np.allclose(A, A.T):
         raise ValueError(
-            "adjacency must be symmetric for an undirected graph "
-            "(pass directed=True for a digraph)"
+            "adjacency must be symmetric for an undirected graph (pass directed=True "
+            "for a digraph)"
         )
     return A
 

@@ -90,8 +90,8 @@ def _flat_input(x, n_in, name="x"):
         raise TypeError(f"{name} must be a torch tensor, got {type(x).__name__}")
     if x.ndim < 2 or math.prod(x.shape[1:]) != n_in:
         raise ValueError(
-            f"{name} must have shape (batch, {n_in}) or (batch, *features) with "
-            f"{n_in} features, got {tuple(x.shape)}"
+            f"{name} must have shape (batch, {n_in}) or (batch, *features) with {n_in} "
+            f"features, got {tuple(x.shape)}"
         )
     return x.reshape(x.shape[0], n_in)
 
@@ -144,8 +144,8 @@ class EquilibriumModel(nn.Module):
     def _check_method(self):
         if self.solver.method not in self.methods:
             raise ValueError(
-                f"solver.method must be one of {self.methods}, "
-                f"got {self.solver.method!r}"
+                f"solver.method must be one of {self.methods}, got "
+                f"{self.solver.method!r}"
             )
 
 
@@ -362,8 +362,8 @@ def lipschitz_bound(model):
     """
     if not isinstance(model, (ImplicitNetwork, FeedForward)):
         raise TypeError(
-            f"model must be an ImplicitNetwork or FeedForward, "
-            f"got {type(model).__name__}"
+            f"model must be an ImplicitNetwork or FeedForward, got "
+            f"{type(model).__name__}"
         )
     if isinstance(model, ImplicitNetwork) and mu_inf(model) >= 1:
         return math.inf

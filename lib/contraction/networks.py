@@ -84,8 +84,8 @@ def gain_matrix(rates, gains) -> np.ndarray:
     gains = as_square_matrix(gains, "gains")
     if gains.shape[0] != rates.size:
         raise ValueError(
-            f"gains must have shape ({rates.size}, {rates.size}) to match rates, "
-            f"got {gains.shape}"
+            f"gains must have shape ({rates.size}, {rates.size}) to match rates, got "
+            f"{gains.shape}"
         )
     if np.any(rates <= 0):
         raise ValueError(
@@ -216,8 +216,8 @@ def composite_norm(x, sizes, norms_per_block, eta):
     x = as_real_array(x, "x")
     if x.ndim not in (1, 2) or x.shape[-1] != sum(sizes):
         raise ValueError(
-            f"x must have shape (N,) or (T, N) with N = sum(sizes) = {sum(sizes)}, "
-            f"got {x.shape}"
+            f"x must have shape (N,) or (T, N) with N = sum(sizes) = {sum(sizes)}, got "
+            f"{x.shape}"
         )
     X = np.atleast_2d(x)
     parts = np.split(X, np.cumsum(sizes)[:-1], axis=1)
@@ -310,8 +310,8 @@ def _assemble(blocks, couplings):
             and all(isinstance(k, numbers.Integral) and 0 <= k < n for k in key)
         ):
             raise ValueError(
-                f"couplings keys must be pairs (i, j) of block indices < {n}, "
-                f"got {key!r}"
+                f"couplings keys must be pairs (i, j) of block indices < {n}, got "
+                f"{key!r}"
             )
         i, j = key
         if i == j:
@@ -319,8 +319,8 @@ def _assemble(blocks, couplings):
         Wij = as_real_array(Wij, f"couplings[{key!r}]", ndim=2)
         if Wij.shape != (sizes[i], sizes[j]):
             raise ValueError(
-                f"couplings[{key!r}] must have shape {(sizes[i], sizes[j])}, "
-                f"got {Wij.shape}"
+                f"couplings[{key!r}] must have shape {(sizes[i], sizes[j])}, got "
+                f"{Wij.shape}"
             )
         W[cuts[i] : cuts[i + 1], cuts[j] : cuts[j + 1]] = Wij
     return sizes, W

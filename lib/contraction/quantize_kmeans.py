@@ -143,8 +143,8 @@ def _check_tensor(x, name):
         raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
     if x.ndim not in (2, 3) or 0 in x.shape:
         raise ValueError(
-            f"{name} must have shape ({'m' if name == 'W' else 'k'}, d) or "
-            f"(layers, {'m' if name == 'W' else 'k'}, d), got {tuple(x.shape)}"
+            f"{name} must have shape ({'m' if name == 'W' else 'k'}, d) or (layers, "
+            f"{'m' if name == 'W' else 'k'}, d), got {tuple(x.shape)}"
         )
     if not bool(torch.isfinite(x).all()):
         raise ValueError(f"{name} has non-finite entries (nan or inf)")
@@ -166,8 +166,8 @@ def _check_problem(W, C0):
         )
     if C0.shape[-2] > W.shape[-2]:
         raise ValueError(
-            f"k (rows of C0) must not exceed m (rows of W), got k = {C0.shape[-2]} "
-            f"> m = {W.shape[-2]}"
+            f"k (rows of C0) must not exceed m (rows of W), got k = {C0.shape[-2]} > m "
+            f"= {W.shape[-2]}"
         )
     C0 = C0.detach().to(dtype=W.dtype, device=W.device)
     squeeze = W.ndim == 2

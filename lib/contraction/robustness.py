@@ -102,8 +102,8 @@ def layer_constants(W, U=None, slopes=(0.0, 1.0)) -> dict:
     n = W.shape[0]
     if n > MAX_BOX_DIM:
         raise ValueError(
-            f"W must be at most {MAX_BOX_DIM} x {MAX_BOX_DIM} "
-            f"(2^n vertices are visited), got {n} x {n}"
+            f"W must be at most {MAX_BOX_DIM} x {MAX_BOX_DIM} (2^n vertices are "
+            f"visited), got {n} x {n}"
         )
     U = np.eye(n) if U is None else as_real_array(U, "U", ndim=2)
     if U.shape[0] != n:

@@ -100,8 +100,8 @@ def corner_max(fn, base, gain, d_min=0.0, d_max=1.0) -> float:
         raise ValueError(f"gain must have shape {base.shape}, got {gain.shape}")
     if base.shape[0] > MAX_BOX_DIM:
         raise ValueError(
-            f"base must have at most {MAX_BOX_DIM} rows (2^n corners), "
-            f"got {base.shape[0]}"
+            f"base must have at most {MAX_BOX_DIM} rows (2^n corners), got "
+            f"{base.shape[0]}"
         )
     lo, hi = check_slopes(d_min, d_max)
     return _corners(fn, base, gain, lo, hi)
@@ -122,8 +122,8 @@ def _as_base(base, shape) -> np.ndarray:
     b = np.full(shape[0], float(b)) if b.ndim == 0 else b
     if b.shape != (shape[0],):
         raise ValueError(
-            f"base must be a scalar, a vector of length {shape[0]} or a matrix, "
-            f"got shape {b.shape}"
+            f"base must be a scalar, a vector of length {shape[0]} or a matrix, got "
+            f"shape {b.shape}"
         )
     return np.diag(b)
 

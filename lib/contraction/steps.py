@@ -294,8 +294,8 @@ def _firing_rate_weights(W) -> np.ndarray:
     W = as_square_matrix(W, "W")
     if W.shape[0] > MAX_BOX_DIM:
         raise ValueError(
-            f"W must be at most {MAX_BOX_DIM}x{MAX_BOX_DIM} (2^n corners), "
-            f"got {W.shape[0]}x{W.shape[0]}"
+            f"W must be at most {MAX_BOX_DIM}x{MAX_BOX_DIM} (2^n corners), got "
+            f"{W.shape[0]}x{W.shape[0]}"
         )
     return W
 

@@ -201,15 +201,15 @@ def solve_dual(z, kt, method="newton", tol=None, max_iter=MAX_ITER):
                 (res > 0.5).any()
             ):  # pinned far from the root: the dtype cannot resolve it
                 raise RuntimeError(
-                    "ssm: the input's spread is too large for its dtype (the sum "
-                    "of the projection cannot reach k); rescale the input"
+                    "ssm: the input's spread is too large for its dtype (the sum of "
+                    "the projection cannot reach k); rescale the input"
                 )
             return evaluated, y, iterations
     worst = float(res.max())
     raise RuntimeError(
-        f"ssm: the {method} solve for the dual variable did not converge in "
-        f"{max_iter} iterations (largest |sum(y) - k| = {worst:.3g}, tol = "
-        f"{tol:.3g}); this should not happen for finite inputs, please report it"
+        f"ssm: the {method} solve for the dual variable did not converge in {max_iter} "
+        f"iterations (largest |sum(y) - k| = {worst:.3g}, tol = {tol:.3g}); this "
+        f"should not happen for finite inputs, please report it"
     )
 
 

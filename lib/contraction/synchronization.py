@@ -1,23 +1,24 @@
 r"""Synchronization: consensus and Kuramoto oscillators, semi-contracting networks.
 
-Section 3.3 of the book ("Semi-contraction"). Diffusively coupled networks do not change when
-every state is shifted by the same amount, so they cannot contract in a norm; they contract in a
-seminorm that ignores the direction :math:`\mathbb{1}` (:mod:`contraction.seminorms`), which
-means that they synchronize:
+Section 3.3 of the book ("Semi-contraction"). Diffusively coupled networks do not change
+when every state is shifted by the same amount, so they cannot contract in a norm; they
+contract in a seminorm that ignores the direction :math:`\mathbb{1}`
+(:mod:`contraction.seminorms`), which means that they synchronize:
 
-* consensus :math:`\dot x = -Lx` on a graph with Laplacian :math:`L` (:mod:`contraction.graphs`)
-  reaches agreement at the rate :math:`\lambda_2(L)`;
-* mean-field Kuramoto oscillators frequency-synchronize on every arc of phases that the coupling
-  keeps invariant (:func:`kuramoto_arc_certificate`);
+* consensus :math:`\dot x = -Lx` on a graph with Laplacian :math:`L`
+  (:mod:`contraction.graphs`) reaches agreement at the rate :math:`\lambda_2(L)`;
+* mean-field Kuramoto oscillators frequency-synchronize on every arc of phases that the
+  coupling keeps invariant (:func:`kuramoto_arc_certificate`);
 * Kuramoto oscillators and strongly damped swing equations are weakly contracting in
-  (weighted) :math:`\ell_1` and :math:`\ell_\infty` norms while coupled phases stay within
-  :math:`\pi/2` of each other (:func:`swing`, :func:`swing_weights`).
+  (weighted) :math:`\ell_1` and :math:`\ell_\infty` norms while coupled phases stay
+  within :math:`\pi/2` of each other (:func:`swing`, :func:`swing_weights`).
 
-References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for network
-systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Dörfler, F. Bullo, "On the
-critical coupling for Kuramoto oscillators", SIAM J. Appl. Dyn. Syst. 10(3), 2011; A. R. Bergen,
-D. J. Hill, "A structure preserving model for power system stability analysis", IEEE Trans. Power
-Apparatus and Systems 100(1), 1981 (the swing equations).
+References: S. Jafarpour, P. Cisneros-Velarde, F. Bullo, "Weak and semi-contraction for
+network systems and diffusively-coupled oscillators", IEEE TAC 67(3), 2022; F. Dörfler,
+F. Bullo, "On the critical coupling for Kuramoto oscillators", SIAM J. Appl. Dyn. Syst.
+10(3), 2011; A. R. Bergen, D. J. Hill, "A structure preserving model for power system
+stability analysis", IEEE Trans. Power Apparatus and Systems 100(1), 1981 (the swing
+equations).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ArcCertificate(Record):
-    """Semi-contraction certificate of Kuramoto oscillators on an arc of width ``gamma``."""
+    """Semi-contraction certificate of Kuramoto oscillators on an arc of width
+    ``gamma``."""
 
     invariant: bool
     rate: float
@@ -54,11 +56,13 @@ class ArcCertificate(Record):
 
 
 def consensus(L) -> VectorField:
-    r"""The consensus dynamics :math:`\dot x = -Lx` for a Laplacian ``L`` (rows summing to zero).
+    r"""The consensus dynamics :math:`\dot x = -Lx` for a Laplacian ``L`` (rows summing
+    to zero).
 
-    Every point of :math:`\operatorname{span}(\mathbb{1})` is an equilibrium; the flow is only
-    weakly contracting in :math:`\ell_2` (:math:`\mu_2(-L) = 0` for undirected graphs) but
-    semi-contracting with rate :math:`\lambda_2(L)` in :math:`\|\Pi x\|_2`. Section 3.3.
+    Every point of :math:`\operatorname{span}(\mathbb{1})` is an equilibrium; the flow
+    is only weakly contracting in :math:`\ell_2` (:math:`\mu_2(-L) = 0` for undirected
+    graphs) but semi-contracting with rate :math:`\lambda_2(L)` in :math:`\|\Pi x\|_2`.
+    Section 3.3.
     """
     L = as_square_matrix(L, "L")
     if not np.allclose(L.sum(axis=1), 0.0):
@@ -71,12 +75,14 @@ def consensus(L) -> VectorField:
 
 
 def kuramoto(omega, K, adjacency=None) -> VectorField:
-    r"""Kuramoto oscillators :math:`\dot\theta_i = \omega_i - K\sum_j a_{ij}\sin(\theta_i-\theta_j)`.
+    r"""Kuramoto oscillators :math:`\dot\theta_i = \omega_i - K\sum_j
+    a_{ij}\sin(\theta_i-\theta_j)`.
 
-    With ``adjacency=None`` the mean-field model, :math:`a_{ij} = 1/n` for all ``i, j``. The
-    Jacobian is :math:`-L(\theta)`, the Laplacian with weights :math:`K a_{ij}\cos(\theta_i -
-    \theta_j)`; it annihilates :math:`\mathbb{1}` (rotating all phases changes nothing), so the
-    semi-measures of :func:`~contraction.seminorms.semi_lognorm` apply. Section 3.3.
+    With ``adjacency=None`` the mean-field model, :math:`a_{ij} = 1/n` for all ``i, j``.
+    The Jacobian is :math:`-L(\theta)`, the Laplacian with weights :math:`K
+    a_{ij}\cos(\theta_i - \theta_j)`; it annihilates :math:`\mathbb{1}` (rotating all
+    phases changes nothing), so the semi-measures of
+    :func:`~contraction.seminorms.semi_lognorm` apply. Section 3.3.
 
     Parameters
     ----------
@@ -114,8 +120,9 @@ def kuramoto(omega, K, adjacency=None) -> VectorField:
 def order_parameter(theta):
     r"""The Kuramoto order parameter :math:`r e^{i\psi} = \frac1n\sum_j e^{i\theta_j}`.
 
-    Returns ``(r, psi)``: floats for one phase vector, arrays for a ``(num, n)`` trajectory.
-    ``r = 1`` when all phases agree and ``r`` is near 0 when they are spread out.
+    Returns ``(r, psi)``: floats for one phase vector, arrays for a ``(num, n)``
+    trajectory. ``r = 1`` when all phases agree and ``r`` is near 0 when they are spread
+    out.
     """
     theta = as_real_array(theta, "theta")
     if theta.ndim not in (1, 2):
@@ -130,15 +137,16 @@ def order_parameter(theta):
 def kuramoto_arc_certificate(omega, K, gamma) -> dict:
     r"""The semi-contraction certificate of the mean-field Kuramoto model on an arc.
 
-    Let :math:`\Delta\omega = \max_i\omega_i - \min_i\omega_i` and
-    :math:`0 < \gamma < \pi/2`. If :math:`K\sin\gamma \ge \Delta\omega`, the convex set
-    :math:`\{\theta : \max_i\theta_i - \min_i\theta_i \le \gamma\}` is forward invariant for
-    :func:`kuramoto` with ``adjacency=None``, and on it
-    :math:`\mu_2(D f(\theta)) \le -K\cos\gamma` in the seminorm :math:`\|\Pi\theta\|_2`.
+    Let :math:`\Delta\omega = \max_i\omega_i - \min_i\omega_i` and :math:`0 < \gamma <
+    \pi/2`. If :math:`K\sin\gamma \ge \Delta\omega`, the convex set :math:`\{\theta :
+    \max_i\theta_i - \min_i\theta_i \le \gamma\}` is forward invariant for
+    :func:`kuramoto` with ``adjacency=None``, and on it :math:`\mu_2(D f(\theta)) \le
+    -K\cos\gamma` in the seminorm :math:`\|\Pi\theta\|_2`.
 
-    Returns an :class:`ArcCertificate` with ``invariant`` (bool), ``rate`` (:math:`K\cos\gamma` if invariant, else
-    nan), ``gamma_min`` (:math:`\arcsin(\Delta\omega/K)`, the smallest certified arc; nan if
-    :math:`K < \Delta\omega`) and ``spread`` (:math:`\Delta\omega`). Section 3.3; the arc argument
+    Returns an :class:`ArcCertificate` with ``invariant`` (bool), ``rate``
+    (:math:`K\cos\gamma` if invariant, else nan), ``gamma_min``
+    (:math:`\arcsin(\Delta\omega/K)`, the smallest certified arc; nan if :math:`K <
+    \Delta\omega`) and ``spread`` (:math:`\Delta\omega`). Section 3.3; the arc argument
     follows Dörfler and Bullo (2011).
     """
     omega = as_real_array(omega, "omega", ndim=1)
@@ -190,11 +198,10 @@ def swing(m, d, P, adjacency) -> VectorField:
     r"""Swing equations :math:`m_i\ddot\theta_i + d_i\dot\theta_i = P_i -
     \sum_j a_{ij}\sin(\theta_i - \theta_j)` as a first-order system.
 
-    The state is :math:`x = (\theta, \omega)\in\mathbb{R}^{2n}` with
-    :math:`\dot\theta = \omega` and
-    :math:`\dot\omega_i = (P_i - d_i\omega_i - \sum_j a_{ij}\sin(\theta_i - \theta_j))/m_i`
-    (inertias ``m`` and dampings ``d`` positive, injected powers ``P``, symmetric
-    non-negative couplings ``adjacency``). The Jacobian is
+    The state is :math:`x = (\theta, \omega)\in\mathbb{R}^{2n}` with :math:`\dot\theta =
+    \omega` and :math:`\dot\omega_i = (P_i - d_i\omega_i - \sum_j a_{ij}\sin(\theta_i -
+    \theta_j))/m_i` (inertias ``m`` and dampings ``d`` positive, injected powers ``P``,
+    symmetric non-negative couplings ``adjacency``). The Jacobian is
     :math:`\begin{bmatrix}0 & I\\ -M^{-1}L(\theta) & -M^{-1}D\end{bmatrix}` with the
     Laplacian :math:`L(\theta)` of the weights :math:`a_{ij}\cos(\theta_i - \theta_j)`.
     Model of Bergen and Hill (1981); see :func:`swing_weights` for its weak contraction.
@@ -220,18 +227,19 @@ def swing(m, d, P, adjacency) -> VectorField:
 def swing_weights(m, d, adjacency) -> SwingWeights:
     r"""Coordinates in which the swing equations of :func:`swing` are monotone.
 
-    With :math:`b_i = d_i/(2m_i)` and :math:`z_i = \omega_i + b_i\theta_i` (the matrix ``T``
-    maps :math:`(\theta, \omega)` to :math:`(\theta, z)`), the Jacobian in the new
-    coordinates has off-diagonal entries :math:`1`, :math:`a_{ij}\cos(\theta_i - \theta_j)/m_i`
-    and :math:`d_i^2/(4m_i^2) - L_{ii}(\theta)/m_i`. If every machine is strongly damped,
-    :math:`d_i^2 \ge 4m_i\sum_j a_{ij}` (``damped``), the Jacobian is Metzler wherever
-    :math:`\cos(\theta_i - \theta_j) \ge 0` for coupled pairs. It annihilates
-    :math:`\xi = (\mathbb{1}, b)` (a rotation of all phases) and, for symmetric couplings,
-    :math:`\eta = (d/2, m)` from the left (the quantity :math:`\sum_i d_i\theta_i + m_i\omega_i`
-    grows at the constant rate :math:`\sum_i P_i`). By the Metzler log-norm formulas,
-    :math:`\mu_{1,[\eta]} = \mu_{\infty,[\xi]^{-1}} = 0` there: weak contraction, in the
-    sense of S. Jafarpour, P. Cisneros-Velarde, F. Bullo (IEEE TAC 67(3), 2022). The
-    damping hypothesis is a sufficient condition of this library, not of that paper.
+    With :math:`b_i = d_i/(2m_i)` and :math:`z_i = \omega_i + b_i\theta_i` (the matrix
+    ``T`` maps :math:`(\theta, \omega)` to :math:`(\theta, z)`), the Jacobian in the new
+    coordinates has off-diagonal entries :math:`1`, :math:`a_{ij}\cos(\theta_i -
+    \theta_j)/m_i` and :math:`d_i^2/(4m_i^2) - L_{ii}(\theta)/m_i`. If every machine is
+    strongly damped, :math:`d_i^2 \ge 4m_i\sum_j a_{ij}` (``damped``), the Jacobian is
+    Metzler wherever :math:`\cos(\theta_i - \theta_j) \ge 0` for coupled pairs. It
+    annihilates :math:`\xi = (\mathbb{1}, b)` (a rotation of all phases) and, for
+    symmetric couplings, :math:`\eta = (d/2, m)` from the left (the quantity
+    :math:`\sum_i d_i\theta_i + m_i\omega_i` grows at the constant rate :math:`\sum_i
+    P_i`). By the Metzler log-norm formulas, :math:`\mu_{1,[\eta]} =
+    \mu_{\infty,[\xi]^{-1}} = 0` there: weak contraction, in the sense of S. Jafarpour,
+    P. Cisneros-Velarde, F. Bullo (IEEE TAC 67(3), 2022). The damping hypothesis is a
+    sufficient condition of this library, not of that paper.
     """
     m, d, _, A = _swing_parameters(m, d, np.zeros_like(np.asarray(m, float)), adjacency)
     n = m.size

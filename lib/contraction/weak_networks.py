@@ -63,8 +63,8 @@ def _saturation(value, n: int) -> np.ndarray:
         arr = np.repeat(arr[:, None], n + 1, axis=1)
     elif arr.shape != (n, n + 1):
         raise ValueError(
-            f"saturation must be a scalar or have shape ({n},) or ({n}, {n + 1}), "
-            f"got {arr.shape}"
+            f"saturation must be a scalar or have shape ({n},) or ({n}, {n + 1}), got "
+            f"{arr.shape}"
         )
     if np.any(np.isnan(arr)) or np.any(arr <= 0):
         raise ValueError(

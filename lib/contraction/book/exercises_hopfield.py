@@ -28,8 +28,7 @@ register(
     lambda patterns, s: hebbian.hebbian_weights(patterns) @ s,
     _local_field_cases(),
     "W s = patterns.T @ (patterns @ s) / N minus the diagonal part, which is P / N "
-    "times s "
-    "(every diagonal entry of patterns.T @ patterns / N equals P / N).",
+    "times s (every diagonal entry of patterns.T @ patterns / N equals P / N).",
 )
 
 
@@ -56,8 +55,7 @@ register(
     _mchn_reference,
     _mchn_cases(),
     "scores = beta * memories @ x; subtract their maximum before exp (large scores "
-    "overflow); "
-    "normalise to weights p that sum to 1 and return memories.T @ p.",
+    "overflow); normalise to weights p that sum to 1 and return memories.T @ p.",
 )
 
 
@@ -82,10 +80,8 @@ register(
     _ssm_reference,
     _ssm_cases(),
     "the answer is sigmoid(x + nu) with the scalar nu chosen so that the entries sum "
-    "to k; "
-    "the sum is increasing in nu, so bisection between min(-x) - 40 and max(-x) + 40 "
-    "(or "
-    "scipy.optimize.brentq) finds nu. Solve to about 1e-12.",
+    "to k; the sum is increasing in nu, so bisection between min(-x) - 40 and max(-x) "
+    "+ 40 (or scipy.optimize.brentq) finds nu. Solve to about 1e-12.",
     rtol=1e-6,
     atol=1e-8,
 )
@@ -116,7 +112,6 @@ register(
     _patches_reference,
     _patches_cases(),
     "reshape (C, H, W) to (C, H/p, p, W/p, p), move the two patch-grid axes to the "
-    "front "
-    "(row of patches, then column), then flatten each patch as (C, p, p) in that "
+    "front (row of patches, then column), then flatten each patch as (C, p, p) in that "
     "order.",
 )

@@ -1,7 +1,8 @@
-"""Self-checks for the coding exercises of Chapter 3 (network systems), loaded on first use.
+"""Self-checks for the coding exercises of Chapter 3 (network systems), loaded on first
+use.
 
-:func:`contraction.book.exercises.check` imports this module when a name starting with ``ch3.``
-is asked for. Reference solutions stay here, out of the reader's way.
+:func:`contraction.book.exercises.check` imports this module when a name starting with
+``ch3.`` is asked for. Reference solutions stay here, out of the reader's way.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ register(
     "ch3.gain_certificate",
     networks.certified_rate,
     _gain_certificate_cases(),
-    "build Gamma with -rates on the diagonal and the gains off it; the certified rate is minus "
-    "its largest eigenvalue real part when that is negative, and 0.0 otherwise.",
+    "build Gamma with -rates on the diagonal and the gains off it; the certified rate "
+    "is minus its largest eigenvalue real part when that is negative, and 0.0 "
+    "otherwise.",
 )
 
 
@@ -63,8 +65,8 @@ register(
     "ch3.algebraic_connectivity",
     graphs.algebraic_connectivity,
     _connectivity_cases(),
-    "L = diag(row sums of A) - A (self-loops cancel); np.linalg.eigvalsh sorts the eigenvalues "
-    "in increasing order: return the second one.",
+    "L = diag(row sums of A) - A (self-loops cancel); np.linalg.eigvalsh sorts the "
+    "eigenvalues in increasing order: return the second one.",
 )
 
 
@@ -91,6 +93,7 @@ register(
     "ch3.conservation_weight",
     conservation.conservation_weight,
     _conservation_cases(),
-    "eta spans the null space of A.T (scipy.linalg.null_space or the last right singular vector "
-    "of A.T); fix its sign so that it is positive and divide by its sum.",
+    "eta spans the null space of A.T (scipy.linalg.null_space or the last right "
+    "singular vector of A.T); fix its sign so that it is positive and divide by its "
+    "sum.",
 )

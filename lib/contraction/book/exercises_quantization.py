@@ -79,8 +79,7 @@ register(
     _problems(51, far=True),
     "A[i, j] = exp(-||w_i - c_j|| / tau) / sum_l exp(-||w_i - c_l|| / tau), with the "
     "Euclidean norm (not its square). Subtract each row's smallest distance before "
-    "exp, "
-    "so that small tau does not give 0 / 0.",
+    "exp, so that small tau does not give 0 / 0.",
 )
 register(
     "ch5.em_step",
@@ -94,6 +93,5 @@ register(
     _adjoint_solve,
     _adjoint_cases(53),
     "Iterate g <- (1 - alpha) g + alpha (v + J^T g) from g = v until it stops moving, "
-    "or "
-    "solve the linear system (I - J^T) g = v. Mind the transpose.",
+    "or solve the linear system (I - J^T) g = v. Mind the transpose.",
 )

@@ -35,8 +35,7 @@ register(
     lambda A, d_min, d_max: norms.max_lognorm_diag(A, d_min, d_max, np.inf),
     _max_lognorm_diag_cases(),
     "row i of mu_inf(diag(d) A) is d_i times row i of mu_inf(A), so only two corners "
-    "matter: "
-    "d = d_min * 1 and d = d_max * 1.",
+    "matter: d = d_min * 1 and d = d_max * 1.",
 )
 
 
@@ -67,9 +66,8 @@ register(
     lambda x, grad, eps, low, high: np.clip(x + eps * np.sign(grad), low, high),
     _fgsm_step_cases(),
     "move every entry by eps in the direction of the sign of its gradient (np.sign, "
-    "which is 0 "
-    "for a zero gradient), then clip into [low, high] so that the result is a valid "
-    "input.",
+    "which is 0 for a zero gradient), then clip into [low, high] so that the result is "
+    "a valid input.",
 )
 
 
@@ -103,6 +101,6 @@ register(
     _inn_lipschitz_reference,
     _inn_lipschitz_cases(),
     "three numbers: the largest absolute row sum of B, that of C, and mu_inf(A) "
-    "(diagonal entry "
-    "plus absolute off-diagonal row sum, maximised over rows), clipped below at 0.",
+    "(diagonal entry plus absolute off-diagonal row sum, maximised over rows), clipped "
+    "below at 0.",
 )

@@ -62,8 +62,8 @@ def _check_layers(weights, biases):
             )
         if k > 0 and Ws[k].shape[1] != Ws[k - 1].shape[0]:
             raise ValueError(
-                f"weights[{k}] must have {Ws[k - 1].shape[0]} columns, "
-                f"got {Ws[k].shape[1]}"
+                f"weights[{k}] must have {Ws[k - 1].shape[0]} columns, got "
+                f"{Ws[k].shape[1]}"
             )
     return Ws, bs
 

@@ -105,8 +105,8 @@ def table(rows, columns=None, floatfmt=".4g", title=None) -> Table:
     header = [str(c) for c in (range(width) if columns is None else columns)]
     if len(header) != width:
         raise ValueError(
-            f"columns must have {width} names (one per cell of a row), "
-            f"got {len(header)}"
+            f"columns must have {width} names (one per cell of a row), got "
+            f"{len(header)}"
         )
     fmts = [floatfmt] * width if isinstance(floatfmt, str) else list(floatfmt)
     if len(fmts) != width:

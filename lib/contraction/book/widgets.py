@@ -1,10 +1,11 @@
 """Widgets that are live in Jupyter/Colab and stay explorable in the static online book.
 
-:func:`explorable` displays one output whose MIME bundle holds both the live ipywidgets view and a
-``text/html`` fallback: a matplotlib animation (``to_jshtml``) that sweeps the widget's main
-parameter, with a slider the reader can scrub. Jupyter and Colab render the live widget; the book's
-HTML builder prefers ``text/html`` (``nb_mime_priority_overrides`` in ``_config.yml``); the PDF
-builder takes the ``image/png`` of the default view. Core ipywidgets only, no ipympl.
+:func:`explorable` displays one output whose MIME bundle holds both the live ipywidgets
+view and a ``text/html`` fallback: a matplotlib animation (``to_jshtml``) that sweeps
+the widget's main parameter, with a slider the reader can scrub. Jupyter and Colab
+render the live widget; the book's HTML builder prefers ``text/html``
+(``nb_mime_priority_overrides`` in ``_config.yml``); the PDF builder takes the
+``image/png`` of the default view. Core ipywidgets only, no ipympl.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from matplotlib.animation import FuncAnimation
 
 MAX_FRAMES = 30
 
-# matplotlib's jshtml player links Font Awesome from a CDN for its button icons; the book must work
-# offline, so the link is dropped and each icon becomes a plain Unicode symbol.
+# matplotlib's jshtml player links Font Awesome from a CDN for its button icons; the
+# book must work offline, so the link is dropped and each icon becomes a plain Unicode
+# symbol.
 _CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"\s*href="https?://[^"]*"\s*/?>')
 _ICONS = {  # glyphs present in common fonts (no media-control block characters)
     "fa fa-fast-backward": "|\u25c0",
@@ -38,7 +40,8 @@ __all__ = ["explorable", "sweep_values", "MAX_FRAMES"]
 
 
 def sweep_values(control, num=20) -> list:
-    """Frame values for the static fallback: the options of a dropdown, or ``num`` points of a slider."""
+    """Frame values for the static fallback: the options of a dropdown, or ``num``
+    points of a slider."""
     options = getattr(control, "options", None)
     if options:
         values = (
@@ -88,7 +91,8 @@ def _jshtml(draw, params, sweep, values, figsize, dpi) -> str:
 
 
 def _offline_player(html: str) -> str:
-    """The jshtml player without CDN resources: no stylesheet link, Unicode button labels."""
+    """The jshtml player without CDN resources: no stylesheet link, Unicode button
+    labels."""
     html = _CDN_STYLESHEET.sub("", html)
     for css_class, symbol in _ICONS.items():
         html = html.replace(f'<i class="{css_class}"></i>', symbol)
@@ -104,7 +108,8 @@ def explorable(
     dpi=72,
     display_output=True,
 ):
-    """Show ``draw`` under live controls, with a scrubbable static fallback (Section 1.2).
+    """Show ``draw`` under live controls, with a scrubbable static fallback (Section
+    1.2).
 
     Parameters
     ----------
@@ -115,10 +120,12 @@ def explorable(
     sweep : str
         The control that the static fallback animates.
     values : sequence, optional
-        The fallback's frames (at most ``MAX_FRAMES``); by default from :func:`sweep_values`.
+        The fallback's frames (at most ``MAX_FRAMES``); by default from
+        :func:`sweep_values`.
 
-    Displays the bundle and returns None; with ``display_output=False`` it returns the bundle
-    instead (for tests), so that a cell ending in this call never echoes the bundle's repr.
+    Displays the bundle and returns None; with ``display_output=False`` it returns the
+    bundle instead (for tests), so that a cell ending in this call never echoes the
+    bundle's repr.
     """
     import ipywidgets as widgets
     from IPython.display import display

@@ -130,8 +130,8 @@ class _FixedPoint(torch.autograd.Function):
 def _unrolled(G, z0, tensors, config, alpha, record):
     if config.method == "anderson":
         raise ValueError(
-            "backward='unrolled' differentiates the picard or averaged iteration; "
-            "got method='anderson'"
+            "backward='unrolled' differentiates the picard or averaged iteration; got "
+            "method='anderson'"
         )
     step_size = (
         1.0

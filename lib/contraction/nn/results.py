@@ -270,7 +270,6 @@ def provenance(record: dict) -> str:
     minutes = record.get("wall_time_s", 0.0) / 60
     return (
         f"{record.get('mode', '?')} run on {record.get('device', '?')}, "
-        f"{record.get('date_utc', '?')[:10]}, {state}, {minutes:.1f} min, "
-        f"torch {record.get('torch_version', '?')}; data: "
-        f"{record.get('data_used', '?')}"
+        f"{record.get('date_utc', '?')[:10]}, {state}, {minutes:.1f} min, torch "
+        f"{record.get('torch_version', '?')}; data: {record.get('data_used', '?')}"
     )

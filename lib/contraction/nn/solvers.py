@@ -113,8 +113,8 @@ def _check_state(z0, name="z0"):
         raise TypeError(f"{name} must be a torch tensor, got {type(z0).__name__}")
     if z0.ndim < 2 or z0.shape[0] == 0 or z0.numel() == 0:
         raise ValueError(
-            f"{name} must have shape (batch, *state) with batch >= 1, "
-            f"got {tuple(z0.shape)}"
+            f"{name} must have shape (batch, *state) with batch >= 1, got "
+            f"{tuple(z0.shape)}"
         )
     if not z0.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got {z0.dtype}")

@@ -63,8 +63,8 @@ def batches(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
         raise TypeError("x and y must be torch tensors")
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(
-            f"x and y must hold the same non-zero number of rows, "
-            f"got {len(x)} and {len(y)}"
+            f"x and y must hold the same non-zero number of rows, got {len(x)} and "
+            f"{len(y)}"
         )
     if shuffle:
         order = torch.randperm(
@@ -96,8 +96,8 @@ class _Data:
                 raise TypeError(f"{name} must hold torch tensors (or NumPy arrays)")
             if len(x) == 0 or len(x) != len(y):
                 raise ValueError(
-                    f"{name}: x and y must have the same non-zero length, "
-                    f"got {len(x)} and {len(y)}"
+                    f"{name}: x and y must have the same non-zero length, got {len(x)} "
+                    f"and {len(y)}"
                 )
             self.x, self.y = x, y
             self.batch_size = (
@@ -109,8 +109,8 @@ class _Data:
             self.loader = data
         else:
             raise TypeError(
-                f"{name} must be a pair (x, y) of tensors or an iterable of batches "
-                f"(a DataLoader), got {type(data).__name__}"
+                f"{name} must be a pair (x, y) of tensors or an iterable of batches (a "
+                f"DataLoader), got {type(data).__name__}"
             )
 
     def to(self, device):
@@ -138,8 +138,8 @@ def _make_optimizer(optimizer, parameters, lr: float):
         return optimizer(parameters, lr)
     if optimizer not in OPTIMIZERS:
         raise ValueError(
-            f"optimizer must be one of {sorted(OPTIMIZERS)} or a callable "
-            f"(params, lr) -> torch.optim.Optimizer, got {optimizer!r}"
+            f"optimizer must be one of {sorted(OPTIMIZERS)} or a callable (params, lr) "
+            f"-> torch.optim.Optimizer, got {optimizer!r}"
         )
     return OPTIMIZERS[optimizer](parameters, lr=lr)
 
