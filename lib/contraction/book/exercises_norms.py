@@ -1,7 +1,8 @@
-"""Self-checks for the coding exercises of Chapter 2 (non-Euclidean norms), loaded on first use.
+"""Self-checks for the coding exercises of Chapter 2 (non-Euclidean norms).
 
-:func:`contraction.book.exercises.check` imports this module when a name starting with ``ch2.``
-is asked for. Reference solutions stay here, out of the reader's way.
+:func:`contraction.book.exercises.check` imports this module on first use, when a name
+starting with ``ch2.`` is asked for. Reference solutions stay here, out of the reader's
+way.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ register(
     "ch2.max_pairing",
     lambda x, y: norms.weak_pairing(x, y, np.inf),
     _pairing_cases(),
-    "only the indices where |y_i| equals max_j |y_j| count; take the largest y_i * x_i among them.",
+    "only the indices where |y_i| equals max_j |y_j| count; "
+    "take the largest y_i * x_i among them.",
 )
 register(
     "ch2.implicit_step",
@@ -58,6 +60,6 @@ register(
         steps.implicit_step_bounds(A).factor,
     ),
     _implicit_cases(),
-    "keep every diagonal entry of (1 - alpha) I + alpha D A non-negative for all D in [0, I]; "
-    "then ||.||_inf is 1 - alpha (1 - max(mu_inf(A), 0)).",
+    "keep every diagonal entry of (1 - alpha) I + alpha D A non-negative for all "
+    "D in [0, I]; then ||.||_inf is 1 - alpha (1 - max(mu_inf(A), 0)).",
 )
