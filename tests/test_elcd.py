@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.optimize import root
 
-from contraction import elcd
+from contraction import elcd, flows
 from contraction.trajectories import lasa
 
 F64 = torch.float64
@@ -32,7 +32,7 @@ def test_theorem_bound_holds_and_its_slack_is_the_rayleigh_integral(dim):
     model = random_elcd(dim, seed=dim)
     x0 = model.x_star + 3.0 * torch.randn(16, dim, dtype=F64)
     dt, steps = 0.01, 200
-    path = elcd.rk4(model, x0, dt, steps)
+    path = flows.rk4(model, x0, dt, steps)
     errors = path - model.x_star
     measured = torch.log(errors.norm(dim=-1) / errors[0].norm(dim=-1))
     times = dt * torch.arange(steps + 1, dtype=F64)[:, None]
@@ -57,7 +57,7 @@ def test_theorem_bound_is_attained_when_the_symmetric_factor_vanishes(dim):
         model.symmetric_factor[-1].weight.zero_()
         model.symmetric_factor[-1].bias.zero_()
     x0 = model.x_star + torch.randn(8, dim, dtype=F64)
-    path = elcd.rk4(model, x0, 0.02, 100)
+    path = flows.rk4(model, x0, 0.02, 100)
     ratio = (path[-1] - model.x_star).norm(dim=-1) / (x0 - model.x_star).norm(dim=-1)
     assert torch.allclose(
         ratio, torch.full_like(ratio, math.exp(-0.3 * 2.0)), rtol=1e-7
@@ -125,17 +125,6 @@ def test_latent_model_contracts_to_its_equilibrium_in_latent_coordinates():
     assert torch.allclose(path[0], model.decode(model.encode(path[0])), atol=1e-5)
 
 
-def test_rk4_is_fourth_order_on_a_linear_system():
-    a = torch.tensor([[-1.0, 4.0], [0.0, -1.0]], dtype=F64)
-    x0 = torch.tensor([[0.0, 2.0]], dtype=F64)
-    exact = torch.linalg.matrix_exp(a) @ x0[0]
-    errors = [
-        (elcd.rk4(lambda x: x @ a.T, x0, 1.0 / n, n)[-1, 0] - exact).norm()
-        for n in (10, 20)
-    ]
-    assert 14 < errors[0] / errors[1] < 18  # 2^4 = 16
-
-
 def test_contraction_metric_solves_the_lyapunov_pde_in_2d():
     """M from eq. (4.15) with C = I satisfies M Df + Df^T M + dM/dt = -I (eq. 4.14)."""
     model = random_elcd(2, alpha=1.0, seed=5).float()
@@ -145,7 +134,7 @@ def test_contraction_metric_solves_the_lyapunov_pde_in_2d():
         v = model(x[None])[0]
     # M at x and a step ahead and behind along the flow, for dM/dt by central differences
     points = torch.stack([x, x + h * v, x - h * v])
-    metric, tail = elcd.contraction_metric(model, points, horizon=10.0, steps=300)
+    metric, tail = flows.contraction_metric(model, points, horizon=10.0, steps=300)
     assert tail < 1e-3
     jac = torch.autograd.functional.jacobian(lambda p: model(p[None])[0], x)
     lhs = metric[0] @ jac + jac.T @ metric[0] + (metric[1] - metric[2]) / (2 * h)
@@ -204,8 +193,6 @@ def test_bad_arguments_are_named():
         elcd.ELCD(3)(torch.zeros(5, 2))
     with pytest.raises(ValueError, match="latent_dim"):
         elcd.LatentDynamics(elcd.ELCD(3), elcd.CouplingFlow(2), latent_dim=3)
-    with pytest.raises(ValueError, match="dt"):
-        elcd.rk4(lambda x: x, torch.zeros(1, 2), 0.0, 3)
 
 
 def test_frozen_field_and_forward_agree_with_the_matrix_form():
@@ -228,7 +215,7 @@ def test_float64_models_roll_out_in_float64():
     path = elcd.rollout(model, x0, 0.05, 10)
     assert path.dtype == F64 and path.shape == (11, 2, 2)
     with torch.no_grad():
-        step = elcd.rk4(model, torch.as_tensor(x0, dtype=F64), 0.05, 1)[1]
+        step = flows.rk4(model, torch.as_tensor(x0, dtype=F64), 0.05, 1)[1]
     assert torch.allclose(path[1], step, atol=1e-14)
     torch.manual_seed(0)
     latent = elcd.latent_elcd(2, x_star=[0.3, -0.1]).double()
@@ -245,8 +232,8 @@ def test_float64_models_roll_out_in_float64():
 def test_contraction_metric_in_float64_agrees_with_float32():
     model = random_elcd(2, alpha=1.0, seed=5)
     points = model.x_star + torch.tensor([[0.7, -0.4], [-1.0, 0.3]], dtype=F64)
-    m64, tail64 = elcd.contraction_metric(model, points, horizon=10.0, steps=300)
-    m32, tail32 = elcd.contraction_metric(
+    m64, tail64 = flows.contraction_metric(model, points, horizon=10.0, steps=300)
+    m32, tail32 = flows.contraction_metric(
         model.float(), points.float(), horizon=10.0, steps=300
     )
     assert m64.dtype == F64 and m32.dtype == torch.float32

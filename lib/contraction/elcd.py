@@ -1,44 +1,48 @@
-r"""Extended linearized contracting dynamics (ELCD): learning contracting vector fields (Chapter 7).
+r"""Extended linearized contracting dynamics (ELCD): learning contracting vector fields
+(Chapter 7).
 
-**Extended linearization.** If :math:`f` is :math:`C^1` with :math:`f(x^*) = 0`, the mean-value
-theorem gives :math:`f(x) = A(x, x^*)(x - x^*)` with :math:`A(x, x^*) = \int_0^1 Df(\tau x +
-(1-\tau)x^*)\,d\tau` (``jaffe2024``, eqs. 4.6-4.8). ELCD turns this around: it does not integrate
-a Jacobian, it *parametrizes the factor* :math:`A` directly (eq. 4.11),
+**Extended linearization.** If :math:`f` is :math:`C^1` with :math:`f(x^*) = 0`, the
+mean-value theorem gives :math:`f(x) = A(x, x^*)(x - x^*)` with :math:`A(x, x^*) =
+\int_0^1 Df(\tau x + (1-\tau)x^*)\,d\tau` (``jaffe2024``, eqs. 4.6-4.8). ELCD turns this
+around: it does not integrate a Jacobian, it *parametrizes the factor* :math:`A`
+directly (eq. 4.11),
 
 .. math:: f(x) = A(x, x^*)(x - x^*), \qquad
           A(x, x^*) = -P_s^\top P_s + P_a - P_a^\top - \alpha I_d,
 
-where :math:`P_s(x, x^*)` and :math:`P_a(x, x^*)` are :math:`d \times d` matrices computed by
-two-layer networks of :math:`(x, x^*)` and :math:`\alpha > 0`. The symmetric part of :math:`A` is
-:math:`-P_s^\top P_s - \alpha I \preceq -\alpha I` for *every* parameter value, so (Theorem 4.3.2,
-via the virtual system :math:`\dot y = A(x, x^*)(y - x^*)`, contracting in the identity metric)
+where :math:`P_s(x, x^*)` and :math:`P_a(x, x^*)` are :math:`d \times d` matrices
+computed by two-layer networks of :math:`(x, x^*)` and :math:`\alpha > 0`. The symmetric
+part of :math:`A` is :math:`-P_s^\top P_s - \alpha I \preceq -\alpha I` for *every*
+parameter value, so (Theorem 4.3.2, via the virtual system :math:`\dot y = A(x, x^*)(y -
+x^*)`, contracting in the identity metric)
 
 .. math:: \|x(t) - x^*\|_2 \le e^{-\alpha t}\,\|x(0) - x^*\|_2,
 
-at every training step, and :math:`x^*` is the only equilibrium. A converse contraction theorem
-then gives a metric in which the system contracts (Proposition 4.3.3), computed numerically by
-:func:`contraction_metric`. One evaluation of :math:`f` costs one pass of two small networks; NCDS
-(:mod:`contraction.baselines`) needs a quadrature over a segment of Jacobian evaluations instead.
+at every training step, and :math:`x^*` is the only equilibrium. A converse contraction
+theorem then gives a metric in which the system contracts (Proposition 4.3.3), computed
+numerically by :func:`contraction.flows.contraction_metric`. One evaluation of :math:`f`
+costs one pass of two small networks; NCDS (:mod:`contraction.baselines`) needs a
+quadrature over a segment of Jacobian evaluations instead.
 
-**Latent model.** The bound above is Euclidean; data that contract in another metric (the
-linear example :math:`A = [[-1, 4], [0, -1]]` of Section 4.3.4) need a change of coordinates.
-:class:`LatentDynamics` runs a latent field :math:`\dot z = g(z, z^*)` with :math:`z = \phi(x)`,
-:math:`z^* = \phi(x^*)` for a learned diffeomorphism :math:`\phi`
-(:class:`contraction.diffeomorphisms.CouplingFlow`), so :math:`\dot x = D\phi(x)^{-1} g(\phi(x))`;
-:func:`latent_elcd` builds the model of the dissertation's experiments. Transform and dynamics are
-trained *jointly* on velocity pairs (Section 4.3.6) by :func:`train`, the library's one training
-loop with a mean-squared-error loss.
+**Latent model.** The bound above is Euclidean; data that contract in another metric
+(the linear example :math:`A = [[-1, 4], [0, -1]]` of Section 4.3.4) need a change of
+coordinates. :class:`LatentDynamics` runs a latent field :math:`\dot z = g(z, z^*)` with
+:math:`z = \phi(x)`, :math:`z^* = \phi(x^*)` for a learned diffeomorphism :math:`\phi`
+(:class:`contraction.diffeomorphisms.CouplingFlow`), so :math:`\dot x = D\phi(x)^{-1}
+g(\phi(x))`; :func:`latent_elcd` builds the model of the dissertation's experiments.
+Transform and dynamics are trained *jointly* on velocity pairs (Section 4.3.6) by
+:func:`train`, the library's one training loop with a mean-squared-error loss.
 
-**Rollout and distance.** :func:`rollout` integrates with the classical fourth-order Runge-Kutta
-method at a fixed step (a latent model integrates in latent space and decodes, which is exact by
-conjugacy and cheaper than mapping every velocity back). :func:`dtwd` is the trajectory distance
-of Section 4.5.1, and :func:`demonstration_distances` scores a model on demonstrations as in
-Table 4.1.
+**Rollout and distance.** :func:`rollout` integrates (:func:`contraction.flows.rk4`)
+with the classical fourth-order Runge-Kutta method at a fixed step (a latent model
+integrates in latent space and decodes, which is exact by conjugacy and cheaper than
+mapping every velocity back). :func:`dtwd` is the trajectory distance of Section 4.5.1,
+and :func:`demonstration_distances` scores a model on demonstrations as in Table 4.1.
 
 References: ``jaffe2024`` (Chapter 4); W. Lohmiller, J.-J. Slotine, Automatica 1998
-(``lohmiller1998``); P. Giesl, S. Hafstein, I. Mehrabinezhad, "Computation and verification of
-contraction metrics for exponentially stable equilibria", J. Comput. Appl. Math. 390, 2021
-(``giesl2021``).
+(``lohmiller1998``); P. Giesl, S. Hafstein, I. Mehrabinezhad, "Computation and
+verification of contraction metrics for exponentially stable equilibria", J. Comput.
+Appl. Math. 390, 2021 (``giesl2021``).
 """
 
 from __future__ import annotations
@@ -51,13 +55,15 @@ from torch import nn
 
 from ._checks import as_positive_int, as_positive_scalar, as_real_array
 from .diffeomorphisms import CouplingFlow
+from .flows import _as_input, rk4
 
-__all__ = ["ELCD", "LatentDynamics", "latent_elcd", "jvp", "rk4", "rollout", "train"]
-__all__ += ["dtwd", "demonstration_distances", "contraction_metric"]
+__all__ = ["ELCD", "LatentDynamics", "latent_elcd", "jvp", "rollout", "train"]
+__all__ += ["dtwd", "demonstration_distances"]
 
 
 def as_state(value, dim: int, name: str = "x_star") -> torch.Tensor:
-    """``value`` as a float32 tensor of shape (dim,) (zeros when None), or a ValueError."""
+    """``value`` as a float32 tensor of shape (dim,) (zeros when None), or a
+    ValueError."""
     if value is None:
         return torch.zeros(dim)
     if isinstance(value, torch.Tensor):
@@ -107,11 +113,12 @@ def _velocity(inputs, e, layers, alpha):
 class ELCD(nn.Module):
     r"""The ELCD vector field :math:`f(x) = A(x, x^*)(x - x^*)` of eq. (4.10)-(4.11).
 
-    ``ELCD(dim, hidden=16, alpha=0.01, x_star=None)``: ``P_s`` and ``P_a`` are two-layer tanh
-    networks of width ``hidden`` on the pair :math:`(x, x^*)`; ``alpha > 0`` is the guaranteed
-    rate; ``x_star`` (default the origin) is the equilibrium, a fixed buffer. ``model(x)`` maps
-    states (batch, dim) to velocities (batch, dim); ``model(z, z_star)`` uses another equilibrium
-    (the latent one, in :class:`LatentDynamics`). :meth:`matrix` returns :math:`A`.
+    ``ELCD(dim, hidden=16, alpha=0.01, x_star=None)``: ``P_s`` and ``P_a`` are two-layer
+    tanh networks of width ``hidden`` on the pair :math:`(x, x^*)`; ``alpha > 0`` is the
+    guaranteed rate; ``x_star`` (default the origin) is the equilibrium, a fixed buffer.
+    ``model(x)`` maps states (batch, dim) to velocities (batch, dim); ``model(z,
+    z_star)`` uses another equilibrium (the latent one, in :class:`LatentDynamics`).
+    :meth:`matrix` returns :math:`A`.
     """
 
     def __init__(self, dim: int, hidden: int = 16, alpha: float = 0.01, x_star=None):
@@ -181,12 +188,14 @@ class ELCD(nn.Module):
 
 
 def jvp(fn, z, v):
-    r"""The Jacobian-vector product :math:`D\mathrm{fn}(z)\,v`, by two reverse-mode passes.
+    r"""The Jacobian-vector product :math:`D\mathrm{fn}(z)\,v`, by two reverse-mode
+    passes.
 
     :math:`u \mapsto D\mathrm{fn}(z)^\top u` is linear in :math:`u`, so differentiating
-    :math:`\langle D\mathrm{fn}(z)^\top u, v\rangle` in :math:`u` gives :math:`D\mathrm{fn}(z)v`.
-    Measured here about 3x faster than ``torch.func.jvp``, whose forward mode runs the spline
-    code through slow Python decompositions. The result keeps its graph when gradients are on.
+    :math:`\langle D\mathrm{fn}(z)^\top u, v\rangle` in :math:`u` gives
+    :math:`D\mathrm{fn}(z)v`. Measured here about 3x faster than ``torch.func.jvp``,
+    whose forward mode runs the spline code through slow Python decompositions. The
+    result keeps its graph when gradients are on.
     """
     create = torch.is_grad_enabled()
     with torch.enable_grad():
@@ -199,15 +208,18 @@ def jvp(fn, z, v):
 
 
 class LatentDynamics(nn.Module):
-    r"""A vector field learned in latent coordinates :math:`z = \phi(x)` (Section 4.3.3).
+    r"""A vector field learned in latent coordinates :math:`z = \phi(x)` (Section
+    4.3.3).
 
-    ``field(z, z_star)`` is the latent vector field (ELCD, or a baseline's), ``transform`` an
-    invertible module with ``forward`` and ``inverse`` (a :class:`~contraction.diffeomorphisms.CouplingFlow`), ``x_star`` the
-    data-space equilibrium. With ``latent_dim < dim`` the encoder drops the last coordinates and the
-    decoder pads zeros (NCDS's un-pad/pad, Section 4.3.5): then :math:`\phi` is not a bijection
-    and contraction holds only on the image of the decoder. ``model(x)`` returns
-    :math:`\dot x = D\,\mathrm{dec}(z)\, g(z, z^*)` at :math:`z = \mathrm{enc}(x)`, one
-    Jacobian-vector product (no Jacobian is formed or inverted), see :func:`jvp`.
+    ``field(z, z_star)`` is the latent vector field (ELCD, or a baseline's),
+    ``transform`` an invertible module with ``forward`` and ``inverse`` (a
+    :class:`~contraction.diffeomorphisms.CouplingFlow`), ``x_star`` the data-space
+    equilibrium. With ``latent_dim < dim`` the encoder drops the last coordinates and
+    the decoder pads zeros (NCDS's un-pad/pad, Section 4.3.5): then :math:`\phi` is not
+    a bijection and contraction holds only on the image of the decoder. ``model(x)``
+    returns :math:`\dot x = D\,\mathrm{dec}(z)\, g(z, z^*)` at :math:`z =
+    \mathrm{enc}(x)`, one Jacobian-vector product (no Jacobian is formed or inverted),
+    see :func:`jvp`.
     """
 
     def __init__(
@@ -236,7 +248,8 @@ class LatentDynamics(nn.Module):
         return self.transform.inverse(torch.cat([z, padding], dim=-1))
 
     def latent_star(self):
-        """The latent equilibrium :math:`z^* = \\phi(x^*)` (it moves while :math:`\\phi` trains)."""
+        """The latent equilibrium :math:`z^* = \\phi(x^*)` (it moves while :math:`\\phi`
+        trains)."""
         return self.encode(self.x_star)
 
     def forward(self, x):
@@ -264,8 +277,9 @@ def latent_elcd(
     bound: float = 10.0,
     flow_hidden: int = 30,
 ) -> LatentDynamics:
-    """The model of Section 4.5: an ELCD in a latent space of the same dimension, with the
-    coupling-flow encoder (``bins`` spline bins on ``[-bound, bound]``, width ``flow_hidden``)."""
+    """The model of Section 4.5: an ELCD in a latent space of the same dimension, with
+    the coupling-flow encoder (``bins`` spline bins on ``[-bound, bound]``, width
+    ``flow_hidden``)."""
     return LatentDynamics(
         ELCD(dim, hidden, alpha),
         CouplingFlow(dim, bins, bound, flow_hidden),
@@ -273,54 +287,9 @@ def latent_elcd(
     )
 
 
-def _shift(state, h, slopes):
-    return tuple(torch.add(s, k, alpha=h) for s, k in zip(state, slopes))
-
-
-def _rk4_step(field, state, h):
-    """One classical Runge-Kutta step for a state that is a tuple of tensors."""
-    k1 = field(state)
-    k2 = field(_shift(state, 0.5 * h, k1))
-    k3 = field(_shift(state, 0.5 * h, k2))
-    k4 = field(_shift(state, h, k3))
-    return tuple(
-        torch.add(s, torch.add(a + d, b + c, alpha=2.0), alpha=h / 6.0)
-        for s, a, b, c, d in zip(state, k1, k2, k3, k4)
-    )
-
-
-def rk4(field, x0, dt: float, steps: int, substeps: int = 1):
-    """Classical Runge-Kutta (order 4) with fixed step ``dt / substeps``; returns the states at
-    times 0, dt, ..., steps*dt stacked on a new first axis (local error O(h^5) per step)."""
-    dt = as_positive_scalar(dt, "dt")
-    steps = as_positive_int(steps, "steps")
-    substeps = as_positive_int(substeps, "substeps")
-    state, path = (x0,), [x0]
-    for _ in range(steps):
-        for _ in range(substeps):
-            state = _rk4_step(lambda s: (field(s[0]),), state, dt / substeps)
-        path.append(state[0])
-    return torch.stack(path)
-
-
-def _as_input(model, x, name):
-    """``x`` as a tensor in the dtype and on the device of ``model``'s parameters;
-    without any, in ``x``'s own floating dtype, else torch's default dtype."""
-    tensors = list(model.parameters()) if isinstance(model, nn.Module) else []
-    floating = [t for t in tensors if t.is_floating_point()]
-    if floating:
-        return torch.as_tensor(x).to(floating[0].device, floating[0].dtype)
-    if isinstance(x, torch.Tensor) and x.is_floating_point():
-        return x
-    if not isinstance(x, torch.Tensor):
-        array = as_real_array(x, name)
-        if np.issubdtype(array.dtype, np.floating):
-            return torch.as_tensor(array)
-    return torch.as_tensor(x, dtype=torch.get_default_dtype())
-
-
 def rollout(model, x0, dt: float, steps: int, substeps: int = 1):
-    """Trajectories of ``model`` from ``x0`` (batch, dim), without gradients, by :func:`rk4`.
+    """Trajectories of ``model`` from ``x0`` (batch, dim), without gradients, by
+    :func:`contraction.flows.rk4`.
 
     Returns a tensor (steps + 1, batch, dim) in the dtype and on the device of the
     model's parameters (a float64 model rolls out in float64). A model with its own
@@ -346,12 +315,13 @@ def train(
     progress: bool = False,
     **options,
 ) -> dict:
-    r"""Fit ``model`` to velocity pairs with :func:`contraction.nn.train.fit` and an MSE loss.
+    r"""Fit ``model`` to velocity pairs with :func:`contraction.nn.train.fit` and an MSE
+    loss.
 
-    ``data`` is a pair ``(x, xdot)`` of tensors (N, dim) or an object with attributes ``x`` and
-    ``xdot`` (a :class:`contraction.trajectories.Demonstrations`). The defaults are the
-    dissertation's (Section 4.5): Adam, learning rate 1e-3, batch 100, 100 epochs. Extra
-    ``options`` go to ``fit``; returns its history.
+    ``data`` is a pair ``(x, xdot)`` of tensors (N, dim) or an object with attributes
+    ``x`` and ``xdot`` (a :class:`contraction.trajectories.Demonstrations`). The
+    defaults are the dissertation's (Section 4.5): Adam, learning rate 1e-3, batch 100,
+    100 epochs. Extra ``options`` go to ``fit``; returns its history.
     """
     from .nn.train import fit
 
@@ -367,16 +337,18 @@ def _as_trajectory(value, name):
 
 
 def dtwd(x, x_ref) -> float:
-    r"""The trajectory distance of Section 4.5.1 (called DTWD there) between two point sequences.
+    r"""The trajectory distance of Section 4.5.1 (called DTWD there) between two point
+    sequences.
 
     .. math:: \frac{1}{t_1}\sum_i \min_j \|x_i - \bar x_j\|_2
               + \frac{1}{t_2}\sum_j \min_i \|\bar x_j - x_i\|_2
 
-    for ``x`` of shape (t1, d) and ``x_ref`` of shape (t2, d): the mean distance from each point
-    to the nearest point of the other sequence, both ways. It is symmetric by construction and
-    zero exactly when the two point sets coincide. Despite its name it is **not** classic dynamic
-    time warping: no monotone alignment is sought, so it ignores the order (and the timing) of
-    the points and compares the traced curves as sets.
+    for ``x`` of shape (t1, d) and ``x_ref`` of shape (t2, d): the mean distance from
+    each point to the nearest point of the other sequence, both ways. It is symmetric by
+    construction and zero exactly when the two point sets coincide. Despite its name it
+    is **not** classic dynamic time warping: no monotone alignment is sought, so it
+    ignores the order (and the timing) of the points and compares the traced curves as
+    sets.
     """
     a, b = _as_trajectory(x, "x"), _as_trajectory(x_ref, "x_ref")
     if a.shape[1] != b.shape[1]:
@@ -391,43 +363,12 @@ def dtwd(x, x_ref) -> float:
 def demonstration_distances(
     model, positions, dt: float, substeps: int = 1
 ) -> np.ndarray:
-    """:func:`dtwd` between each demonstration in ``positions`` (arrays (T_k, dim)) and the
-    model's rollout from its first point over the same time grid (step ``dt``), as in Table 4.1."""
+    """:func:`dtwd` between each demonstration in ``positions`` (arrays (T_k, dim)) and
+    the model's rollout from its first point over the same time grid (step ``dt``), as
+    in Table 4.1."""
     scores = []
     for demo in positions:
         demo = _as_trajectory(demo, "positions[k]")
         path = rollout(model, demo[:1], dt, max(len(demo) - 1, 1), substeps)
         scores.append(dtwd(path[:, 0], demo))
     return np.asarray(scores)
-
-
-def contraction_metric(field, x, horizon: float = 20.0, steps: int = 2000):
-    r"""The converse contraction metric :math:`M(x) = \int_0^T \Psi(\tau, x)^\top
-    \Psi(\tau, x)\,d\tau` of eq. (4.15) with :math:`C = I`, truncated at ``horizon`` :math:`T`.
-
-    :math:`\Psi` solves the variational equation :math:`\dot \Psi = Df(\phi(\tau, x))\Psi`,
-    :math:`\Psi(0) = I` (eq. 4.16); both it and the flow are integrated by RK4 with ``steps``
-    steps and the integral by the trapezoidal rule. ``field`` maps (batch, d) to (batch, d);
-    ``x`` is (batch, d), used in the dtype of ``field``'s parameters (else its own
-    floating dtype). Returns ``(M, tail)``: M of shape (batch, d, d) and
-    :math:`\max\|\Psi(T)\|_2`, to judge the truncation (it should be small).
-    """
-    horizon = as_positive_scalar(horizon, "horizon")
-    steps = as_positive_int(steps, "steps")
-    x = _as_input(field, x, "x")
-    jacobian = torch.vmap(torch.func.jacrev(lambda p: field(p[None])[0]))
-
-    def augmented(state):
-        point, psi = state
-        return field(point), jacobian(point) @ psi
-
-    h = horizon / steps
-    eye = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device)
-    state = (x, eye.expand(len(x), -1, -1))
-    metric = 0.5 * h * state[1].transpose(-1, -2) @ state[1]
-    with torch.no_grad():
-        for step in range(steps):
-            state = _rk4_step(augmented, state, h)
-            weight = 0.5 if step == steps - 1 else 1.0  # trapezoidal rule
-            metric = metric + weight * h * state[1].transpose(-1, -2) @ state[1]
-    return metric, float(torch.linalg.matrix_norm(state[1], ord=2).max())
