@@ -1,18 +1,20 @@
 """Benchmark: ELCD against NCDS rollout time, and a fast LASA-2D comparison (Chapter 7).
 
-1. Rollout time at equal width. ELCD evaluates its field with one pass of two width-16 networks
-   (P_s and P_a), stacked into one (ELCD.stacked_layers), with the x* half of the first layer
-   folded into the bias once per rollout (ELCD.frozen); NCDS with one width-16 network at every
-   quadrature node of its line integral (8 Gauss-Legendre nodes). Both are rolled out by the
-   same RK4 loop from the same initial states; the table gives the median wall time and the
-   ratio ELCD / NCDS (target: at most 0.3).
-2. Trajectory distance (elcd.dtwd, Section 4.5.1) on LASA-2D shapes in fast mode: ELCD with its
-   coupling-flow encoder, SDD, Euclideanizing flows and NCDS (2-D latent), each trained by
-   elcd.train with the dissertation's settings except the number of epochs; mean +- std over the
-   shapes and seeds run. The dissertation's Table 4.1 row is printed beside it.
+1. Rollout time at equal width. ELCD evaluates its field with one pass of two width-16
+   networks (P_s and P_a), stacked into one (ELCD.stacked_layers), with the x* half of
+   the first layer folded into the bias once per rollout (ELCD.frozen); NCDS with one
+   width-16 network at every quadrature node of its line integral (8 Gauss-Legendre
+   nodes). Both are rolled out by the same RK4 loop from the same initial states; the
+   table gives the median wall time and the ratio ELCD / NCDS (target: at most 0.3).
+2. Trajectory distance (elcd.dtwd, Section 4.5.1) on LASA-2D shapes in fast mode: ELCD
+   with its coupling-flow encoder, SDD, Euclideanizing flows and NCDS (2-D latent), each
+   trained by elcd.train with the dissertation's settings except the number of epochs;
+   mean +- std over the shapes and seeds run. The dissertation's Table 4.1 row is
+   printed beside it.
 
-Run:  python benchmarks/elcd_rollout.py [--shapes 2] [--seeds 1] [--epochs 40] [--skip-lasa]
-A script, not a test: its times depend on the machine (and on what else runs on it).
+Run:  python benchmarks/elcd_rollout.py [--shapes 2] [--seeds 1] [--epochs 40]
+[--skip-lasa] A script, not a test: its times depend on the machine (and on what else
+runs on it).
 """
 
 from __future__ import annotations
@@ -118,13 +120,15 @@ def main():
             rows,
             ["dim", "batch", "ELCD ms", "NCDS ms", "ELCD/NCDS"],
             floatfmt=["d", "d", ".1f", ".1f", ".2f"],
-            title=f"RK4 rollout, {args.steps} steps, width 16, NCDS with {args.nodes} nodes",
+            title=f"RK4 rollout, {args.steps} steps, width 16, "
+            f"NCDS with {args.nodes} nodes",
         )
     )
     if args.skip_lasa:
         return
     print(
-        f"\nLASA-2D, fast: {args.shapes} shapes x {args.seeds} seeds, {args.epochs} epochs"
+        f"\nLASA-2D, fast: {args.shapes} shapes x {args.seeds} seeds, {args.epochs} "
+        "epochs"
     )
     rows = lasa_rows(LASA_2D[: args.shapes], args.seeds, args.epochs, args.subsample)
     print(

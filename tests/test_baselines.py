@@ -29,7 +29,8 @@ def test_every_baseline_maps_states_to_velocities_of_the_same_shape(dim):
 
 
 def test_sdd_decreases_its_lyapunov_function_at_rate_alpha():
-    """dV/dt = grad V . f <= -alpha V at every point (the closed-form projection, eq. 4.19)."""
+    """dV/dt = grad V . f <= -alpha V at every point (the closed-form projection, eq.
+    4.19)."""
     torch.manual_seed(0)
     model = B.SDD(3, alpha=0.5, x_star=[0.3, -0.2, 1.0]).double()
     x = (3.0 * torch.randn(400, 3, dtype=F64)).requires_grad_(True)
@@ -62,7 +63,8 @@ def test_icnn_is_convex_along_random_chords():
 
 
 def test_ncds_has_a_single_equilibrium_and_a_known_linear_case():
-    """<e, f> <= -eps ||e||^2 (an average of -(J^T J + eps I)); constant J gives f exactly."""
+    """<e, f> <= -eps ||e||^2 (an average of -(J^T J + eps I)); constant J gives f
+    exactly."""
     torch.manual_seed(3)
     model = B.NCDS(3, eps=0.1, x_star=[1.0, 0.0, -1.0]).double()
     x = 3 * torch.randn(300, 3, dtype=F64)

@@ -1,4 +1,5 @@
-"""Tests of contraction.elcd: the ELCD guarantee, the latent model, rollouts and the distance."""
+"""Tests of contraction.elcd: the ELCD guarantee, the latent model, rollouts and the
+distance."""
 
 import math
 
@@ -14,7 +15,8 @@ F64 = torch.float64
 
 
 def random_elcd(dim, alpha=0.2, seed=0, scale=1.0):
-    """An untrained ELCD in float64 with a random equilibrium; ``scale`` enlarges P_s and P_a."""
+    """An untrained ELCD in float64 with a random equilibrium; ``scale`` enlarges P_s
+    and P_a."""
     torch.manual_seed(seed)
     model = elcd.ELCD(dim, hidden=16, alpha=alpha, x_star=torch.randn(dim)).double()
     with torch.no_grad():
@@ -26,9 +28,10 @@ def random_elcd(dim, alpha=0.2, seed=0, scale=1.0):
 
 @pytest.mark.parametrize("dim", [2, 4, 8])
 def test_theorem_bound_holds_and_its_slack_is_the_rayleigh_integral(dim):
-    """||x(t) - x*|| <= exp(-alpha t) ||x(0) - x*|| (eq. 4.12) on an untrained model, and the
-    measured log-ratio equals -alpha t - int ||P_s e||^2/||e||^2: the bound is loose by exactly
-    that integral (to the trapezoid rule's 1e-3), and by nothing else."""
+    """||x(t) - x*|| <= exp(-alpha t) ||x(0) - x*|| (eq. 4.12) on an untrained model,
+    and the measured log-ratio equals -alpha t - int ||P_s e||^2/||e||^2: the bound is
+    loose by exactly that integral (to the trapezoid rule's 1e-3), and by nothing
+    else."""
     model = random_elcd(dim, seed=dim)
     x0 = model.x_star + 3.0 * torch.randn(16, dim, dtype=F64)
     dt, steps = 0.01, 200
@@ -51,7 +54,8 @@ def test_theorem_bound_holds_and_its_slack_is_the_rayleigh_integral(dim):
 
 @pytest.mark.parametrize("dim", [2, 4, 8])
 def test_theorem_bound_is_attained_when_the_symmetric_factor_vanishes(dim):
-    """With P_s = 0 the field is a rotation plus -alpha e: the bound holds with equality."""
+    """With P_s = 0 the field is a rotation plus -alpha e: the bound holds with
+    equality."""
     model = random_elcd(dim, alpha=0.3, seed=10 + dim)
     with torch.no_grad():
         model.symmetric_factor[-1].weight.zero_()
@@ -80,8 +84,8 @@ def test_symmetric_part_of_A_is_at_most_minus_alpha(dim, scale):
 
 @pytest.mark.parametrize("dim", [2, 4, 8])
 def test_exactly_one_equilibrium_at_x_star(dim):
-    """f(x*) = 0 exactly; <x - x*, f(x)> <= -alpha ||x - x*||^2 rules out any other zero, and a
-    root finder started anywhere finds only x*."""
+    """f(x*) = 0 exactly; <x - x*, f(x)> <= -alpha ||x - x*||^2 rules out any other
+    zero, and a root finder started anywhere finds only x*."""
     model = random_elcd(dim, seed=3 * dim, scale=3.0)
     with torch.no_grad():
         assert torch.equal(model(model.x_star[None]), torch.zeros(1, dim, dtype=F64))
@@ -132,7 +136,8 @@ def test_contraction_metric_solves_the_lyapunov_pde_in_2d():
     h = 1e-2
     with torch.no_grad():
         v = model(x[None])[0]
-    # M at x and a step ahead and behind along the flow, for dM/dt by central differences
+    # M at x and a step ahead and behind along the flow, for dM/dt by central
+    # differences
     points = torch.stack([x, x + h * v, x - h * v])
     metric, tail = flows.contraction_metric(model, points, horizon=10.0, steps=300)
     assert tail < 1e-3
@@ -196,7 +201,8 @@ def test_bad_arguments_are_named():
 
 
 def test_frozen_field_and_forward_agree_with_the_matrix_form():
-    """The stacked fast paths compute A(x, x*)(x - x*), also for another x* and 3-D input."""
+    """The stacked fast paths compute A(x, x*)(x - x*), also for another x* and 3-D
+    input."""
     model = random_elcd(3, alpha=0.1, seed=3, scale=5.0)
     x = torch.randn(2, 5, 3, dtype=F64)
     z_star = torch.randn(3, dtype=F64)

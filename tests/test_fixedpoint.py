@@ -111,7 +111,8 @@ def test_bounds_are_optimal_and_admissible(c, kappa, norm):
 
 
 def test_non_euclidean_series_of_the_slides():
-    # slides: alpha* c = 1/(2 k^2) - 3/(8 k^3) + O(k^-4);  factor = 1 - 1/(4k^2) + 1/(8k^3) + O(k^-4)
+    # slides: alpha* c = 1/(2 k^2) - 3/(8 k^3) + O(k^-4);  factor = 1 - 1/(4k^2) +
+    # 1/(8k^3) + O(k^-4)
     c, kappa = 1.0, 200.0
     out = fp.forward_step_bounds(c, kappa, "non-euclidean")
     assert out["alpha_opt"] == pytest.approx(

@@ -1,43 +1,51 @@
-r"""The baselines of Chapter 7: SDD, Euclideanizing Flows and NCDS, small and clear (Section 4.4).
+r"""The baselines of Chapter 7: SDD, Euclideanizing Flows and NCDS, small and clear
+(Section 4.4).
 
-Each is a torch module (or a builder of one) mapping states (batch, dim) to velocities, trained
-and rolled out with :func:`contraction.elcd.train` and :func:`contraction.elcd.rollout`.
+Each is a torch module (or a builder of one) mapping states (batch, dim) to velocities,
+trained and rolled out with :func:`contraction.elcd.train` and
+:func:`contraction.elcd.rollout`.
 
 * **Stable deep dynamics** (:class:`SDD`, Manek and Kolter 2019): a free network
-  :math:`\hat f` and a Lyapunov function :math:`V`, with :math:`\hat f` projected in closed form
-  onto :math:`\{u : \nabla V^\top u \le -\alpha V\}` (eq. 4.19),
+  :math:`\hat f` and a Lyapunov function :math:`V`, with :math:`\hat f` projected in
+  closed form onto :math:`\{u : \nabla V^\top u \le -\alpha V\}` (eq. 4.19),
 
   .. math:: \dot x = \hat f(x) - \nabla V(x)\,
-            \frac{\mathrm{ReLU}(\nabla V(x)^\top \hat f(x) + \alpha V(x))}{\|\nabla V(x)\|^2},
+            \frac{\mathrm{ReLU}(\nabla V(x)^\top \hat f(x) + \alpha V(x))}{\|\nabla
+            V(x)\|^2},
 
-  so :math:`\dot V \le -\alpha V` everywhere: global exponential stability of :math:`x^*`, but no
-  contraction guarantee (the projection is not differentiable). :math:`V(x) = \sigma(g(x) -
-  g(x^*)) + \varepsilon\|x - x^*\|^2` with :math:`g` an input-convex network (Amos et al. 2017) and
-  :math:`\sigma` the smoothed ReLU, so :math:`V` is convex, positive and zero only at
-  :math:`x^*`. Here :math:`\hat f(x) = h(x) - h(x^*)` so that the projected field vanishes at
-  :math:`x^*`, where :math:`\nabla V = 0` and the formula would divide by zero.
+  so :math:`\dot V \le -\alpha V` everywhere: global exponential stability of
+  :math:`x^*`, but no contraction guarantee (the projection is not differentiable).
+  :math:`V(x) = \sigma(g(x) - g(x^*)) + \varepsilon\|x - x^*\|^2` with :math:`g` an
+  input-convex network (Amos et al. 2017) and :math:`\sigma` the smoothed ReLU, so
+  :math:`V` is convex, positive and zero only at :math:`x^*`. Here :math:`\hat f(x) =
+  h(x) - h(x^*)` so that the projected field vanishes at :math:`x^*`, where
+  :math:`\nabla V = 0` and the formula would divide by zero.
 * **Euclideanizing flows** (:func:`eflow`, Rana et al. 2020): natural-gradient descent
-  :math:`\dot x = -G_\psi(x)^{-1}\nabla(\Phi\circ\psi)(x)` with :math:`G_\psi = D\psi^\top
-  D\psi`, i.e. :math:`\dot y = -\nabla\Phi(y)` in the latent :math:`y = \psi(x)` (eq. 4.18).
-  :math:`\Phi(y) = \|y - y^*\|`: the latent speed is constant, here a learned positive scale
-  :math:`k`, and the norm is smoothed as :math:`\sqrt{\|y-y^*\|^2 + \delta^2}` so that the field
-  is defined at :math:`y^*`. Only weakly contracting (convex, not strongly convex potential).
-* **Neural contractive dynamical systems** (:class:`NCDS`, Beik-Mohammadi et al. 2024): the
-  *Jacobian* is parametrized, :math:`Df(x) = -(J_\theta(x)^\top J_\theta(x) + \varepsilon I)`
-  (eq. 4.20), and the field recovered by the line integral (eq. 4.21) from the equilibrium,
-  :math:`f(x) = \int_0^1 Df(x^* + \tau(x - x^*))\,d\tau\,(x - x^*)`, here by Gauss-Legendre
-  quadrature with ``nodes`` points: ``nodes`` network evaluations per velocity, against one for
-  ELCD. The Jacobian is symmetric, so :math:`f = -\nabla V` for a strongly convex :math:`V`.
-  :func:`latent_ncds` adds the encoder of the dissertation's comparison: the same coupling flow
-  as ELCD, then an un-pad to a 2-D latent space (Section 4.5), so that contraction holds only on
-  the decoder's image. The encoder is trained jointly, as for ELCD (not as a VAE first).
+  :math:`\dot x = -G_\psi(x)^{-1}\nabla(\Phi\circ\psi)(x)` with :math:`G_\psi =
+  D\psi^\top D\psi`, i.e. :math:`\dot y = -\nabla\Phi(y)` in the latent :math:`y =
+  \psi(x)` (eq. 4.18). :math:`\Phi(y) = \|y - y^*\|`: the latent speed is constant, here
+  a learned positive scale :math:`k`, and the norm is smoothed as
+  :math:`\sqrt{\|y-y^*\|^2 + \delta^2}` so that the field is defined at :math:`y^*`.
+  Only weakly contracting (convex, not strongly convex potential).
+* **Neural contractive dynamical systems** (:class:`NCDS`, Beik-Mohammadi et al. 2024):
+  the
+  *Jacobian* is parametrized, :math:`Df(x) = -(J_\theta(x)^\top J_\theta(x) +
+  \varepsilon I)` (eq. 4.20), and the field recovered by the line integral (eq. 4.21)
+  from the equilibrium, :math:`f(x) = \int_0^1 Df(x^* + \tau(x - x^*))\,d\tau\,(x -
+  x^*)`, here by Gauss-Legendre quadrature with ``nodes`` points: ``nodes`` network
+  evaluations per velocity, against one for ELCD. The Jacobian is symmetric, so :math:`f
+  = -\nabla V` for a strongly convex :math:`V`. :func:`latent_ncds` adds the encoder of
+  the dissertation's comparison: the same coupling flow as ELCD, then an un-pad to a 2-D
+  latent space (Section 4.5), so that contraction holds only on the decoder's image. The
+  encoder is trained jointly, as for ELCD (not as a VAE first).
 
-References: ``jaffe2024`` (Section 4.4); G. Manek, J. Z. Kolter, "Learning stable deep dynamics
-models", NeurIPS 2019 (``manek2019``); B. Amos, L. Xu, J. Z. Kolter, "Input convex neural
-networks", ICML 2017 (``amos2017``); M. A. Rana, A. Li, D. Fox, B. Boots, F. Ramos, N. Ratliff,
-"Euclideanizing flows: diffeomorphic reduction for learning stable dynamical systems", L4DC
-2020 (``rana2020``); H. Beik-Mohammadi, S. Hauberg, G. Arvanitidis, N. Figueroa, G. Neumann,
-L. Rozo, "Neural contractive dynamical systems", ICLR 2024 (``beikmohammadi2024``).
+References: ``jaffe2024`` (Section 4.4); G. Manek, J. Z. Kolter, "Learning stable deep
+dynamics models", NeurIPS 2019 (``manek2019``); B. Amos, L. Xu, J. Z. Kolter, "Input
+convex neural networks", ICML 2017 (``amos2017``); M. A. Rana, A. Li, D. Fox, B. Boots,
+F. Ramos, N. Ratliff, "Euclideanizing flows: diffeomorphic reduction for learning stable
+dynamical systems", L4DC 2020 (``rana2020``); H. Beik-Mohammadi, S. Hauberg, G.
+Arvanitidis, N. Figueroa, G. Neumann, L. Rozo, "Neural contractive dynamical systems",
+ICLR 2024 (``beikmohammadi2024``).
 """
 
 from __future__ import annotations
@@ -66,8 +74,9 @@ def smooth_relu(x, width: float = 0.1):
 
 class ICNN(nn.Module):
     r"""An input-convex network :math:`g:\mathbb R^d \to \mathbb R` (Amos et al. 2017):
-    :math:`z_{k+1} = \sigma(U_k z_k + W_k x + b_k)` with :math:`U_k \ge 0` (softplus of free
-    weights) and :math:`\sigma` convex and non-decreasing, so :math:`g` is convex in :math:`x`."""
+    :math:`z_{k+1} = \sigma(U_k z_k + W_k x + b_k)` with :math:`U_k \ge 0` (softplus of
+    free weights) and :math:`\sigma` convex and non-decreasing, so :math:`g` is convex
+    in :math:`x`."""
 
     def __init__(self, dim: int, hidden: int = 32, layers: int = 2):
         super().__init__()
@@ -92,8 +101,8 @@ class ICNN(nn.Module):
 
 
 class SDD(nn.Module):
-    """Stable deep dynamics, eq. (4.19): a free field projected to decrease an ICNN Lyapunov
-    function at rate ``alpha``; equilibrium ``x_star`` (default the origin)."""
+    """Stable deep dynamics, eq. (4.19): a free field projected to decrease an ICNN
+    Lyapunov function at rate ``alpha``; equilibrium ``x_star`` (default the origin)."""
 
     def __init__(
         self,
@@ -129,7 +138,8 @@ class SDD(nn.Module):
     def forward(self, x):
         training = torch.is_grad_enabled()
         with torch.enable_grad():
-            # V's gradient is part of the model: keep its graph when training, not in rollouts
+            # V's gradient is part of the model: keep its graph when training, not in
+            # rollouts
             x_in = x if x.requires_grad else x.detach().requires_grad_(True)
             value = self.lyapunov(x_in)
             grad = torch.autograd.grad(value.sum(), x_in, create_graph=training)[0]
@@ -175,8 +185,9 @@ class NCDS(nn.Module):
     r"""The NCDS vector field: :math:`Df = -(J^\top J + \varepsilon I)` integrated from
     :math:`x^*` by ``nodes``-point Gauss-Legendre quadrature (eqs. 4.20-4.21).
 
-    ``NCDS(dim, hidden=16, eps=0.01, nodes=8, x_star=None)``; :math:`J_\theta` is a two-layer tanh
-    network of width ``hidden``, as ELCD's factors, so the two compare at equal width.
+    ``NCDS(dim, hidden=16, eps=0.01, nodes=8, x_star=None)``; :math:`J_\theta` is a
+    two-layer tanh network of width ``hidden``, as ELCD's factors, so the two compare at
+    equal width.
     """
 
     def __init__(
@@ -228,7 +239,8 @@ def latent_ncds(
     bound: float = 10.0,
     flow_hidden: int = 30,
 ) -> LatentDynamics:
-    """NCDS as compared in Section 4.5: coupling-flow encoder, un-pad to ``latent_dim``."""
+    """NCDS as compared in Section 4.5: coupling-flow encoder, un-pad to
+    ``latent_dim``."""
     latent_dim = as_positive_int(latent_dim, "latent_dim")
     return LatentDynamics(
         NCDS(latent_dim, hidden, eps, nodes),

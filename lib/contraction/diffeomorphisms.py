@@ -1,32 +1,35 @@
-r"""Learned diffeomorphisms of :math:`\mathbb R^d`: coupling layers with rational-quadratic splines.
+r"""Learned diffeomorphisms of :math:`\mathbb R^d`: coupling layers with
+rational-quadratic splines.
 
-Contraction survives a smooth change of coordinates: if :math:`\dot z = g(z)` contracts in the
-metric :math:`M(z)` and :math:`z = \phi(x)` is a diffeomorphism, then :math:`\dot x =
-D\phi(x)^{-1} g(\phi(x))` contracts in :math:`D\phi(x)^\top M(\phi(x)) D\phi(x)` (Lohmiller and
-Slotine 1998, Theorem 2). Chapter 7 learns :math:`\phi` jointly with the latent dynamics
-(``jaffe2024``, Sections 4.3.3-4.3.5), so the model contracts in a learned metric.
+Contraction survives a smooth change of coordinates: if :math:`\dot z = g(z)` contracts
+in the metric :math:`M(z)` and :math:`z = \phi(x)` is a diffeomorphism, then :math:`\dot
+x = D\phi(x)^{-1} g(\phi(x))` contracts in :math:`D\phi(x)^\top M(\phi(x)) D\phi(x)`
+(Lohmiller and Slotine 1998, Theorem 2). Chapter 7 learns :math:`\phi` jointly with the
+latent dynamics (``jaffe2024``, Sections 4.3.3-4.3.5), so the model contracts in a
+learned metric.
 
 :class:`CouplingFlow` is the encoder of the dissertation's experiments (Section 4.5): a
-permutation and an invertible linear layer before, between and after two coupling layers whose
-elementwise map is a monotonic rational-quadratic spline (Durkan et al. 2019) on
-:math:`[-B, B]` with ``bins`` bins and the identity outside (slope 1 at the ends, so the map is
-linearly extrapolated and stays a bijection of the whole line). A coupling layer keeps one part
-:math:`x_a` of the coordinates and maps each other coordinate by a spline whose knots a network
-computes from :math:`x_a`; it is inverted coordinate by coordinate, in closed form (Dinh et
-al. 2015). The splines and coupling come from the ``zuko`` library; the linear layer is
-:math:`W = LU` with unit lower-triangular :math:`L` and upper-triangular :math:`U` with positive
-diagonal :math:`e^{s}`, invertible for every parameter value and the identity at initialisation.
+permutation and an invertible linear layer before, between and after two coupling layers
+whose elementwise map is a monotonic rational-quadratic spline (Durkan et al. 2019) on
+:math:`[-B, B]` with ``bins`` bins and the identity outside (slope 1 at the ends, so the
+map is linearly extrapolated and stays a bijection of the whole line). A coupling layer
+keeps one part :math:`x_a` of the coordinates and maps each other coordinate by a spline
+whose knots a network computes from :math:`x_a`; it is inverted coordinate by
+coordinate, in closed form (Dinh et al. 2015). The splines and coupling come from the
+``zuko`` library; the linear layer is :math:`W = LU` with unit lower-triangular
+:math:`L` and upper-triangular :math:`U` with positive diagonal :math:`e^{s}`,
+invertible for every parameter value and the identity at initialisation.
 
 Every transform has ``forward``, ``inverse`` and ``dim`` (the dimension it acts on), so
 they compose freely. Everything is twice differentiable in reverse mode, which is how
 :class:`contraction.elcd.LatentDynamics` maps latent velocities back to data space (a
 Jacobian-vector product of :meth:`CouplingFlow.inverse`).
 
-References: ``jaffe2024`` (Section 4.3.5, Section 4.5); L. Dinh, D. Krueger, Y. Bengio, "NICE:
-non-linear independent components estimation", 2015 (``dinh2015``); C. Durkan, A. Bekasov,
-I. Murray, G. Papamakarios, "Neural spline flows", NeurIPS 2019 (``durkan2019``); W. Lohmiller,
-J.-J. Slotine, "On contraction analysis for non-linear systems", Automatica 1998
-(``lohmiller1998``).
+References: ``jaffe2024`` (Section 4.3.5, Section 4.5); L. Dinh, D. Krueger, Y. Bengio,
+"NICE: non-linear independent components estimation", 2015 (``dinh2015``); C. Durkan, A.
+Bekasov, I. Murray, G. Papamakarios, "Neural spline flows", NeurIPS 2019
+(``durkan2019``); W. Lohmiller, J.-J. Slotine, "On contraction analysis for non-linear
+systems", Automatica 1998 (``lohmiller1998``).
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ def _zuko():
 
 
 class Permutation(nn.Module):
-    """A fixed random permutation of the coordinates (drawn from torch's global generator)."""
+    """A fixed random permutation of the coordinates (drawn from torch's global
+    generator)."""
 
     def __init__(self, dim: int):
         super().__init__()
@@ -67,7 +71,8 @@ class Permutation(nn.Module):
 
 
 class LULinear(nn.Module):
-    r"""The invertible affine map :math:`x \mapsto LUx + b`, the identity at initialisation."""
+    r"""The invertible affine map :math:`x \mapsto LUx + b`, the identity at
+    initialisation."""
 
     def __init__(self, dim: int):
         super().__init__()
@@ -97,10 +102,12 @@ class LULinear(nn.Module):
 
 
 class SplineCoupling(nn.Module):
-    """A coupling layer: coordinates where ``mask`` is True condition splines on the others.
+    """A coupling layer: coordinates where ``mask`` is True condition splines on the
+    others.
 
-    The spline parameters come from an MLP with two hidden layers of ``hidden`` units (zuko's
-    ``GeneralCouplingTransform``); ``bins`` bins on ``[-bound, bound]``, identity outside.
+    The spline parameters come from an MLP with two hidden layers of ``hidden`` units
+    (zuko's ``GeneralCouplingTransform``); ``bins`` bins on ``[-bound, bound]``,
+    identity outside.
     """
 
     def __init__(self, mask, bins: int = 10, bound: float = 10.0, hidden: int = 30):
@@ -132,11 +139,13 @@ class SplineCoupling(nn.Module):
 
 
 class CouplingFlow(nn.Module):
-    r"""The encoder :math:`\phi` of Section 4.5: [perm, linear, spline coupling] x 2, perm, linear.
+    r"""The encoder :math:`\phi` of Section 4.5: [perm, linear, spline coupling] x 2,
+    perm, linear.
 
-    ``CouplingFlow(dim)`` maps (..., dim) to (..., dim); :meth:`inverse` undoes it exactly (up to
-    rounding). The two coupling layers use complementary masks, so every coordinate is transformed.
-    ``dim`` must be at least 2 (a coupling layer needs a part to condition on).
+    ``CouplingFlow(dim)`` maps (..., dim) to (..., dim); :meth:`inverse` undoes it
+    exactly (up to rounding). The two coupling layers use complementary masks, so every
+    coordinate is transformed. ``dim`` must be at least 2 (a coupling layer needs a part
+    to condition on).
     """
 
     def __init__(self, dim: int, bins: int = 10, bound: float = 10.0, hidden: int = 30):

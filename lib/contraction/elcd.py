@@ -80,8 +80,8 @@ def check_states(x, dim: int, name: str = "x"):
         raise TypeError(f"{name} must be a torch tensor, got {type(x).__name__}")
     if x.ndim == 0 or x.shape[-1] != dim or not x.is_floating_point():
         raise ValueError(
-            f"{name} must be a float tensor of shape (batch, {dim}), "
-            f"got {x.dtype} of shape {tuple(x.shape)}"
+            f"{name} must be a float tensor of shape (batch, {dim}), got {x.dtype} of "
+            f"shape {tuple(x.shape)}"
         )
 
 
@@ -353,8 +353,8 @@ def dtwd(x, x_ref) -> float:
     a, b = _as_trajectory(x, "x"), _as_trajectory(x_ref, "x_ref")
     if a.shape[1] != b.shape[1]:
         raise ValueError(
-            f"x and x_ref must have the same dimension, got {a.shape[1]} "
-            f"and {b.shape[1]}"
+            f"x and x_ref must have the same dimension, got {a.shape[1]} and "
+            f"{b.shape[1]}"
         )
     distances = cdist(a, b)
     return float(distances.min(axis=1).mean() + distances.min(axis=0).mean())

