@@ -1,6 +1,7 @@
 """Product quantization arithmetic, quantization-aware layers and cost meters (Chapter
 5)."""
 
+import copy
 import math
 import warnings
 
@@ -144,3 +145,41 @@ def test_time_step_and_its_bad_input():
     with pytest.raises(TypeError, match="step"):
         Q.backward_memory(None)
     assert math.isfinite(seconds)
+
+
+def _tiny_quantized(seed=0, tau=0.05):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+    Q.quantize_model(model, 4, 1, tau=tau, tol=1e-12, iters=200)
+    x = torch.randn(16, 6, dtype=torch.float64)
+    return model, x, torch.randint(0, 3, (16,))
+
+
+def test_gradient_angle_of_jfb_against_idkm():
+    model, x, y = _tiny_quantized()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    assert Q.gradient_angle(model, x, y, ("idkm", "idkm")) == pytest.approx(0, abs=1e-5)
+    # IDKM is the exact gradient: DKM unrolled to convergence points the same way
+    assert Q.gradient_angle(model, x, y, ("idkm", "dkm")) < 0.1
+    angle = Q.gradient_angle(model, x, y)
+    assert 0.5 < angle < 90  # JFB turns the gradient, but still descends
+    # computed by hand from the two gradients
+    grads = []
+    for method in ("idkm", "jfb"):
+        twin = copy.deepcopy(model)
+        for layer in (twin[0], twin[2]):
+            layer.options["method"] = method
+        loss = nn.functional.cross_entropy(twin(x), y)
+        weights = [twin[0].layer.weight, twin[2].layer.weight]
+        grads.append(
+            torch.cat([g.flatten() for g in torch.autograd.grad(loss, weights)])
+        )
+    cosine = grads[0] @ grads[1] / (grads[0].norm() * grads[1].norm())
+    assert angle == pytest.approx(math.degrees(math.acos(cosine)), abs=1e-6)
+    # the model itself is untouched (copies do the work)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, state[k])
+    with pytest.raises(ValueError, match="methods"):
+        Q.gradient_angle(model, x, y, ("idkm", "newton"))
+    with pytest.raises(ValueError, match="QuantizedLayer"):
+        Q.gradient_angle(nn.Linear(6, 3).double(), x, y)

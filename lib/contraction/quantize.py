@@ -35,7 +35,8 @@ solution.
   :func:`bits_per_weight`, :func:`compression_ratio`) and the quantization-aware
   :class:`QuantizedLinear`, :class:`QuantizedConv2d`, :func:`quantize_model`;
 * :mod:`contraction.quantize_costs`: backward memory (:class:`SavedTensorMeter`,
-  :func:`backward_memory`) and time per step (:func:`time_step`).
+  :func:`backward_memory`), time per step (:func:`time_step`) and the angle between
+  two methods' gradients (:func:`gradient_angle`).
 
 References: S. Jaffe, *Dynamical Systems and Neural Networks*, PhD thesis, UCSB 2024,
 Chapter 2 (``jaffe2024``); M. Cho, K. Alizadeh-Vahid, S. Adya, M. Rastegari, "DKM:
@@ -47,7 +48,13 @@ Jacobian-free backpropagation for implicit networks", AAAI 2022 (``fung2022``).
 from __future__ import annotations
 
 from .codebooks import hard_assign, hard_quantize, init_codebook, lloyd
-from .quantize_costs import MemoryReport, SavedTensorMeter, backward_memory, time_step
+from .quantize_costs import (
+    MemoryReport,
+    SavedTensorMeter,
+    backward_memory,
+    gradient_angle,
+    time_step,
+)
 from .quantize_kmeans import (
     DISTANCES,
     METHODS,
@@ -98,4 +105,5 @@ __all__ = [
     "MemoryReport",
     "backward_memory",
     "time_step",
+    "gradient_angle",
 ]

@@ -17,21 +17,38 @@ matrices, :math:`O(t\,m\,k)`, while the implicit backward keeps only the solutio
 
 :func:`time_step` is the median wall time of a training step (synchronising CUDA).
 
+And what JFB saves has a price in direction: :func:`gradient_angle` measures, at a
+model's current state, the angle between the loss gradients of its quantized weights
+under two backward methods (IDKM's exact implicit gradient against JFB's zeroth Neumann
+term), so it can be followed along training.
+
 Introduced in the Chapter 5 section *The headline, measured*. Reference: S. Jaffe, PhD
 thesis, UCSB 2024, Chapter 2, Table 2.2 (``jaffe2024``).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 import statistics
 import time
+import warnings
 
 import torch
+import torch.nn.functional as F
 
 from ._checks import as_positive_int, check_callable
+from .quantize_kmeans import METHODS
+from .quantize_layers import QuantizedLayer
 
-__all__ = ["SavedTensorMeter", "MemoryReport", "backward_memory", "time_step"]
+__all__ = [
+    "SavedTensorMeter",
+    "MemoryReport",
+    "backward_memory",
+    "time_step",
+    "gradient_angle",
+]
 
 
 class _Saved:
@@ -153,3 +170,48 @@ def time_step(step, repeats=5, warmup=1, device=None):
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _weight_gradient(model, x, y, method, loss_fn):
+    """The loss gradient of every quantized weight of a copy of ``model`` whose layers
+    use ``method``; None if an implicit backward fell back to JFB."""
+    twin = copy.deepcopy(model).train()
+    layers = [m for m in twin.modules() if isinstance(m, QuantizedLayer)]
+    if not layers:
+        raise ValueError("model must contain at least one QuantizedLayer")
+    for layer in layers:
+        layer.options["method"] = method
+    with torch.enable_grad():
+        loss = loss_fn(twin(x), y)
+        grads = torch.autograd.grad(loss, [layer.layer.weight for layer in layers])
+    if method == "idkm" and not all(
+        layer.record.backward is not None and layer.record.backward.converged
+        for layer in layers
+    ):
+        return None
+    return torch.cat([g.flatten() for g in grads])
+
+
+def gradient_angle(model, x, y, methods=("idkm", "jfb"), loss_fn=None) -> float:
+    r"""Angle in degrees between the gradients of the loss on ``(x, y)`` with respect to
+    the quantized weights of ``model``, under the two backward ``methods``.
+
+    Both gradients start from the model's current state (its weights and codebook warm
+    starts, on copies, so ``model`` is not changed): the forward passes agree and only
+    the backward differs. With IDKM as the reference, the angle of JFB is how far the
+    zeroth Neumann term :math:`\partial F/\partial W` turns the implicit gradient
+    :math:`(I - \partial F/\partial C)^{-1}\partial F/\partial W` (``jaffe2024``,
+    Section 2.4; ``fung2022``). Returns nan when an IDKM adjoint solve did not converge
+    (it then falls back to JFB, and the angle would read 0). ``loss_fn`` defaults to
+    cross-entropy.
+    """
+    if len(methods) != 2 or any(m not in METHODS for m in methods):
+        raise ValueError(f"methods must be two of {METHODS}, got {methods!r}")
+    loss_fn = F.cross_entropy if loss_fn is None else check_callable(loss_fn, "loss_fn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a fallback is reported as nan
+        a, b = (_weight_gradient(model, x, y, m, loss_fn) for m in methods)
+    if a is None or b is None:
+        return math.nan
+    cosine = torch.dot(a, b) / (a.norm() * b.norm())
+    return math.degrees(math.acos(float(cosine.clamp(-1.0, 1.0))))
