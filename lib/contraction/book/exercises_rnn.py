@@ -23,6 +23,8 @@ def _max_lognorm_diag_cases(seed=43):
         ),  # mu_inf(A) < 0: d_min decides
         (np.array([[1.0, -2.0], [0.5, 0.2]]), 0.5, 1.0),  # mu_inf(A) > 0: d_max decides
         (np.array([[0.7]]), 0.0, 0.25),
+        # mu_inf(A) < 0 with d_min = 0: the maximum is 0, not d_max * mu_inf(A)
+        (np.array([[-1.0, 0.2], [0.1, -1.0]]), 0.0, 1.0),
     ]
     for n in (3, 5, 8):
         A = rng.normal(size=(n, n)) - rng.uniform(0, 3) * np.eye(n)
