@@ -124,14 +124,15 @@ register(
     "ch1.weighted_network_rate",
     _network_rate,
     [(W, _weights(W)) for W in _W_EXAMPLES] + [(_W_EXAMPLES[0], np.eye(2))],
-    "at each corner J = -I + W diag(d), mu_P(J) is the largest generalised eigenvalue "
-    "of ((J^T P + P J)/2, P); the rate is minus the largest over the corners.",
+    "at each corner J = -I + W diag(d), mu_{2,P^{1/2}}(J) is the largest "
+    "generalised eigenvalue of ((J^T P + P J)/2, P); the rate is minus the largest "
+    "over the corners.",
 )
 register(
     "ch1.network_step",
     _network_step,
     [(W, _weights(W)) for W in _W_EXAMPLES] + [(_W_EXAMPLES[0], np.eye(2))],
-    "c = minus the largest mu_P over the corners, ell = the largest ||J||_P = "
-    "||R J R^{-1}||_2 over the corners (R^T R = P); then alpha = c / ell**2 and "
-    "factor = sqrt(1 - (c / ell)**2).",
+    "c = minus the largest mu_{2,P^{1/2}} over the corners, ell = the largest "
+    "||J||_{2,P^{1/2}} = ||R J R^{-1}||_2 over the corners (R^T R = P); then "
+    "alpha = c / ell**2 and factor = sqrt(1 - (c / ell)**2).",
 )
