@@ -107,3 +107,23 @@ def test_every_full_row_loads_with_finite_moderate_data():
         data = L.load_row(loader, sets[0], config["loaders"])
         raw = np.concatenate(data.positions) * data.std + data.mean
         assert np.isfinite(raw).all() and np.abs(raw).max() < 100, row
+
+
+def test_the_two_halves_cover_the_full_table_once_and_merge_in_order():
+    rows = [row for row, _, _ in L.SETTINGS["full"]["rows"]]
+    halves = [L.PARTS[name] for name in ("lasa_table_1", "lasa_table_2")]
+    assert sorted(halves[0] + halves[1]) == sorted(rows)
+    assert not set(halves[0]) & set(halves[1])
+    for name in L.PARTS:
+        config = L.record_config("full", name)
+        assert [r[0] for r in config["rows"]] == [r for r in rows if r in L.PARTS[name]]
+        assert config["part"] == name and config["epochs"] == 100
+        assert experiments.EXPERIMENTS[name] is getattr(L, name)
+    fake = [
+        {"metrics": {"table": {row: {"mean": i} for row in half}}}
+        for i, half in enumerate(halves)
+    ]
+    table, order = L.merge(fake[::-1])
+    assert order == rows and table["LASA-4D"]["mean"] == 1
+    with pytest.raises(ValueError, match="part"):
+        L.record_config("full", "lasa_table_3")

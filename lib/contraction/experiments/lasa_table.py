@@ -42,7 +42,11 @@ __all__ = [
     "score",
     "train_cell",
     "time_cell",
+    "PARTS",
     "lasa_table",
+    "lasa_table_1",
+    "lasa_table_2",
+    "merge",
 ]
 
 MODELS = ("ELCD", "SDD", "EFlow", "NCDS")
@@ -122,15 +126,17 @@ SETTINGS = {
 }
 
 
-def record_config(mode):
-    """The ``config`` that :func:`lasa_table` records for ``mode``, without running."""
-    return {
-        **SETTINGS[check_mode(SETTINGS, mode)],
+def record_config(mode, part=None):
+    """The ``config`` that :func:`lasa_table` (or the half ``part`` of :data:`PARTS`)
+    records for ``mode``, without running."""
+    config = {
+        **_part_settings(mode, part),
         "mode": mode,
         "optimizer": "adam",
         "loss": "mean squared error of velocities",
         "score": "dtwd of each demonstration and the rollout from its first point",
     }
+    return config if part is None else {**config, "part": part}
 
 
 def load_row(loader, arguments, loaders):
@@ -237,14 +243,31 @@ def _run_row(settings, loader, sets, seconds):
     return cells, datasets
 
 
-@register("lasa_table")
-def lasa_table(mode):
-    """Table 4.1: DTWD of ELCD, SDD, EFlow and NCDS on LASA, pendulum, Rosenbrock."""
+# Halves of the full table with about equal cost on a CPU, so that two processes can
+# record it side by side (``lasa_table_1`` and ``lasa_table_2``); each half is a record
+# of its own, and :func:`merge` joins them.
+PARTS = {
+    "lasa_table_1": ["LASA-2D", "Pendulum-4D", "Rosenbrock-8D", "Rosenbrock-16D"],
+    "lasa_table_2": ["LASA-4D", "LASA-8D", "Pendulum-8D", "Pendulum-16D"],
+}
+
+
+def _part_settings(mode, part):
+    settings = SETTINGS[check_mode(SETTINGS, mode)]
+    if part is None:
+        return settings
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {sorted(PARTS)}, got {part!r}")
+    rows = [r for r in settings["rows"] if r[0] in PARTS[part]]
+    return {**settings, "rows": rows}
+
+
+def _table(mode, part=None):
     from ..nn.results import tensor_checksum
     from ..runtime import single_thread
 
-    config = record_config(mode)
-    settings = SETTINGS[mode]
+    settings = _part_settings(mode, part)
+    config = record_config(mode, part)
     table, names, tensors = {}, [], []
     seconds = dict.fromkeys(settings["models"], 0.0)
     with single_thread():
@@ -265,3 +288,31 @@ def lasa_table(mode):
         "data_used": "standardized demonstrations; " + "; ".join(names),
         "data_checksum": tensor_checksum(*tensors),
     }
+
+
+@register("lasa_table")
+def lasa_table(mode):
+    """Table 4.1: DTWD of ELCD, SDD, EFlow and NCDS on LASA, pendulum, Rosenbrock."""
+    return _table(mode)
+
+
+@register("lasa_table_1")
+def lasa_table_1(mode):
+    """Table 4.1, first half of the rows (LASA-2D, Pendulum-4D, Rosenbrock)."""
+    return _table(mode, "lasa_table_1")
+
+
+@register("lasa_table_2")
+def lasa_table_2(mode):
+    """Table 4.1, second half of the rows (LASA-4D/8D, Pendulum-8D/16D)."""
+    return _table(mode, "lasa_table_2")
+
+
+def merge(records):
+    """One table from records of :data:`PARTS` (or of the whole experiment): rows in the
+    dissertation's order, each from the record that has it; ``(table, rows)``."""
+    table = {}
+    for record in records:
+        table.update(record["metrics"]["table"])
+    order = [row for row, _, _ in SETTINGS["full"]["rows"]]
+    return table, [row for row in order if row in table]
