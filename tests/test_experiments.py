@@ -11,7 +11,8 @@ from contraction.experiments.__main__ import main
 
 @pytest.fixture
 def small_digits(monkeypatch):
-    """A learnable stand-in for the digits, so these tests do not depend on scikit-learn."""
+    """A learnable stand-in for the digits, so these tests do not depend on
+    scikit-learn."""
     rng = np.random.default_rng(2)
     labels = np.arange(200) % 10
     pixels = np.clip(
