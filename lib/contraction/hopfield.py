@@ -8,16 +8,16 @@ A *modern continuous Hopfield network* stores memories :math:`\xi_1, \dots, \xi_
 
 the attention mechanism of transformers. It is the concave-convex step on the energy
 :math:`E(x) = -\beta^{-1}\log\sum_i e^{\beta \xi_i^\top x} + \tfrac12 x^\top x +
-\beta^{-1}\log N
-+ \tfrac12 M^2` (:math:`M = \max_i\|\xi_i\|`), so the energy never increases, and for
-  well separated memories one step retrieves the nearest one (Ramsauer et al.).
+\beta^{-1}\log N + \tfrac12 M^2` (:math:`M = \max_i\|\xi_i\|`), so the energy never
+increases, and for well separated memories one step retrieves the nearest one (Ramsauer
+et al.).
 
 The *k-Hopfield layer* retrieves the k nearest memories at once by replacing softmax
 with :func:`~contraction.sumsoftmax.ksoftmax`, whose i-th column is a soft indicator of
 the i-th largest score:
 
-.. math:: X = \Xi^\top \operatorname{ksoftmax}(\beta\, \operatorname{sim}(\Xi, x)) \in
-\mathbb R^{n\times k},
+.. math:: X = \Xi^\top \operatorname{ksoftmax}(\beta\, \operatorname{sim}(\Xi, x))
+          \in \mathbb R^{n\times k},
 
 with similarity the dot product, the negative squared Euclidean or the negative
 Manhattan distance, optionally followed by one modern Hopfield step on each column (eq.

@@ -113,7 +113,9 @@ class MonotoneNetwork(EquilibriumModel):
     tol, max_iter, strict
         As in :class:`contraction.nn.solvers.SolverConfig` (stored in ``self.solver``).
 
-    ``last_solve``/``last_backward_solve`` hold the latest
+    Notes
+    -----
+    ``last_solve`` and ``last_backward_solve`` hold the latest
     :class:`~contraction.nn.solvers.SolveInfo`.
     """
 

@@ -208,7 +208,10 @@ def composite_norm(x, sizes, norms_per_block, eta):
     eta : array of shape (n,)
         Positive block weights.
 
-    Returns a float (for a single state) or an array of shape (T,). Section 3.1.
+    Returns
+    -------
+    float or ndarray of shape (T,)
+        One value for a single state, one per row for a trajectory. Section 3.1.
     """
     sizes = _check_sizes(sizes)
     ps = _check_block_norms(norms_per_block, len(sizes))
@@ -327,8 +330,8 @@ def _assemble(blocks, couplings):
 
 
 def coupled_firing_rate(blocks, couplings, u=None) -> VectorField:
-    r"""A network of firing-rate blocks, :math:`\dot x_i = -x_i + \tanh(\sum_j W_{ij}x_j
-    + u_i)`.
+    r"""A network of firing-rate blocks,
+    :math:`\dot x_i = -x_i + \tanh(\sum_j W_{ij}x_j + u_i)`.
 
     Block ``i`` has its own recurrent weights :math:`W_{ii}` and is driven by the other
     blocks through :math:`W_{ij}`, :math:`j \ne i`.
@@ -343,10 +346,12 @@ def coupled_firing_rate(blocks, couplings, u=None) -> VectorField:
     u : array of shape (N,), optional
         Constant input (zero by default).
 
-    Returns a :class:`contraction.systems.VectorField` (with Jacobian :math:`-I +
-    \operatorname{diag}(\tanh'(Wx + u))W`), the firing-rate network
-    :func:`contraction.rnn.firing_rate` of the full matrix ``W``, whose ``params`` hold
-    ``W``, ``u`` and the block ``sizes``. Section 3.1.
+    Returns
+    -------
+    contraction.systems.VectorField
+        The firing-rate network :func:`contraction.rnn.firing_rate` of the full matrix
+        ``W``, with Jacobian :math:`-I + \operatorname{diag}(\tanh'(Wx + u))W`; its
+        ``params`` hold ``W``, ``u`` and the block ``sizes``. Section 3.1.
     """
     sizes, W = _assemble(blocks, couplings)
     base = firing_rate(W, u)

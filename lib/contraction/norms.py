@@ -345,6 +345,8 @@ def max_lognorm_diag(
     weight : array_like of shape (n,), optional
         Positive diagonal weight.
 
+    Notes
+    -----
     This is the stable name (book/building.md) of the two-vertex case of
     :func:`contraction.slopes.box_max`, which holds the computation.
     """

@@ -323,7 +323,10 @@ def soft_kmeans(
     record : KMeansRecord, optional
         Receives the forward and backward :class:`~contraction.nn.solvers.SolveInfo`.
 
-    Returns the centers, shaped like ``C0``.
+    Returns
+    -------
+    tensor
+        The centers, shaped like ``C0``.
     """
     Wb, Cb, squeeze = _check_problem(W, C0)
     tau, distance = _check_tau(tau), _check_choice(distance, "distance", DISTANCES)

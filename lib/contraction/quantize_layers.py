@@ -123,6 +123,8 @@ class QuantizedLayer(nn.Module):
     init : {"quantile", "kmeans++"}
         How the first codebook is chosen (``seed`` for k-means++).
 
+    Notes
+    -----
     The codebook (a buffer, saved with the state dict) is the warm start of the next
     forward pass; ``record`` holds the latest
     :class:`~contraction.quantize.KMeansRecord`.

@@ -269,8 +269,9 @@ def averaged_step_norm_inf(A, alpha, d_min=0.0, d_max=1.0):
     .. math:: \max_{d \in [d_{\min}, d_{\max}]^n}
               \|(1-\alpha)I_n + \alpha\operatorname{diag}(d)A\|_\infty ,
 
-    an upper bound on :math:`\operatorname{Lip}_\infty` of :math:`x \mapsto (1-\alpha)x
-    + \alpha\Phi(Ax + Bu + b)` for every entrywise :math:`\Phi` whose slopes lie in
+    an upper bound on :math:`\operatorname{Lip}_\infty` of
+    :math:`x \mapsto (1-\alpha)x + \alpha\Phi(Ax + Bu + b)` for every entrywise
+    :math:`\Phi` whose slopes lie in
     :math:`[d_{\min}, d_{\max}]` (difference quotients of :math:`\Phi_i` lie there, so
     :math:`T(x) - T(y)` is such a matrix times :math:`x - y`), and equal to it when
     every slope pattern occurs. Row :math:`i` of the matrix depends only on :math:`d_i`,
@@ -308,10 +309,10 @@ def firing_rate_constants(W, p=2) -> tuple[float, float]:
     :math:`d_i = \tanh'(\cdot) \in (0, 1]`, so by the corner argument
     (:func:`contraction.slopes.box_max`)
 
-    .. math:: \operatorname{osLip}_p(F) \le \max_{d \in \{0,1\}^n} \mu_p(-I +
-    \operatorname{diag}(d)W),
-              \qquad \operatorname{Lip}_p(F) \le \max_{d \in \{0,1\}^n} \|-I +
-              \operatorname{diag}(d)W\|_p,
+    .. math:: \operatorname{osLip}_p(F) \le \max_{d \in \{0,1\}^n}
+              \mu_p(-I + \operatorname{diag}(d)W), \qquad
+              \operatorname{Lip}_p(F) \le \max_{d \in \{0,1\}^n}
+              \|-I + \operatorname{diag}(d)W\|_p,
 
     with equality when every slope pattern is approached, e.g. when ``W`` is invertible.
     The bias ``u`` plays no role. ``W`` is at most 14 x 14. Returns ``(os_lip, lip)``:

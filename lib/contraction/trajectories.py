@@ -350,8 +350,8 @@ def rosenbrock(
     box=(-2.0, 2.0),
 ) -> Demonstrations:
     r"""Trajectories of the Riemannian gradient flow of the generalized Rosenbrock
-    function (eq. 4.24) from seeded starts uniform in ``box``^dim; the target is
-    (1, ..., 1).
+    function (eq. 4.24) from seeded starts uniform in the cube :math:`[a, b]^d` with
+    ``box = (a, b)``; the target is (1, ..., 1).
 
     Along the flow :math:`x_i = x_{i-1}^2 + e^{-2t}\psi_i(0)/\sqrt{\lambda_i}`, so a
     start far from the target can grow doubly exponentially along the chain: from

@@ -159,8 +159,8 @@ def lotka_volterra_mutualistic(r, A, log_coordinates=False) -> VectorField:
     e^{z}` on all of :math:`\mathbb R^n`, with Jacobian
     :math:`A\operatorname{diag}(e^{z})`, again Metzler. For every :math:`\eta > 0`,
 
-    .. math:: \mu_{1,[\eta]}(A\operatorname{diag}(e^z)) = \max_j e^{z_j}(\eta^\top
-    A)_j/\eta_j,
+    .. math:: \mu_{1,[\eta]}(A\operatorname{diag}(e^z))
+              = \max_j e^{z_j}(\eta^\top A)_j/\eta_j,
 
     so the log-coordinate system is weakly contracting in :math:`\|\cdot\|_{1,[\eta]}`
     whenever :math:`\eta^\top A \le 0` (see :func:`lotka_volterra_weight`), and strongly

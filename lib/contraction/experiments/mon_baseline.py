@@ -21,8 +21,8 @@ from __future__ import annotations
 
 __all__ = ["MON_M", "train_and_evaluate_monotone", "monotone_runs"]
 
-#: Strong monotonicity of the baseline: the bound ``||U|| ||C|| / m`` rewards a large m,
-#: and the splitting converges in fewer iterations.
+#: The strong monotonicity m of the baseline. A large m lowers the bound
+#: ``||U|| ||C|| / m`` and lets the splitting converge in fewer iterations.
 MON_M = 1.0
 
 

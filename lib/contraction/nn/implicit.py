@@ -8,10 +8,10 @@ it a gradient with respect to the tensors :math:`\theta` passed to it, chosen by
 * ``"implicit"``: the implicit function theorem. For a loss with :math:`v = \partial
   L/\partial z^\star`,
 
-  .. math:: \frac{\partial L}{\partial\theta} = \Big(\frac{\partial
-  G}{\partial\theta}\Big)^{\!\top} g,
-            \qquad g = v + J^\top g, \quad J = \frac{\partial G}{\partial z}(z^\star,
-            \theta),
+  .. math:: \frac{\partial L}{\partial\theta}
+            = \Big(\frac{\partial G}{\partial\theta}\Big)^{\!\top} g,
+            \qquad g = v + J^\top g, \quad
+            J = \frac{\partial G}{\partial z}(z^\star, \theta),
 
   where the adjoint fixed point :math:`g` is solved by the *same* solver (each step is
   one vector-Jacobian product), so no iteration is stored and memory does not grow with
