@@ -7,7 +7,7 @@ measurement. The book puts the two side by side (Sections 1.1, 1.4 and 3.2):
 * :func:`lipschitz_ratios` and :func:`oslip_quotients` give, for each pair, a lower
   bound on the Lipschitz and one-sided Lipschitz constant of a map in a (weighted)
   ``p``-norm; they need no Jacobian, which suits piecewise-smooth models such as the
-  traffic model of :func:`contraction.weak_networks.ctm_traffic`;
+  traffic model of :func:`contraction.traffic.ctm_traffic`;
 * :func:`sampled_step_factor` estimates :math:`\operatorname{Lip}(\mathrm{Id} + \alpha
   F)`, to be compared with the step-size bounds of :mod:`contraction.steps`;
 * :func:`euler_iterations` counts the forward steps that reach a tolerance.
