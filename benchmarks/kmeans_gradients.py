@@ -15,9 +15,10 @@ backward pass):
     0.66x and IDKM-JFB 0.47x of DKM's time for k = 8, d = 1).
 
 IDKM's adjoint is solved as in the dissertation (averaged iteration, alpha = 0.25,
-halved on divergence) and, for comparison, with Anderson mixing of the same map
-(``idkm-anderson``). A non-strict adjoint that fails falls back to the JFB direction;
-the tables count those steps.
+halved on divergence), on the closed-form k d x k d Jacobian (``em_jacobian``: k d <= 64
+here) and, for comparison, with Anderson mixing of the same map, one vector-Jacobian
+product per step (``idkm-anderson``). A non-strict adjoint that fails falls back to the
+JFB direction; the tables count those steps.
 
 Run:  python benchmarks/kmeans_gradients.py [--rows 100 --cols 64 --k 8 --tau 5e-4]
 A script, not a test: its times depend on the machine (1 CPU thread by default).

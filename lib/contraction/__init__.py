@@ -34,8 +34,9 @@ Modules that need torch are imported on demand, to keep ``import contraction`` f
 * the chapter models built on it: :mod:`contraction.implicit` (implicit networks) and
   :mod:`contraction.monotone` (monotone operator networks) of Chapter 4;
   :mod:`contraction.quantize` (soft k-means and its three gradients; with
-  :mod:`~contraction.quantize_kmeans`, :mod:`~contraction.quantize_layers`,
-  :mod:`~contraction.quantize_costs`) of Chapter 5; :mod:`contraction.sumsoftmax`,
+  :mod:`~contraction.quantize_em`, :mod:`~contraction.quantize_kmeans`,
+  :mod:`~contraction.quantize_layers`, :mod:`~contraction.quantize_costs`) of Chapter 5;
+  :mod:`contraction.sumsoftmax`,
   :mod:`contraction.hopfield` (modern and k-Hopfield memory and attention) and
   :mod:`contraction.hebbian` (the classical Hopfield network) and
   :mod:`contraction.vision` (a small vision transformer with either attention) of

@@ -1,7 +1,7 @@
 r"""Hard k-means: nearest codewords, Lloyd's algorithm and starting codebooks (Chapter
 5).
 
-The limit :math:`\tau \to 0` of soft k-means (:mod:`contraction.quantize_kmeans`): every
+The limit :math:`\tau \to 0` of soft k-means (:mod:`contraction.quantize_em`): every
 weight sub-vector goes to its nearest codeword (:func:`hard_assign`,
 :func:`hard_quantize`), and Lloyd's algorithm alternates that assignment with the mean
 of each cluster (:func:`lloyd`), the post-training baseline of Section 5.1.
@@ -17,7 +17,7 @@ import numbers
 import torch
 
 from ._checks import as_positive_int
-from .quantize_kmeans import _check_choice, _check_problem, _check_tensor, distances
+from .quantize_em import _check_choice, _check_problem, _check_tensor, distances
 
 __all__ = ["INITS", "hard_assign", "hard_quantize", "lloyd", "init_codebook"]
 

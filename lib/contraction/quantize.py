@@ -27,10 +27,13 @@ solution.
 
 **What is here** (one module per idea, re-exported):
 
+* :mod:`contraction.quantize_em`: the step :func:`em_update`, :func:`distances`,
+  :func:`attention`, :func:`soft_quantize`, the Jacobian :func:`em_jacobian` and
+  :func:`check_contraction`;
 * :mod:`contraction.quantize_kmeans`: :func:`soft_kmeans`
-  (``method="dkm"|"idkm"|"jfb"``), the map :func:`em_update`, :func:`attention`,
-  :func:`soft_quantize`, :func:`hard_quantize`, :func:`lloyd` (hard k-means),
-  :func:`init_codebook`, :func:`check_contraction`;
+  (``method="dkm"|"idkm"|"jfb"``);
+* :mod:`contraction.codebooks`: :func:`hard_quantize`, :func:`lloyd` (hard k-means),
+  :func:`init_codebook`;
 * :mod:`contraction.quantize_layers`: product quantization (:func:`to_subvectors`,
   :func:`bits_per_weight`, :func:`compression_ratio`) and the quantization-aware
   :class:`QuantizedLinear`, :class:`QuantizedConv2d`, :func:`quantize_model`;
@@ -55,18 +58,17 @@ from .quantize_costs import (
     gradient_angle,
     time_step,
 )
-from .quantize_kmeans import (
+from .quantize_em import (
     DISTANCES,
-    METHODS,
     ContractionCheck,
-    KMeansRecord,
     attention,
     check_contraction,
     distances,
+    em_jacobian,
     em_update,
-    soft_kmeans,
     soft_quantize,
 )
+from .quantize_kmeans import METHODS, KMeansRecord, soft_kmeans
 from .quantize_layers import (
     QuantizedConv2d,
     QuantizedLayer,
@@ -85,6 +87,7 @@ __all__ = [
     "ContractionCheck",
     "soft_kmeans",
     "em_update",
+    "em_jacobian",
     "distances",
     "attention",
     "soft_quantize",

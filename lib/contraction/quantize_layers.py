@@ -37,7 +37,8 @@ from torch.func import functional_call
 
 from ._checks import as_positive_int
 from .codebooks import hard_assign, hard_quantize, init_codebook
-from .quantize_kmeans import KMeansRecord, soft_kmeans, soft_quantize
+from .quantize_em import soft_quantize
+from .quantize_kmeans import KMeansRecord, soft_kmeans
 
 __all__ = [
     "to_subvectors",

@@ -147,3 +147,52 @@ def test_bad_states_and_maps():
         solvers.solve(lambda z: torch.cat([z, z], 1), torch.zeros(2, 2))
     with pytest.raises(ValueError, match="method must be one of"):
         solvers.solve(G, torch.zeros(2, 2), method="newton")
+
+
+# --- the affine solver (explicit matrices)
+# ------------------------------------------------------------
+
+
+def affine_problem(batch=3, n=6, radius=0.9, seed=0):
+    """A (batch, n, n) of spectral radius ``radius`` per problem (not symmetric), b."""
+    gen = torch.Generator().manual_seed(seed)
+    A = torch.randn(batch, n, n, generator=gen, dtype=DOUBLE)
+    A = radius * A / torch.linalg.eigvals(A).abs().amax(-1)[:, None, None]
+    return A, torch.randn(batch, n, generator=gen, dtype=DOUBLE)
+
+
+def test_affine_solver_takes_the_averaged_iterates_to_the_solution():
+    A, b = affine_problem()
+    z, info = solvers.solve_affine(A, b, alpha=0.5, tol=1e-12, max_iter=2000)
+    exact = torch.linalg.solve(torch.eye(6, dtype=DOUBLE) - A, b)
+    assert info.converged and info.iterations % 16 == 0
+    torch.testing.assert_close(z, exact, rtol=0, atol=1e-10)
+    # the same iterates as the generic averaged solver, to rounding
+    steps = 48
+    ours, _ = solvers.solve_affine(A, b, alpha=0.5, max_iter=steps, strict=False)
+    generic, _ = solvers.solve(
+        lambda z: (A @ z.unsqueeze(-1)).squeeze(-1) + b,
+        b,
+        method="averaged",
+        alpha=0.5,
+        tol=1e-300,
+        max_iter=steps,
+        strict=False,
+    )
+    torch.testing.assert_close(ours, generic, rtol=1e-12, atol=1e-12)
+
+
+def test_affine_solver_reports_failures():
+    A, b = affine_problem(radius=0.999)
+    _, info = solvers.solve_affine(A, b, alpha=0.25, max_iter=40, strict=False)
+    assert not info.converged and "max_iter=40" in info.reason and info.iterations == 40
+    with pytest.raises(solvers.NotConverged, match="adjoint"):
+        solvers.solve_affine(A, b, max_iter=40, what="adjoint")
+    # an eigenvalue 3 > 1: the residual blows up, reported, the last finite iterate kept
+    z, info = solvers.solve_affine(3 * A / 0.999, b, alpha=1.0, strict=False)
+    assert not info.converged and "diverged" in info.reason
+    assert torch.isfinite(z).all()
+    with pytest.raises(ValueError, match="A must have shape"):
+        solvers.solve_affine(A[:, :2], b)
+    with pytest.raises(ValueError, match="alpha"):
+        solvers.solve_affine(A, b, alpha=0.0)
