@@ -108,15 +108,7 @@ def test_sweep_runs_the_notebook_settings(tiny_settings):
         inn.sweep(TINY, artifacts=[])
 
 
-def test_full_mode_falls_back_to_digits_and_says_so(
-    tmp_path, tiny_settings, monkeypatch
-):
-    def no_network(*args, **kwargs):
-        raise RuntimeError(
-            "t10k-images-idx3-ubyte.gz is not in the cache directory /nowhere"
-        )
-
-    monkeypatch.setattr(data, "mnist", no_network)
+def test_full_mode_falls_back_to_digits_and_says_so(tiny_settings, mnist_unreachable):
     artifacts = {}
     outcome = inn.inn_digits("full", artifacts=artifacts)
     assert "fallback: MNIST could not be loaded" in outcome["data_used"]

@@ -54,11 +54,9 @@ def test_registered_and_recorded(tmp_path, tiny_settings):
     assert not results.check_config(record, Q.record_config("full"))
 
 
-def test_full_mode_falls_back_to_digits_and_says_so(tiny_settings, monkeypatch):
-    def no_network(*args, **kwargs):
-        raise RuntimeError("train-images-idx3-ubyte.gz is not in the cache /nowhere")
-
-    monkeypatch.setattr(data, "mnist", no_network)
+def test_full_mode_falls_back_to_digits_and_says_so(
+    tiny_settings, mnist_unreachable, monkeypatch
+):
     monkeypatch.setitem(Q.SETTINGS, "full", {**TINY, "data": "mnist", "seeds": [0]})
     outcome = Q.quantized_cnn("full")
     assert "fallback: MNIST could not be loaded" in outcome["data_used"]

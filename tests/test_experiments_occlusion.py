@@ -1,0 +1,56 @@
+"""The occlusion experiment of Section 6.3 (experiments.hopfield_occlusion)."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from contraction import experiments
+from contraction.experiments import hopfield_occlusion as occlusion
+from contraction.nn import results
+
+
+@pytest.fixture
+def tiny_settings(monkeypatch):
+    small = {**occlusion.SETTINGS["fast"], "counts": [10, 40], "trials": 2}
+    monkeypatch.setitem(occlusion.SETTINGS, "fast", small)
+    monkeypatch.setitem(
+        occlusion.SETTINGS,
+        "full",
+        {**small, "data": "mnist", "counts": [10, 40, 5000]},
+    )
+    return small
+
+
+def test_hide_rows_zeroes_the_top_rows_of_every_channel():
+    images = torch.arange(2 * 2 * 3 * 3, dtype=torch.float64).reshape(2, -1) + 1
+    hidden = occlusion.hide_rows(images, (2, 3, 3), 1).reshape(2, 2, 3, 3)
+    assert hidden[:, :, 0].abs().max() == 0
+    assert torch.equal(hidden[:, :, 1:], images.reshape(2, 2, 3, 3)[:, :, 1:])
+
+
+def test_a_stored_image_far_from_the_others_is_reconstructed():
+    memories = torch.eye(16, dtype=torch.float64).repeat(1, 4)  # 16 disjoint images
+    rates = occlusion.reconstruct(memories, 16, (1, 8, 8), 4, threshold=0.5)
+    assert rates.shape == (6,) and np.all(rates == 1.0)
+
+
+def test_registered_recorded_and_checked(tmp_path, tiny_settings):
+    assert experiments.EXPERIMENTS["hopfield_occlusion"] is occlusion.hopfield_occlusion
+    path = experiments.run("hopfield_occlusion", "fast", results_dir=tmp_path)
+    record = json.loads(path.read_text())
+    metrics = record["metrics"]
+    assert record["data_used"].startswith("digits") and metrics["counts"] == [10, 40]
+    mean = np.array(metrics["mean"])
+    assert mean.shape == (2, 6) and np.all((0 <= mean) & (mean <= 1))
+    assert np.all(np.diff(mean[:, 1:], axis=1) >= 0)  # more columns never hurt
+    assert results.check_config(record, occlusion.record_config("fast"))
+    assert not results.check_config(record, occlusion.record_config("full"))
+
+
+def test_full_mode_falls_back_to_digits_and_says_so(tiny_settings, mnist_unreachable):
+    outcome = occlusion.hopfield_occlusion("full")
+    assert "fallback: MNIST could not be loaded" in outcome["data_used"]
+    assert outcome["metrics"]["counts"] == [10, 40]  # 5000 > the 1,797 digits
+    assert outcome["config"]["counts"] == [10, 40, 5000]
