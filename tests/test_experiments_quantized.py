@@ -78,3 +78,22 @@ def test_kmeans_baseline_uses_at_most_k_values_per_layer():
     assert 0 <= accuracy <= 1
     # the model itself is left as it was: the baseline quantizes a copy
     assert model[1].weight.unique().numel() > 2
+
+
+def test_the_mnist_run_in_two_halves():
+    halves = [Q.record_config("full", part) for part in Q.PARTS]
+    assert sorted(map(tuple, sum((h["quantizers"] for h in halves), []))) == sorted(
+        map(tuple, Q.SETTINGS["full"]["quantizers"])
+    )
+    assert all(h["epochs"] == Q.MNIST_RUN["epochs"] for h in halves)
+    with pytest.raises(ValueError, match="part must be one of"):
+        Q.record_config("full", "quantized_cnn_mnist_3")
+    runs = [
+        {"k": 8, "d": 1, "full_precision": 0.9, "kmeans": 0.8, "dkm": 0.85,
+         "idkm": 0.86, "jfb": 0.84},
+        {"k": 2, "d": 2, "full_precision": 0.9, "kmeans": 0.3, "dkm": 0.5,
+         "idkm": 0.55, "jfb": 0.45},
+    ]  # fmt: skip
+    merged = Q.merge([{"metrics": {"runs": [r]}} for r in runs])
+    assert [(row["k"], row["d"]) for row in merged] == [(8, 1), (2, 2)]
+    assert merged[1]["paper"]["idkm"] == Q.PAPER[2, 2][1]

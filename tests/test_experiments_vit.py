@@ -153,3 +153,18 @@ def test_patches_exercise():
     assert not exercises.check(
         "ch6.patches", lambda im, p: im.reshape(-1, im.shape[0] * p * p), quiet=True
     )
+
+
+def test_the_mnist_run_in_two_halves(tiny_settings):
+    halves = [vit.record_config("full", part) for part in vit.PARTS]
+    assert [h["attentions"] for h in halves] == [["multihead"], ["khopfield"]]
+    assert all(h["data"] == "mnist" and h["epochs"] == 8 for h in halves)
+    assert vit.record_config("fast", "khopfield_vit_mnist_1")["epochs"] == 2
+    with pytest.raises(ValueError, match="part must be one of"):
+        vit.record_config("full", "khopfield_vit_mnist_3")
+    records = [
+        {"metrics": vit.sweep({**TINY, "seeds": [0], "attentions": [a]})["metrics"]}
+        for a in vit.ATTENTIONS
+    ]
+    merged = vit.merge(records)
+    assert [row["attention"] for row in merged] == list(vit.ATTENTIONS)
