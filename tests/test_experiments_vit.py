@@ -158,7 +158,7 @@ def test_patches_exercise():
 def test_the_mnist_run_in_two_halves(tiny_settings):
     halves = [vit.record_config("full", part) for part in vit.PARTS]
     assert [h["attentions"] for h in halves] == [["multihead"], ["khopfield"]]
-    assert all(h["data"] == "mnist" and h["epochs"] == 8 for h in halves)
+    assert all(h["data"] == "mnist" and h["epochs"] == 5 for h in halves)
     assert vit.record_config("fast", "khopfield_vit_mnist_1")["epochs"] == 2
     with pytest.raises(ValueError, match="part must be one of"):
         vit.record_config("full", "khopfield_vit_mnist_3")
