@@ -88,6 +88,8 @@ def test_the_mnist_run_in_two_halves():
     assert all(h["epochs"] == Q.MNIST_RUN["epochs"] for h in halves)
     with pytest.raises(ValueError, match="part must be one of"):
         Q.record_config("full", "quantized_cnn_mnist_3")
+    for part in Q.PARTS:  # registered, and listed with what they are part of
+        assert "Table 2.1 on MNIST" in experiments.EXPERIMENTS[part].__doc__
     runs = [
         {"k": 8, "d": 1, "full_precision": 0.9, "kmeans": 0.8, "dkm": 0.85,
          "idkm": 0.86, "jfb": 0.84},

@@ -24,7 +24,17 @@ import time
 
 from .. import runtime
 
-__all__ = ["EXPERIMENTS", "register", "run", "check_mode", "seed_mean", "seed_std"]
+__all__ = [
+    "EXPERIMENTS",
+    "register",
+    "register_parts",
+    "run",
+    "check_mode",
+    "check_part",
+    "merge_runs",
+    "seed_mean",
+    "seed_std",
+]
 
 EXPERIMENTS: dict = {}
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -95,6 +105,31 @@ def check_mode(settings: dict, mode):
     if mode not in settings:
         raise ValueError(f"mode must be one of {sorted(settings)}, got {mode!r}")
     return mode
+
+
+def check_part(parts: dict, part):
+    """``part`` if it is None (the whole experiment) or names one of ``parts`` (the
+    pieces of a run recorded side by side, one per core), else ValueError."""
+    if part is not None and part not in parts:
+        raise ValueError(f"part must be one of {sorted(parts)}, got {part!r}")
+    return part
+
+
+def register_parts(parts: dict, run_part, what: str):
+    """Register ``run_part(mode, part)`` as the experiment ``part`` for every name of
+    ``parts``; ``what`` describes the whole run (for ``--list``)."""
+    for part in parts:
+
+        def experiment(mode, part=part):
+            return run_part(mode, part)
+
+        experiment.__doc__ = f"{what}: the part {part} of PARTS."
+        register(part)(experiment)
+
+
+def merge_runs(records, summarize):
+    """``summarize`` of the runs of all ``records`` (the parts of one experiment)."""
+    return summarize([run for record in records for run in record["metrics"]["runs"]])
 
 
 def seed_mean(values):

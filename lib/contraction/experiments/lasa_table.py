@@ -30,7 +30,7 @@ running it. Reference: ``jaffe2024`` (Section 4.5, Table 4.1).
 
 from __future__ import annotations
 
-from . import check_mode, register, seed_mean, seed_std
+from . import check_mode, check_part, register, seed_mean, seed_std
 
 __all__ = [
     "SETTINGS",
@@ -254,10 +254,8 @@ PARTS = {
 
 def _part_settings(mode, part):
     settings = SETTINGS[check_mode(SETTINGS, mode)]
-    if part is None:
+    if check_part(PARTS, part) is None:
         return settings
-    if part not in PARTS:
-        raise ValueError(f"part must be one of {sorted(PARTS)}, got {part!r}")
     rows = [r for r in settings["rows"] if r[0] in PARTS[part]]
     return {**settings, "rows": rows}
 

@@ -32,7 +32,15 @@ from __future__ import annotations
 import copy
 
 from ..runtime import single_thread
-from . import check_mode, register, seed_mean, seed_std
+from . import (
+    check_mode,
+    check_part,
+    merge_runs,
+    register,
+    register_parts,
+    seed_mean,
+    seed_std,
+)
 from .inn import load_data
 
 __all__ = [
@@ -111,10 +119,8 @@ PARTS = {
 
 def _settings(mode, part=None):
     settings = SETTINGS[check_mode(SETTINGS, mode)]
-    if part is None:
+    if check_part(PARTS, part) is None:
         return settings
-    if part not in PARTS:
-        raise ValueError(f"part must be one of {sorted(PARTS)}, got {part!r}")
     # fast mode stays the tests' one-epoch run
     return (
         settings
@@ -283,28 +289,21 @@ def sweep(settings, progress=False):
     }
 
 
+def _run(mode, part=None):
+    outcome = sweep(_settings(mode, part), progress=True)
+    return {**outcome, "config": record_config(mode, part)}
+
+
 @register("quantized_cnn")
 def quantized_cnn(mode):
     """The experiment: :func:`sweep` over ``SETTINGS[mode]``, with
     :func:`record_config`."""
-    outcome = sweep(_settings(mode), progress=True)
-    return {**outcome, "config": record_config(mode)}
+    return _run(mode)
 
 
-@register("quantized_cnn_mnist_1")
-def quantized_cnn_mnist_1(mode):
-    """The MNIST run, k = 8, 4, 2 with d = 1 (:data:`PARTS`)."""
-    outcome = sweep(_settings(mode, "quantized_cnn_mnist_1"), progress=True)
-    return {**outcome, "config": record_config(mode, "quantized_cnn_mnist_1")}
-
-
-@register("quantized_cnn_mnist_2")
-def quantized_cnn_mnist_2(mode):
-    """The MNIST run, d = 2 with k = 2, 4 (:data:`PARTS`)."""
-    outcome = sweep(_settings(mode, "quantized_cnn_mnist_2"), progress=True)
-    return {**outcome, "config": record_config(mode, "quantized_cnn_mnist_2")}
+register_parts(PARTS, _run, "Table 2.1 on MNIST, 3 training epochs")
 
 
 def merge(records):
     """One summary (as :func:`summarize`) from records of :data:`PARTS`."""
-    return summarize([run for record in records for run in record["metrics"]["runs"]])
+    return merge_runs(records, summarize)

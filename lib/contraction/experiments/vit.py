@@ -24,7 +24,15 @@ from __future__ import annotations
 import math
 
 from ..runtime import single_thread
-from . import check_mode, register, seed_mean, seed_std
+from . import (
+    check_mode,
+    check_part,
+    merge_runs,
+    register,
+    register_parts,
+    seed_mean,
+    seed_std,
+)
 from .inn import load_data
 
 __all__ = [
@@ -96,10 +104,8 @@ PARTS = {
 
 def _settings(mode, part=None):
     settings = SETTINGS[check_mode(SETTINGS, mode)]
-    if part is None:
+    if check_part(PARTS, part) is None:
         return settings
-    if part not in PARTS:
-        raise ValueError(f"part must be one of {sorted(PARTS)}, got {part!r}")
     return {**settings, **(MNIST_RUN if mode == "full" else {}), **PARTS[part]}
 
 
@@ -297,20 +303,14 @@ def khopfield_vit(mode, artifacts=None):
     return {**outcome, "config": record_config(mode)}
 
 
-@register("khopfield_vit_mnist_1")
-def khopfield_vit_mnist_1(mode):
-    """The MNIST run, multi-head attention (:data:`PARTS`)."""
-    outcome = sweep(_settings(mode, "khopfield_vit_mnist_1"), progress=True)
-    return {**outcome, "config": record_config(mode, "khopfield_vit_mnist_1")}
+def _run_part(mode, part):
+    outcome = sweep(_settings(mode, part), progress=True)
+    return {**outcome, "config": record_config(mode, part)}
 
 
-@register("khopfield_vit_mnist_2")
-def khopfield_vit_mnist_2(mode):
-    """The MNIST run, k-Hopfield attention (:data:`PARTS`)."""
-    outcome = sweep(_settings(mode, "khopfield_vit_mnist_2"), progress=True)
-    return {**outcome, "config": record_config(mode, "khopfield_vit_mnist_2")}
+register_parts(PARTS, _run_part, "k-Hopfield vs multi-head ViT on MNIST, 5 epochs")
 
 
 def merge(records):
     """One summary (as :func:`summarize`) from records of :data:`PARTS`."""
-    return summarize([run for record in records for run in record["metrics"]["runs"]])
+    return merge_runs(records, summarize)
