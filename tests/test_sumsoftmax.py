@@ -1,7 +1,9 @@
 """Tests of contraction.sumsoftmax: ssm, ksoftmax, the solver, the implicit backward,
 the potential."""
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,6 +133,32 @@ def test_newton_needs_few_iterations_where_bisection_needs_many():
         newton = S.solve_dual(z, kt, "newton")[2]
         bisection = S.solve_dual(z, kt, "bisection")[2]
         assert newton <= 8 and bisection >= 4 * newton
+
+
+def _benchmark_module():
+    path = Path(__file__).parents[1] / "benchmarks" / "sum_softmax.py"
+    spec = importlib.util.spec_from_file_location("sum_softmax_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+def test_the_benchmarks_multisection_baseline_solves_the_same_problem(scale):
+    bench = _benchmark_module()
+    x = torch.randn(
+        8, 300, dtype=torch.float64, generator=torch.Generator().manual_seed(5)
+    )
+    x = (x * scale).requires_grad_(True)
+    y, iterations = bench.multisection(x.detach(), 7)
+    assert float((y - ssm(x.detach(), 7)).abs().max()) < 1e-10 and iterations >= 2
+    upstream = torch.randn_like(y)
+    grads = []
+    for solver in bench.SOLVERS:  # one implicit backward shared by every solver
+        x.grad = None
+        bench.run(x, 7, solver).backward(upstream)
+        grads.append(x.grad.clone())
+    assert all(torch.allclose(g, grads[0], atol=1e-9) for g in grads)
 
 
 def test_non_convergence_is_reported_not_returned_as_nan():
