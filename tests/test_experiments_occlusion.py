@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from contraction import experiments
+from contraction import data, experiments
 from contraction.experiments import hopfield_occlusion as occlusion
 from contraction.nn import results
 
@@ -54,3 +54,29 @@ def test_full_mode_falls_back_to_digits_and_says_so(tiny_settings, mnist_unreach
     assert "fallback: MNIST could not be loaded" in outcome["data_used"]
     assert outcome["metrics"]["counts"] == [10, 40]  # 5000 > the 1,797 digits
     assert outcome["config"]["counts"] == [10, 40, 5000]
+
+
+def test_the_cifar10_variant_is_full_mode_colour_and_has_no_stand_in(tmp_path):
+    variant = occlusion.hopfield_occlusion_cifar10
+    assert experiments.EXPERIMENTS["hopfield_occlusion_cifar10"] is variant
+    with pytest.raises(ValueError, match="mode must be one of \\['full'\\]"):
+        variant("fast")
+    config = occlusion.record_config("full", colour=True)
+    assert config["data"] == "cifar10" and config["hidden"] == "top 10 of 32 rows"
+    assert occlusion.record_config("full")["hidden"] == "top half of the rows"
+    colour = torch.zeros(2, 3072, dtype=torch.float64)
+    assert occlusion.layout(colour, colour=True) == ((3, 32, 32), 10)
+    assert occlusion.layout(colour[:, :784], colour=False) == ((1, 28, 28), 14)
+    with pytest.raises(ValueError, match="source must be"):
+        occlusion.load_images("imagenet")
+
+
+def test_the_cifar10_variant_says_why_when_cifar10_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTRACTION_DATA", str(tmp_path))
+    monkeypatch.setattr(data, "_open_url", _refuse)
+    with pytest.raises(RuntimeError, match="cifar-10-binary.tar.gz is not in"):
+        occlusion.hopfield_occlusion_cifar10("full")
+
+
+def _refuse(url, timeout):
+    raise OSError(f"no network for {url}")
