@@ -161,11 +161,11 @@ def _step(z, kt, nu, lo, hi, tol, method, y):
         # to n, so a step from the top-k midpoint lands within a few digits of the root
         # (about 4 steps to 1e-10 in float64 on the benchmark's inputs, where plain
         # Newton on phi needs up to 10).
-        # sum of y (1 - y) as S - y.y: a fused dot product instead of two passes that
-        # write memory. It cancels when every sigmoid is saturated, but there the true
-        # slope is tiny, a wrong or zero one gives a step outside the bracket (nu is
-        # one of its ends now), and the safeguard bisects instead.
-        slope = total - torch.linalg.vecdot(y, y)
+        # sum of y (1 - y) as S - |y|^2: one reduction that writes no temporary (a
+        # norm), instead of passes that write memory. It cancels when every sigmoid is
+        # saturated, but there the true slope is tiny, a wrong or zero one gives a step
+        # outside the bracket (nu is one of its ends now), and the safeguard bisects.
+        slope = total - torch.linalg.vector_norm(y, dim=-1).square()
         psi = torch.log(total / kt) - torch.log((n - total) / (n - kt))
         newton = nu - psi * total * (n - total) / (n * slope)
         # Keep Newton only strictly inside the bracket (non-finite fails the test): the
@@ -270,11 +270,11 @@ class _SumSoftmax(torch.autograd.Function):
         (y,) = ctx.saved_tensors
         h = torch.sub(1.0, y).mul_(y)
         total = h.sum(-1, keepdim=True).clamp_min(torch.finfo(h.dtype).tiny)
-        # J v = h * v - h (h . v) / sum(h) = h * (v - (h . v) / sum(h)); J is symmetric,
-        # so this is also the VJP. Written with one temporary besides the result.
+        # J v = h * v - h (h . v) / sum(h); J is symmetric, so this is also the VJP.
+        # One temporary besides the result, and the subtraction fused in place.
         out = grad * h
         mean = out.sum(-1, keepdim=True) / total
-        return torch.sub(grad, mean, out=out).mul_(h), None, None
+        return out.addcmul_(h, mean, value=-1.0), None, None
 
 
 def _check_method(method):
