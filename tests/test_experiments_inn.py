@@ -313,3 +313,15 @@ def test_certified_accuracy_is_tight_on_a_network_that_attains_its_bound():
     with torch.no_grad():
         flips = [int(model(u - e).argmax(1)) for e in eps]
     assert flips == [0, 1, 1]
+
+
+def test_load_data_falls_back_to_the_digits_for_cifar10_too(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise RuntimeError("cifar-10-binary.tar.gz is not in the cache /nowhere")
+
+    monkeypatch.setattr(data, "cifar10", no_network)
+    dataset, used = inn.load_data("cifar10", n_train=100)
+    assert "fallback: CIFAR-10 could not be loaded (cifar-10-binary" in used
+    assert len(dataset.y_train) == 100 and dataset.x_train.shape[1:] == (64,)
+    with pytest.raises(ValueError, match="'digits', 'mnist' or 'cifar10'"):
+        inn.load_data("imagenet")

@@ -155,10 +155,14 @@ def test_patches_exercise():
     )
 
 
-def test_the_mnist_run_in_two_halves(tiny_settings):
+def test_the_mnist_and_cifar10_runs_in_two_halves(tiny_settings):
     halves = [vit.record_config("full", part) for part in vit.PARTS]
-    assert [h["attentions"] for h in halves] == [["multihead"], ["khopfield"]]
-    assert all(h["data"] == "mnist" and h["epochs"] == 5 for h in halves)
+    assert [h["attentions"] for h in halves] == [["multihead"], ["khopfield"]] * 2
+    assert all(h["data"] == "mnist" and h["epochs"] == 5 for h in halves[:2])
+    for half in halves[2:]:
+        assert half["data"] == "cifar10" and half["depth"] == 6
+        assert half["heads"] == [4] and half["epochs"] == 5
+    assert vit.record_config("fast", "khopfield_vit_cifar10_2")["data"] == "digits"
     assert vit.record_config("fast", "khopfield_vit_mnist_1")["epochs"] == 2
     with pytest.raises(ValueError, match="part must be one of"):
         vit.record_config("full", "khopfield_vit_mnist_3")

@@ -187,28 +187,34 @@ def lipschitz_penalty(model):
 
 
 def load_data(source, split_seed=0, n_train=None, n_test=None):
-    """``(dataset, data_used)`` for ``source`` ``"digits"`` or ``"mnist"``.
+    """``(dataset, data_used)`` for ``source`` ``"digits"``, ``"mnist"`` or
+    ``"cifar10"``.
 
-    MNIST needs its files (downloaded or cached, see :func:`contraction.data.mnist`);
-    when they cannot be had, the digits are used instead and ``data_used`` says so and
-    why. ``n_train`` and ``n_test`` are upper limits (a random subset when the data has
-    more rows, the whole split otherwise), so one setting serves MNIST and its digits
+    MNIST and CIFAR-10 need their files (downloaded or cached, see
+    :func:`contraction.data.mnist` and :func:`contraction.data.cifar10`); when they
+    cannot be had, the digits are used instead and ``data_used`` says so and why.
+    ``n_train`` and ``n_test`` are upper limits (a random subset when the data has more
+    rows, the whole split otherwise), so one setting serves the data and its digits
     fallback.
     """
     from .. import data
 
-    if source not in ("digits", "mnist"):
-        raise ValueError(f"source must be 'digits' or 'mnist', got {source!r}")
+    loaders = {"mnist": (data.mnist, "MNIST"), "cifar10": (data.cifar10, "CIFAR-10")}
+    if source not in ("digits", *loaders):
+        raise ValueError(
+            f"source must be 'digits', 'mnist' or 'cifar10', got {source!r}"
+        )
     note = ""
-    if source == "mnist":
+    if source in loaders:
+        loader, title = loaders[source]
         try:
-            dataset = data.mnist()
+            dataset = loader()
         except (RuntimeError, OSError, ValueError) as exc:
             dataset = data.digits(seed=split_seed)
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if len(reason) > 240:
                 reason = reason[:240] + " ..."
-            note = f" -- fallback: MNIST could not be loaded ({reason})"
+            note = f" -- fallback: {title} could not be loaded ({reason})"
     else:
         dataset = data.digits(seed=split_seed)
     n_train = None if n_train is None or n_train >= len(dataset.y_train) else n_train
