@@ -1,9 +1,6 @@
 """The data tools of tools/ (run by hand, not by the book): their conversions."""
 
-import importlib.util
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,19 +8,10 @@ from PIL import Image
 
 from contraction import formats
 
-TOOLS = Path(__file__).parents[1] / "tools"
-
 
 @pytest.fixture
-def cifar_tool(monkeypatch):
-    monkeypatch.syspath_prepend(str(TOOLS))  # the tool imports its sibling npm_package
-    spec = importlib.util.spec_from_file_location(
-        "cifar10_from_npm", TOOLS / "cifar10_from_npm.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("npm_package", None)
+def cifar_tool(load_script):
+    return load_script("tools/cifar10_from_npm.py")
 
 
 def png_of(pixels):

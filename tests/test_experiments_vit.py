@@ -163,6 +163,8 @@ def test_the_mnist_and_cifar10_runs_in_two_halves(tiny_settings):
         assert half["data"] == "cifar10" and half["depth"] == 6
         assert half["heads"] == [4] and half["epochs"] == 5
     assert vit.record_config("fast", "khopfield_vit_cifar10_2")["data"] == "digits"
+    in_runs = sorted(part for _, parts in vit.RUNS.values() for part in parts)
+    assert in_runs == sorted(vit.PARTS)  # every part in exactly one run
     assert vit.record_config("fast", "khopfield_vit_mnist_1")["epochs"] == 2
     with pytest.raises(ValueError, match="part must be one of"):
         vit.record_config("full", "khopfield_vit_mnist_3")

@@ -1,9 +1,7 @@
 """Tests of contraction.sumsoftmax: ssm, ksoftmax, the solver, the implicit backward,
 the potential."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,17 +133,11 @@ def test_newton_needs_few_iterations_where_bisection_needs_many():
         assert newton <= 8 and bisection >= 4 * newton
 
 
-def _benchmark_module():
-    path = Path(__file__).parents[1] / "benchmarks" / "sum_softmax.py"
-    spec = importlib.util.spec_from_file_location("sum_softmax_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("scale", [1.0, 1e3])
-def test_the_benchmarks_multisection_baseline_solves_the_same_problem(scale):
-    bench = _benchmark_module()
+def test_the_benchmarks_multisection_baseline_solves_the_same_problem(
+    scale, load_script
+):
+    bench = load_script("benchmarks/sum_softmax.py")
     x = torch.randn(
         8, 300, dtype=torch.float64, generator=torch.Generator().manual_seed(5)
     )

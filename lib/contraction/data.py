@@ -364,19 +364,18 @@ def _cifar_batches(directory: Path, download: bool, verify: bool) -> tuple:
 
 
 def _cifar_members(archive_path: Path) -> dict:
-    wanted = CIFAR10_BATCHES
     found = {}
     with tarfile.open(archive_path, "r:gz") as archive:
         for member in archive.getmembers():
             base = member.name.rsplit("/", 1)[-1]
-            if member.isfile() and base in wanted:
+            if member.isfile() and base in CIFAR10_BATCHES:
                 found[base] = parse_cifar_records(
                     archive.extractfile(member).read(), f"{archive_path}:{member.name}"
                 )
-    absent = [name for name in wanted if name not in found]
+    absent = [name for name in CIFAR10_BATCHES if name not in found]
     if absent:
         raise ValueError(f"{archive_path} lacks the CIFAR-10 batches {absent}")
-    return {name: found[name] for name in wanted}
+    return {name: found[name] for name in CIFAR10_BATCHES}
 
 
 def cifar10(
@@ -402,10 +401,11 @@ def cifar10(
     """
     directory = cache_directory(cache_dir) / "cifar10"
     batches_by_name, source = _cifar_batches(directory, download, verify)
-    train = [batches_by_name[f"data_batch_{i}.bin"] for i in range(1, 6)]
+    *train_names, test_name = CIFAR10_BATCHES
+    train = [batches_by_name[name] for name in train_names]
     xa = np.concatenate([images for images, _ in train])
     ya = np.concatenate([labels for _, labels in train])
-    xb, yb = batches_by_name["test_batch.bin"]
+    xb, yb = batches_by_name[test_name]
     mean, std = (CIFAR10_MEAN, CIFAR10_STD) if normalize else ((0.0,), (1.0,))
     x_train = _normalise(xa / np.float32(255), mean, std)
     x_test = _normalise(xb / np.float32(255), mean, std)

@@ -44,6 +44,27 @@ def test_load_results_reads_package_data(tmp_path, monkeypatch):
     assert results.load_results("packaged")["metrics"] == {"a": 1}
 
 
+def test_load_checked_prints_provenance_and_checks_every_config(tmp_path, capsys):
+    for name, lr in [("half_1", 0.1), ("half_2", 0.2)]:
+        results.record_results(
+            name, {"a": 1}, {"lr": lr}, 60.0, "toy", "full", results_dir=tmp_path
+        )
+    expected = {"half_1": {"lr": 0.1}, "half_2": {"lr": 0.2}}
+    records, same = results.load_checked(expected, results_dir=tmp_path)
+    out = capsys.readouterr().out.splitlines()
+    assert same and [r["config"]["lr"] for r in records] == [0.1, 0.2]
+    assert out[0].startswith("half_1: full run on") and "data: toy" in out[1]
+    assert out[2] == "configs match this code: True"
+    _, same = results.load_checked({"half_2": {"lr": 0.3}}, results_dir=tmp_path)
+    out = capsys.readouterr().out.splitlines()
+    assert not same and out == [out[0], "config matches this code: False"]
+    assert out[0].startswith("full run on")  # one record: no name in front
+    with pytest.raises(FileNotFoundError, match="no recorded run 'half_3'"):
+        results.load_checked({"half_3": {}}, results_dir=tmp_path)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        results.load_checked({})
+
+
 def test_record_results_validates(tmp_path):
     def record(**changes):
         arguments = {

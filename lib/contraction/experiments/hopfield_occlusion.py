@@ -113,27 +113,18 @@ def success_rates(images, shape, rows, settings, progress=False):
 def load_images(source):
     """``(images, data_used)``: every image of ``source`` (``"digits"``, ``"mnist"`` or
     ``"cifar10"``, train and test) as float64 values in [0, 1], shape ``(N, n)``; the
-    digits where MNIST cannot be loaded. CIFAR-10 has no stand-in: where it cannot be
-    loaded, the RuntimeError of :func:`contraction.data.cifar10` says why."""
+    digits where MNIST cannot be loaded (:func:`.inn.load_data`).
+    CIFAR-10 has no stand-in: where it cannot be loaded, the RuntimeError of
+    :func:`contraction.data.cifar10` says why."""
     import torch
 
-    from .. import data
+    from .inn import load_data
 
-    note = ""
-    if source == "cifar10":
-        dataset = data.cifar10(normalize=False, flatten=True)
-    elif source == "mnist":
-        try:
-            dataset = data.mnist(normalize=False)
-        except (RuntimeError, OSError, ValueError) as exc:
-            dataset = data.digits(normalize=False)
-            note = f" -- fallback: MNIST could not be loaded ({str(exc)[:200]})"
-    elif source == "digits":
-        dataset = data.digits(normalize=False)
-    else:
-        raise ValueError(f"source must be digits, mnist or cifar10, got {source!r}")
-    images = torch.cat([dataset.train[0], dataset.test[0]]).double()
-    return images, dataset.name + note
+    dataset, data_used = load_data(
+        source, normalize=False, fallback=source != "cifar10"
+    )
+    images = torch.cat([dataset.train[0], dataset.test[0]])
+    return images.reshape(len(images), -1).double(), data_used
 
 
 def layout(images, colour: bool):
@@ -146,15 +137,19 @@ def layout(images, colour: bool):
     return (1, side, side), side // 2
 
 
+def _settings(mode, colour):
+    table = CIFAR10_SETTINGS if colour else SETTINGS
+    return table[check_mode(table, mode)]
+
+
 def record_config(mode, colour: bool = False):
     """The ``config`` that :func:`hopfield_occlusion` (or, ``colour``,
     :func:`hopfield_occlusion_cifar10`) records for ``mode``, without running."""
-    table = CIFAR10_SETTINGS if colour else SETTINGS
     hidden = "top half of the rows"
     if colour:
         hidden = f"top {CIFAR10_HIDDEN_ROWS} of 32 rows"
     return {
-        **table[check_mode(table, mode)],
+        **_settings(mode, colour),
         "mode": mode,
         "similarity": "manhattan",
         "hidden": hidden,
@@ -165,8 +160,7 @@ def record_config(mode, colour: bool = False):
 def _experiment(mode, colour):
     from ..nn.results import tensor_checksum
 
-    table = CIFAR10_SETTINGS if colour else SETTINGS
-    settings = table[check_mode(table, mode)]
+    settings = _settings(mode, colour)
     images, data_used = load_images(settings["data"])
     shape, rows = layout(images, colour)
     # the digits fallback has fewer images than full mode's largest count

@@ -186,16 +186,19 @@ def lipschitz_penalty(model):
     return robustness.lipschitz_penalty(model)
 
 
-def load_data(source, split_seed=0, n_train=None, n_test=None):
+def load_data(
+    source, split_seed=0, n_train=None, n_test=None, *, normalize=True, fallback=True
+):
     """``(dataset, data_used)`` for ``source`` ``"digits"``, ``"mnist"`` or
     ``"cifar10"``.
 
     MNIST and CIFAR-10 need their files (downloaded or cached, see
     :func:`contraction.data.mnist` and :func:`contraction.data.cifar10`); when they
-    cannot be had, the digits are used instead and ``data_used`` says so and why.
-    ``n_train`` and ``n_test`` are upper limits (a random subset when the data has more
-    rows, the whole split otherwise), so one setting serves the data and its digits
-    fallback.
+    cannot be had, the digits are used instead and ``data_used`` says so and why, or,
+    with ``fallback=False``, the loader's error is raised. ``n_train`` and ``n_test``
+    are upper limits (a random subset when the data has more rows, the whole split
+    otherwise), so one setting serves the data and its digits fallback. ``normalize``
+    is passed to the loader (False: pixels in [0, 1]).
     """
     from .. import data
 
@@ -208,15 +211,17 @@ def load_data(source, split_seed=0, n_train=None, n_test=None):
     if source in loaders:
         loader, title = loaders[source]
         try:
-            dataset = loader()
+            dataset = loader(normalize=normalize)
         except (RuntimeError, OSError, ValueError) as exc:
-            dataset = data.digits(seed=split_seed)
+            if not fallback:
+                raise
+            dataset = data.digits(seed=split_seed, normalize=normalize)
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if len(reason) > 240:
                 reason = reason[:240] + " ..."
             note = f" -- fallback: {title} could not be loaded ({reason})"
     else:
-        dataset = data.digits(seed=split_seed)
+        dataset = data.digits(seed=split_seed, normalize=normalize)
     n_train = None if n_train is None or n_train >= len(dataset.y_train) else n_train
     n_test = None if n_test is None or n_test >= len(dataset.y_test) else n_test
     if n_train is not None or n_test is not None:

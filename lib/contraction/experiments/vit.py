@@ -50,6 +50,7 @@ __all__ = [
     "MNIST_RUN",
     "CIFAR10_RUN",
     "PARTS",
+    "RUNS",
     "merge",
 ]
 
@@ -116,13 +117,18 @@ PARTS = {
     "khopfield_vit_cifar10_1": {"attentions": ["multihead"]},
     "khopfield_vit_cifar10_2": {"attentions": ["khopfield"]},
 }
+# each run (its settings over the full ones) and the parts it is recorded in
+RUNS = {
+    "mnist": (MNIST_RUN, ["khopfield_vit_mnist_1", "khopfield_vit_mnist_2"]),
+    "cifar10": (CIFAR10_RUN, ["khopfield_vit_cifar10_1", "khopfield_vit_cifar10_2"]),
+}
 
 
 def _settings(mode, part=None):
     settings = SETTINGS[check_mode(SETTINGS, mode)]
     if check_part(PARTS, part) is None:
         return settings
-    run = CIFAR10_RUN if "cifar10" in part else MNIST_RUN
+    (run,) = [run for run, parts in RUNS.values() if part in parts]
     return {**settings, **(run if mode == "full" else {}), **PARTS[part]}
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "check_config",
     "tensor_checksum",
     "provenance",
+    "load_checked",
 ]
 
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -273,3 +274,34 @@ def provenance(record: dict) -> str:
         f"{record.get('date_utc', '?')[:10]}, {state}, {minutes:.1f} min, torch "
         f"{record.get('torch_version', '?')}; data: {record.get('data_used', '?')}"
     )
+
+
+def load_checked(expected: dict, results_dir=None) -> tuple:
+    """Load recorded runs for a notebook: ``expected`` maps each record's name to the
+    config this code would record for it (an experiment's ``record_config``).
+
+    Prints each record's :func:`provenance` (after its name when there are several) and
+    whether every config matches this code (:func:`check_config`); returns ``(records,
+    same)``, the records in the order of ``expected``. A record that was never made is a
+    FileNotFoundError naming it.
+    """
+    if not isinstance(expected, dict) or not expected:
+        raise ValueError("expected must be a non-empty dict of name -> config")
+    records = []
+    for name, config in expected.items():
+        record = load_results(name, results_dir)
+        if record is None:
+            raise FileNotFoundError(
+                f"no recorded run {name!r}: make it with python -m "
+                f"contraction.experiments {name} --mode full"
+            )
+        records.append(record)
+        prefix = f"{name}: " if len(expected) > 1 else ""
+        print(prefix + provenance(record))
+    same = all(
+        check_config(record, config)
+        for record, config in zip(records, expected.values())
+    )
+    verb = "configs match" if len(records) > 1 else "config matches"
+    print(f"{verb} this code: {same}")
+    return records, same
